@@ -1,0 +1,103 @@
+"""Documents → chunks: paragraphs, long ones split into overlapping sentence windows.
+
+A chunk remembers the character span of each of its sentences inside its paragraph, so
+an answer can quote whole sentences verbatim without re-splitting text at query time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.core.documents import Document, Paragraph
+
+# A sentence ends at . ! ? (…) optionally followed by closing quotes or brackets, then
+# whitespace and something that can start a sentence. A line break also ends a sentence
+# (block-quote attribution lines, list items).
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9À-Ý])|\n+")
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof st jr sr vs etc e.g i.e u.s u.k u.n no nos fig cf approx gen col lt sgt rev jan feb "
+    "mar apr jun jul aug sep sept oct nov dec inc ltd co corp".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    start: int
+    end: int
+
+
+def split_sentences(text: str) -> tuple[Span, ...]:
+    """Character spans of the sentences of ``text`` (surrounding whitespace excluded)."""
+    spans: list[Span] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        end = match.end() if match.group().strip() else match.start()
+        candidate = text[start:end]
+        last_word = re.search(r"([A-Za-z.]+)\.[\"'”’)\]]*$", candidate)
+        if last_word and match.group() != "\n" and "\n" not in match.group():
+            word = last_word.group(1).lower()
+            if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+                continue
+        _append(spans, text, start, end)
+        start = end
+    _append(spans, text, start, len(text))
+    return tuple(spans)
+
+
+def _append(spans: list[Span], text: str, start: int, end: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        spans.append(Span(start, end))
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """The unit of retrieval. ``sentences`` are spans inside ``paragraph.text``."""
+
+    chunk_id: str
+    doc_id: str
+    paragraph: Paragraph
+    sentences: tuple[Span, ...]
+    first_sentence: int
+
+    @property
+    def text(self) -> str:
+        return self.paragraph.text[self.sentences[0].start:self.sentences[-1].end]
+
+    def sentence_text(self, i: int) -> str:
+        span = self.sentences[i]
+        return self.paragraph.text[span.start:span.end]
+
+
+def chunk_paragraph(doc_id: str, paragraph: Paragraph, max_sentences: int, overlap: int,
+                    max_chars: int) -> list[Chunk]:
+    """A paragraph is one chunk unless it is long; then overlapping windows of sentences."""
+    spans = split_sentences(paragraph.text)
+    base_id = f"{doc_id}#p{paragraph.number}"
+    if len(spans) <= max_sentences and len(paragraph.text) <= max_chars:
+        return [Chunk(base_id, doc_id, paragraph, spans, 0)]
+    stride = max(1, max_sentences - overlap)
+    chunks: list[Chunk] = []
+    start = 0
+    while True:
+        window = spans[start:start + max_sentences]
+        chunks.append(Chunk(f"{base_id}.w{len(chunks) + 1}", doc_id, paragraph, window, start))
+        if start + max_sentences >= len(spans):
+            break
+        start += stride
+    return chunks
+
+
+def chunk_documents(documents: Iterable[Document], max_sentences: int = 4, overlap: int = 1,
+                    max_chars: int = 900) -> list[Chunk]:
+    return [
+        chunk
+        for doc in documents
+        for paragraph in doc.paragraphs
+        for chunk in chunk_paragraph(doc.doc_id, paragraph, max_sentences, overlap, max_chars)
+    ]

@@ -1,0 +1,285 @@
+"""Knowledge files on disk → :class:`Document` objects.
+
+A knowledge file is Markdown (or plain text) that starts with a YAML front matter block.
+Loading is strict about the front matter (a typo in a key would silently lose a citation
+field) and forgiving about the body (any prose is a valid paragraph). Every problem is
+reported as ``path:line: message`` and only the broken file is left out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.core.problems import Problem, ProblemError
+
+KNOWLEDGE_SUFFIXES = (".md", ".markdown", ".txt")
+ALIASES_FILE = "aliases.yaml"
+REQUIRED_KEYS = ("title",)
+ALLOWED_KEYS = frozenset({"title", "published", "url", "author", "language", "tags"})
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_FENCE = re.compile(r"^(```|~~~)")
+_DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraph:
+    """A block of prose: the unit a citation points at (``¶number``)."""
+
+    number: int
+    text: str
+    line: int
+    section: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One knowledge file, parsed. ``doc_id`` is the file name without its extension."""
+
+    doc_id: str
+    title: str
+    published: str | None
+    url: str | None
+    author: str | None
+    language: str | None
+    paragraphs: tuple[Paragraph, ...]
+    path: str
+    content_hash: str
+
+    @property
+    def size_chars(self) -> int:
+        return sum(len(p.text) for p in self.paragraphs)
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _split_front_matter(path: str, text: str) -> tuple[str, int, list[str], int]:
+    """Return (front matter text, its first line number, body lines, first body line number)."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        raise ProblemError(
+            Problem(path, 1, "missing YAML front matter: the file must start with a '---' line, "
+                             "then at least 'title:', then '---'")
+        )
+    for i in range(1, len(lines)):
+        if lines[i].strip() in ("---", "..."):
+            return "\n".join(lines[1:i]), 2, lines[i + 1:], i + 2
+    raise ProblemError(Problem(path, 1, "front matter is not closed: add a '---' line after it"))
+
+
+def _key_line(front: str, first_line: int, key: str) -> int:
+    for offset, line in enumerate(front.split("\n")):
+        if re.match(rf"^{re.escape(key)}\s*:", line):
+            return first_line + offset
+    return first_line
+
+
+def _parse_front_matter(path: str, front: str, first_line: int) -> dict[str, Any]:
+    try:
+        meta = yaml.safe_load(front) if front.strip() else None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = first_line + mark.line if mark is not None else first_line
+        reason = getattr(exc, "problem", None) or str(exc).split("\n")[0]
+        raise ProblemError(Problem(path, line, f"front matter is not valid YAML: {reason}")) from None
+    if meta is None:
+        raise ProblemError(Problem(path, first_line, "front matter is empty: 'title:' is required"))
+    if not isinstance(meta, dict):
+        raise ProblemError(Problem(path, first_line, "front matter must be a mapping of 'key: value' lines"))
+    problems: list[Problem] = []
+    for key in meta:
+        if not isinstance(key, str) or key not in ALLOWED_KEYS:
+            allowed = ", ".join(sorted(ALLOWED_KEYS))
+            problems.append(Problem(path, _key_line(front, first_line, str(key)),
+                                    f"unknown front matter key '{key}' (allowed: {allowed})"))
+    for key in REQUIRED_KEYS:
+        if key not in meta:
+            problems.append(Problem(path, first_line, f"front matter key '{key}' is required"))
+    if problems:
+        raise ProblemError(problems)
+    return meta
+
+
+def _text_field(path: str, meta: dict[str, Any], key: str, front: str, first_line: int,
+                required: bool = False) -> str | None:
+    value = meta.get(key)
+    if value is None:
+        if required:
+            raise ProblemError(Problem(path, _key_line(front, first_line, key), f"'{key}' must not be empty"))
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise ProblemError(Problem(path, _key_line(front, first_line, key),
+                                   f"'{key}' must be text, got {type(value).__name__}"))
+    return value.strip()
+
+
+def _published(path: str, meta: dict[str, Any], front: str, first_line: int) -> str | None:
+    value = meta.get("published")
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip()).isoformat()
+        except ValueError:
+            pass
+    raise ProblemError(Problem(path, _key_line(front, first_line, "published"),
+                               f"'published' must be an ISO date such as 2022-11-04, got {value!r}"))
+
+
+def _url(path: str, meta: dict[str, Any], front: str, first_line: int) -> str | None:
+    url = _text_field(path, meta, "url", front, first_line)
+    if url is not None and not re.match(r"^https?://[^\s/$.?#][^\s]*$", url):
+        raise ProblemError(Problem(path, _key_line(front, first_line, "url"),
+                                   f"'url' must be an http(s) address, got {url!r}"))
+    return url
+
+
+def parse_paragraphs(body_lines: list[str], first_line: int) -> tuple[Paragraph, ...]:
+    """Split a Markdown body into paragraphs at blank lines; headings name the section.
+
+    Block-quote markers are removed so a quote and its attribution form one paragraph,
+    but the words themselves are kept exactly as written.
+    """
+    paragraphs: list[Paragraph] = []
+    section: str | None = None
+    block: list[str] = []
+    block_line = first_line
+    in_fence = False
+
+    def flush() -> None:
+        nonlocal block
+        text = "\n".join(block).strip()
+        if text:
+            paragraphs.append(Paragraph(len(paragraphs) + 1, text, block_line, section))
+        block = []
+
+    for offset, raw in enumerate(body_lines):
+        line_no = first_line + offset
+        line = raw.rstrip("\r")
+        if _FENCE.match(line.strip()):
+            in_fence = not in_fence
+            if not block:
+                block_line = line_no
+            block.append(line)
+            continue
+        if in_fence:
+            block.append(line)
+            continue
+        stripped = line.strip()
+        heading = _HEADING.match(stripped)
+        if heading:
+            flush()
+            section = heading.group(2) or None
+            continue
+        if stripped.startswith(">"):
+            stripped = stripped[1:].strip()
+            if not stripped:  # a blank line inside a block quote keeps the quote together
+                continue
+            line = stripped
+        if not stripped:
+            flush()
+            continue
+        if not block:
+            block_line = line_no
+        block.append(line.strip())
+    flush()
+    return tuple(paragraphs)
+
+
+def parse_document(path: Path | str, data: bytes, display_path: str | None = None) -> Document:
+    """Parse one knowledge file; raises :class:`ProblemError` naming the file and line."""
+    path = Path(path)
+    shown = display_path or str(path)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ProblemError(Problem(shown, line, f"not valid UTF-8 (byte {exc.start})")) from None
+    if "\x00" in text:
+        raise ProblemError(Problem(shown, text[: text.index("\x00")].count("\n") + 1,
+                                   "contains a NUL byte; knowledge files must be text"))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    doc_id = path.stem
+    if not _DOC_ID.match(doc_id):
+        raise ProblemError(Problem(shown, None, f"file name '{path.name}' is not usable as a document id "
+                                                "(letters, digits, '.', '_' and '-' only)"))
+    front, front_line, body, body_line = _split_front_matter(shown, text)
+    meta = _parse_front_matter(shown, front, front_line)
+    title = _text_field(shown, meta, "title", front, front_line, required=True)
+    assert title is not None
+    paragraphs = parse_paragraphs(body, body_line)
+    if not paragraphs:
+        raise ProblemError(Problem(shown, body_line, "no paragraphs after the front matter"))
+    return Document(
+        doc_id=doc_id,
+        title=title,
+        published=_published(shown, meta, front, front_line),
+        url=_url(shown, meta, front, front_line),
+        author=_text_field(shown, meta, "author", front, front_line),
+        language=_text_field(shown, meta, "language", front, front_line),
+        paragraphs=paragraphs,
+        path=shown,
+        content_hash=content_hash(data),
+    )
+
+
+def knowledge_files(directory: Path) -> list[Path]:
+    """The knowledge files of a folder, in a stable order (hidden files are ignored)."""
+    if not directory.is_dir():
+        return []
+    return sorted(
+        p for p in directory.iterdir()
+        if p.is_file() and p.suffix.lower() in KNOWLEDGE_SUFFIXES and not p.name.startswith((".", "_"))
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    documents: tuple[Document, ...]
+    problems: tuple[Problem, ...]
+
+
+def load_documents(directory: Path, previous: Iterable[Document] = ()) -> LoadResult:
+    """Load every knowledge file of ``directory``.
+
+    ``previous`` holds the documents of the last good load: a file that is broken now keeps
+    its last good version, so an edit in progress never takes knowledge away.
+    """
+    last_good = {d.doc_id: d for d in previous}
+    documents: dict[str, Document] = {}
+    problems: list[Problem] = []
+    if not directory.is_dir():
+        problems.append(Problem(str(directory), None, "knowledge folder does not exist"))
+        return LoadResult((), tuple(problems))
+    for path in knowledge_files(directory):
+        doc_id = path.stem
+        if doc_id in documents:
+            problems.append(Problem(str(path), None, f"document id '{doc_id}' is already used by "
+                                                     f"{documents[doc_id].path}; rename one of them"))
+            continue
+        try:
+            documents[doc_id] = parse_document(path, path.read_bytes())
+        except ProblemError as exc:
+            problems.extend(exc.problems)
+            if doc_id in last_good:
+                documents[doc_id] = last_good[doc_id]
+        except OSError as exc:
+            problems.append(Problem(str(path), None, f"cannot read: {exc.strerror or exc}"))
+            if doc_id in last_good:
+                documents[doc_id] = last_good[doc_id]
+    return LoadResult(tuple(documents.values()), tuple(problems))
