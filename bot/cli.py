@@ -1,0 +1,213 @@
+"""Command line: ``python -m bot ask|check|eval|run|health|bench``.
+
+Only the core is imported for ``ask``, ``check`` and ``eval`` (no ``discord``), so the
+command line starts fast and works without a token. ``run`` imports the Discord layer
+lazily.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot import __version__
+from bot.core.config import DEFAULT_CONFIG_PATH, Settings, load_settings
+from bot.core.problems import ProblemError
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+def _add_knowledge_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--knowledge", metavar="DIR", type=Path, default=None,
+                   help="knowledge folder (default: knowledge_dir from the config, else knowledge/)")
+    p.add_argument("--config", metavar="FILE", type=Path, default=None,
+                   help=f"config file (default: {DEFAULT_CONFIG_PATH})")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= 25:
+        raise argparse.ArgumentTypeError("must be between 1 and 25")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ask = sub.add_parser("ask", help="answer a question from the knowledge base")
+    ask.add_argument("question", nargs="*", help="the question; none for an interactive prompt")
+    ask.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    ask.add_argument("--batch", metavar="FILE", type=Path,
+                     help="with --json: one question per line, one JSON object per line out ('-' for stdin)")
+    ask.add_argument("--top", metavar="N", type=_positive_int, help="passages to show (default from config: 3)")
+    _add_knowledge_options(ask)
+
+    check = sub.add_parser("check", help="validate config and knowledge; exit 1 on any problem")
+    _add_knowledge_options(check)
+
+    ev = sub.add_parser("eval", help="score answers against a YAML question set")
+    ev.add_argument("file", type=Path, help="YAML list of {question, expect} items")
+    ev.add_argument("--min-hit1", type=float, default=None, metavar="X",
+                    help="exit 1 when hit@1 is below X (0..1)")
+    _add_knowledge_options(ev)
+
+    run = sub.add_parser("run", help="start the Discord bot (token from DISCORD_TOKEN)")
+    _add_knowledge_options(run)
+
+    health = sub.add_parser("health", help="exit 0 when the running bot is connected (container health check)")
+    health.add_argument("--max-age", type=float, default=90.0, metavar="SECONDS",
+                        help="heartbeat older than this counts as unhealthy (default 90)")
+    _add_knowledge_options(health)
+
+    bench = sub.add_parser("bench", help="measure build time, latency and memory (see README)")
+    bench.add_argument("rest", nargs=argparse.REMAINDER, help="options passed to the benchmark")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    explicit = args.config is not None
+    return load_settings(args.config or DEFAULT_CONFIG_PATH, required=explicit)
+
+
+def _knowledge_dir(args: argparse.Namespace, settings: Settings) -> Path:
+    return args.knowledge if args.knowledge is not None else Path(settings.knowledge_dir)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from bot.core.engine import Engine
+    from bot.render_text import render_text
+
+    settings = _settings(args)
+    directory = _knowledge_dir(args, settings)
+    engine = Engine.from_folder(directory, settings.retrieval)
+    for problem in engine.snapshot.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    if not engine.snapshot.documents:
+        print(f"error: no knowledge files could be loaded from {directory}", file=sys.stderr)
+        return EXIT_PROBLEMS
+
+    def emit(question: str) -> None:
+        answer = engine.ask(question, args.top)
+        if args.json:
+            print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+        else:
+            print(render_text(answer, color=sys.stdout.isatty()), flush=True)
+
+    if args.batch is not None:
+        if not args.json:
+            print("error: --batch needs --json", file=sys.stderr)
+            return EXIT_USAGE
+        if args.question:
+            print("error: give either a question or --batch FILE, not both", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            stream = sys.stdin if str(args.batch) == "-" else args.batch.open(encoding="utf-8")
+        except OSError as exc:
+            print(f"error: --batch {args.batch}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_USAGE
+        with stream:
+            for line in stream:
+                line = line.rstrip("\n")
+                if line.strip():
+                    emit(line)
+        return EXIT_OK
+    if args.question:
+        emit(" ".join(args.question))
+        return EXIT_OK
+    if args.json:
+        print("error: --json needs a question or --batch FILE", file=sys.stderr)
+        return EXIT_USAGE
+    print("Ask a question (empty line or Ctrl-D to quit).", file=sys.stderr)
+    while True:
+        try:
+            question = input("? ")
+        except (EOFError, KeyboardInterrupt):
+            print(file=sys.stderr)
+            return EXIT_OK
+        if not question.strip():
+            return EXIT_OK
+        emit(question)
+        print()
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from bot.core.engine import load_snapshot
+
+    settings = _settings(args)
+    directory = _knowledge_dir(args, settings)
+    snap = load_snapshot(directory, settings.retrieval)
+    for problem in snap.problems:
+        print(problem)
+    if snap.problems:
+        return EXIT_PROBLEMS
+    if not snap.documents:
+        print(f"{directory}: no knowledge files (*.md, *.markdown, *.txt)")
+        return EXIT_PROBLEMS
+    print(f"ok: {len(snap.documents)} document(s), {len(snap.chunks)} chunk(s), "
+          f"{len(snap.alias_groups)} alias group(s)")
+    return EXIT_OK
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from bot.core.engine import Engine
+    from bot.core.evaluation import evaluate, load_eval_items
+
+    settings = _settings(args)
+    engine = Engine.from_folder(_knowledge_dir(args, settings), settings.retrieval)
+    for problem in engine.snapshot.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    items = load_eval_items(args.file)
+    report = evaluate(items, engine.ask)
+    for line in report.summary_lines():
+        print(line)
+    if report.misses:
+        print(f"misses ({len(report.misses)}):")
+        for miss in report.misses:
+            print("  " + miss)
+    if args.min_hit1 is not None and report.hit_at_1 < args.min_hit1:
+        print(f"hit@1 {report.hit_at_1:.3f} is below --min-hit1 {args.min_hit1}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.discord_app.runner import run_bot
+
+    return run_bot(_settings(args), args.knowledge)
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    from bot.health import check_health
+
+    return check_health(_settings(args), args.max_age)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from bot.bench import main as bench_main
+
+    return bench_main(args.rest)
+
+
+COMMANDS = {"ask": cmd_ask, "check": cmd_check, "eval": cmd_eval, "run": cmd_run,
+            "health": cmd_health, "bench": cmd_bench}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ProblemError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_PROBLEMS if args.command in ("check", "eval") else EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
