@@ -1,0 +1,249 @@
+"""The bot's lasting records in one embedded SQLite database: audit log, feedback, declined questions.
+
+Why SQLite: one file in the data folder, transactional writes, and a crash at any moment leaves
+either the old or the new state (WAL journal, ``synchronous=FULL``). Each call opens its own short
+connection, so the object is safe to share between the event loop's worker threads and even
+between processes; calls are small and infrequent (button clicks, uploads), so the cost is noise.
+
+Nothing personal beyond Discord user ids is stored. With ``log_questions=False`` the text of
+questions is never written: declined questions are not recorded at all, and feedback keeps only
+the passage, the vote and the user id.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+import time
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    chunk_id TEXT NOT NULL,
+    question TEXT NOT NULL,
+    normalized TEXT NOT NULL,
+    helpful INTEGER NOT NULL CHECK (helpful IN (0, 1)),
+    user_id INTEGER NOT NULL,
+    UNIQUE (chunk_id, user_id, normalized)
+);
+CREATE INDEX IF NOT EXISTS feedback_chunk ON feedback (chunk_id);
+CREATE TABLE IF NOT EXISTS declined (
+    id INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    question TEXT NOT NULL,
+    normalized TEXT NOT NULL,
+    user_id INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS declined_normalized ON declined (normalized);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    user_id INTEGER,
+    action TEXT NOT NULL,
+    document TEXT NOT NULL,
+    old_hash TEXT,
+    new_hash TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_document ON audit (document, id);
+"""
+
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_NON_WORD = re.compile(r"[^\w]+")
+MAX_QUESTION_CHARS = 500  # what /kb gaps can show; longer questions are cut, not refused
+
+
+def normalize_question(question: str) -> str:
+    """Fold case, accents-compatible forms, punctuation and spacing so repeats of a question group."""
+    text = unicodedata.normalize("NFKC", question).translate(_ZERO_WIDTH).casefold()
+    return " ".join(_NON_WORD.sub(" ", text).split())[:MAX_QUESTION_CHARS]
+
+
+@dataclass(frozen=True, slots=True)
+class DeclinedGap:
+    """A question (as last asked) the bot declined ``count`` times, by ``askers`` distinct users."""
+
+    question: str
+    normalized: str
+    count: int
+    askers: int
+    last_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class UnhelpfulGap:
+    """A passage people marked "Not helpful" ``not_helpful`` times (and "Helpful" ``helpful`` times)."""
+
+    chunk_id: str
+    not_helpful: int
+    helpful: int
+    last_question: str
+    last_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One change to the knowledge folder: who (user id, None for the system), what, when, which bytes."""
+
+    id: int
+    at: float
+    user_id: int | None
+    action: str
+    document: str
+    old_hash: str | None
+    new_hash: str | None
+
+
+class Records:
+    """Thread-safe access to the records database; use :meth:`open`."""
+
+    def __init__(self, path: Path, log_questions: bool = True) -> None:
+        self.path = Path(path)
+        self.log_questions = log_questions
+        self._write_lock = threading.Lock()  # serialises writers of this process; SQLite locks the rest
+
+    @classmethod
+    def open(cls, path: Path, *, log_questions: bool = True) -> Records:
+        """Open (creating folder, file and schema on first use) the database at ``path``."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        records = cls(path, log_questions)
+        with records._connect() as conn:
+            conn.execute("PRAGMA journal_mode=WAL")  # persistent: stored in the database file
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                             (str(SCHEMA_VERSION),))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return records
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        try:
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            yield conn
+        finally:
+            conn.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: all of it lands, or none of it."""
+        with self._write_lock, self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    # ---- writes -------------------------------------------------------------------------------
+
+    def record_feedback(self, *, chunk_id: str, question: str, helpful: bool, user_id: int) -> None:
+        """A "Helpful"/"Not helpful" click; the same user's later vote on the same answer replaces it."""
+        text = question[:MAX_QUESTION_CHARS] if self.log_questions else ""
+        normalized = normalize_question(question) if self.log_questions else ""
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO feedback (at, chunk_id, question, normalized, helpful, user_id) "
+                "VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (chunk_id, user_id, normalized) DO UPDATE SET "
+                "at = excluded.at, helpful = excluded.helpful, question = excluded.question",
+                (time.time(), chunk_id, text, normalized, int(bool(helpful)), int(user_id)),
+            )
+
+    def record_declined(self, *, question: str, user_id: int) -> None:
+        """A question the bot did not answer; skipped entirely when the question log is off."""
+        if not self.log_questions:
+            return
+        normalized = normalize_question(question)
+        if not normalized:
+            return  # empty or emoji-only questions say nothing about missing knowledge
+        with self._transaction() as conn:
+            conn.execute("INSERT INTO declined (at, question, normalized, user_id) VALUES (?, ?, ?, ?)",
+                         (time.time(), question.strip()[:MAX_QUESTION_CHARS], normalized, int(user_id)))
+
+    def record_audit(self, *, user_id: int | None, action: str, document: str,
+                     old_hash: str | None, new_hash: str | None) -> None:
+        """A change to the knowledge folder (upload, remove, restore, or an edit seen by the watcher)."""
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO audit (at, user_id, action, document, old_hash, new_hash) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (time.time(), None if user_id is None else int(user_id), action, document,
+                 old_hash, new_hash),
+            )
+
+    # ---- queries ------------------------------------------------------------------------------
+
+    def top_declined(self, limit: int = 10) -> list[DeclinedGap]:
+        """The questions declined most often (grouped after normalisation), most frequent first."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT d.normalized, COUNT(*), COUNT(DISTINCT d.user_id), MAX(d.at), "
+                "  (SELECT question FROM declined l WHERE l.normalized = d.normalized "
+                "   ORDER BY l.id DESC LIMIT 1) "
+                "FROM declined d GROUP BY d.normalized ORDER BY COUNT(*) DESC, MAX(d.at) DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [DeclinedGap(question=r[4], normalized=r[0], count=r[1], askers=r[2], last_at=r[3])
+                for r in rows]
+
+    def top_unhelpful(self, limit: int = 10) -> list[UnhelpfulGap]:
+        """Passages with the most "Not helpful" votes (only those with at least one), worst first."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT f.chunk_id, SUM(1 - f.helpful), SUM(f.helpful), MAX(f.at), "
+                "  (SELECT question FROM feedback l WHERE l.chunk_id = f.chunk_id AND l.helpful = 0 "
+                "   ORDER BY l.at DESC LIMIT 1) "
+                "FROM feedback f GROUP BY f.chunk_id HAVING SUM(1 - f.helpful) > 0 "
+                "ORDER BY SUM(1 - f.helpful) DESC, SUM(f.helpful) ASC, MAX(f.at) DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [UnhelpfulGap(chunk_id=r[0], not_helpful=r[1], helpful=r[2], last_at=r[3],
+                             last_question=r[4] or "") for r in rows]
+
+    def audit_log(self, document: str | None = None, limit: int = 50) -> list[AuditEntry]:
+        """Changes, newest first; only those of ``document`` when given."""
+        sql = "SELECT id, at, user_id, action, document, old_hash, new_hash FROM audit"
+        params: tuple[object, ...] = ()
+        if document is not None:
+            sql += " WHERE document = ?"
+            params = (document,)
+        with self._connect() as conn:
+            rows = conn.execute(sql + " ORDER BY id DESC LIMIT ?", (*params, limit)).fetchall()
+        return [AuditEntry(*r) for r in rows]
+
+    def last_changes(self) -> dict[str, AuditEntry]:
+        """The latest change of every document that has one (for ``/kb list``)."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT id, at, user_id, action, document, old_hash, new_hash FROM audit "
+                "WHERE id IN (SELECT MAX(id) FROM audit GROUP BY document)"
+            ).fetchall()
+        return {r[4]: AuditEntry(*r) for r in rows}
+
+    def integrity_check(self) -> str:
+        """SQLite's own verdict on the file ("ok" when intact)."""
+        with self._connect() as conn:
+            return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
