@@ -1,0 +1,342 @@
+"""The only code that writes to the knowledge folder: atomic writes, a history of every version, undo.
+
+Crash safety, step by step. Every file (knowledge file or history copy) is written to a hidden
+temporary file in the same folder, flushed and fsynced, then renamed over the target with
+``os.replace`` (atomic on POSIX) and the folder is fsynced, so a kill at any moment leaves the old
+or the new full content, never a mix. The order is: archive the old version, archive the new one,
+replace the knowledge file, then record the audit entry in SQLite (its own transaction). A kill
+between the last two steps loses only the audit line, and :meth:`KnowledgeStore.sync` notices the
+unexplained change on the next reload and records it. Leftover temporary files are hidden (the
+loader ignores them) and are removed when the store is opened again.
+
+History: ``<history_dir>/<file name>/<UTC time>-<sha256>.<ext>``, one file per distinct version
+(deduplicated by content hash). A version is archived when it is written and again — if somehow
+missing — before it is replaced or removed, and the reloader archives versions edited on disk,
+so no version the bot has seen is ever lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from bot.core.documents import ALIASES_FILE, KNOWLEDGE_SUFFIXES, content_hash, knowledge_files
+from bot.moderation.records import Records
+from bot.moderation.uploads import UploadRejected, ValidUpload, check_filename, validate_upload
+
+_VERSION_NAME = re.compile(r"^(\d{8}T\d{6}\.\d{6}Z)-([0-9a-f]{64})(\.[a-z]+)$")
+_TEMP_PREFIX = ".kbtmp-"
+SYSTEM_USER = None  # audit entries for changes seen on disk, not made through Discord
+
+
+class StoreError(ValueError):
+    """A store operation cannot be done; ``str(exc)`` is the reason for the moderator."""
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """One archived version of a knowledge file."""
+
+    filename: str
+    saved_at: dt.datetime
+    content_hash: str
+    size: int
+    path: Path
+    current: bool
+
+    @property
+    def short_hash(self) -> str:
+        return self.content_hash[:12]
+
+    def describe(self) -> str:
+        mark = " (current)" if self.current else ""
+        return f"{self.short_hash} · saved {self.saved_at:%Y-%m-%d %H:%M:%S} UTC · {self.size:,} bytes{mark}"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What a store operation did, for the reply and the audit log."""
+
+    action: str  # "upload", "remove", "restore"
+    filename: str
+    old_hash: str | None
+    new_hash: str | None
+    upload: ValidUpload | None = None
+
+    @property
+    def unchanged(self) -> bool:
+        return self.old_hash == self.new_hash
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make a rename in ``directory`` durable (no-op where folders cannot be opened, e.g. Windows)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that readers and crashes see the old or the new bytes only."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_TEMP_PREFIX, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def is_managed_file(name: str) -> bool:
+    """Files the bot reads from the knowledge folder: knowledge files and the aliases file."""
+    return name == ALIASES_FILE or (
+        PurePosixPath(name).suffix.lower() in KNOWLEDGE_SUFFIXES and not name.startswith((".", "_"))
+    )
+
+
+class KnowledgeStore:
+    """Writes, removes and restores knowledge files with history; safe to call from worker threads."""
+
+    def __init__(self, knowledge_dir: Path, history_dir: Path, records: Records | None = None,
+                 max_upload_bytes: int = 1_000_000) -> None:
+        self.knowledge_dir = Path(knowledge_dir)
+        self.history_dir = Path(history_dir)
+        self.records = records
+        self.max_upload_bytes = max_upload_bytes
+        self._lock = threading.RLock()
+        self.knowledge_dir.mkdir(parents=True, exist_ok=True)
+        self.history_dir.mkdir(parents=True, exist_ok=True)
+        self._remove_leftover_temp_files()
+
+    def _remove_leftover_temp_files(self) -> None:
+        folders = [self.knowledge_dir, *(p for p in self.history_dir.iterdir() if p.is_dir())]
+        for folder in folders:
+            for tmp in folder.glob(_TEMP_PREFIX + "*.tmp"):
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+
+    # ---- lookup -------------------------------------------------------------------------------
+
+    def current_files(self) -> list[str]:
+        """File names the bot reads now: knowledge files, then ``aliases.yaml`` if present."""
+        names = [p.name for p in knowledge_files(self.knowledge_dir)]
+        if (self.knowledge_dir / ALIASES_FILE).is_file():
+            names.append(ALIASES_FILE)
+        return names
+
+    def known_files(self) -> list[str]:
+        """Current files plus removed ones that still have history (for restore)."""
+        names = set(self.current_files())
+        names.update(p.name for p in self.history_dir.iterdir() if p.is_dir() and is_managed_file(p.name))
+        return sorted(names)
+
+    def resolve(self, document: str, *, include_removed: bool = False) -> str:
+        """Map a user's ``document`` (file name or document id) to a file name, or raise StoreError."""
+        document = document.strip()
+        names = self.known_files() if include_removed else self.current_files()
+        if document in names:
+            return document
+        by_id = [n for n in names if PurePosixPath(n).stem == document]
+        if len(by_id) == 1:
+            return by_id[0]
+        if len(by_id) > 1:
+            raise StoreError(f"'{document}' matches several files ({', '.join(by_id)}); give the file name.")
+        where = "in the knowledge base or its history" if include_removed else "in the knowledge base"
+        raise StoreError(f"There is no document '{document}' {where}.")
+
+    def _path(self, filename: str) -> Path:
+        if filename != ALIASES_FILE:
+            check_filename(filename)  # defence in depth: never write outside the folder
+        return self.knowledge_dir / filename
+
+    def _read_current(self, filename: str) -> bytes | None:
+        try:
+            return (self.knowledge_dir / filename).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def download(self, document: str) -> tuple[str, bytes]:
+        """The current bytes of a document (file name, content)."""
+        filename = self.resolve(document)
+        data = self._read_current(filename)
+        if data is None:
+            raise StoreError(f"'{filename}' was removed a moment ago.")
+        return filename, data
+
+    # ---- history ------------------------------------------------------------------------------
+
+    def _history_folder(self, filename: str) -> Path:
+        return self.history_dir / filename
+
+    def versions(self, document: str) -> list[Version]:
+        """Every archived version of a document, newest first (removed documents too)."""
+        filename = self.resolve(document, include_removed=True)
+        current = self._read_current(filename)
+        current_hash = content_hash(current) if current is not None else None
+        folder = self._history_folder(filename)
+        found: list[Version] = []
+        if folder.is_dir():
+            for p in folder.iterdir():
+                m = _VERSION_NAME.match(p.name)
+                if not m:
+                    continue
+                saved = dt.datetime.strptime(m.group(1), "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=dt.UTC)
+                found.append(Version(filename, saved, m.group(2), p.stat().st_size, p,
+                                     m.group(2) == current_hash))
+        found.sort(key=lambda v: (v.saved_at, v.path.name), reverse=True)
+        return found
+
+    def _archived_hashes(self, filename: str) -> set[str]:
+        folder = self._history_folder(filename)
+        if not folder.is_dir():
+            return set()
+        return {m.group(2) for p in folder.iterdir() if (m := _VERSION_NAME.match(p.name))}
+
+    def archive(self, filename: str, data: bytes) -> bool:
+        """Keep ``data`` as a version of ``filename`` unless an identical version is kept already."""
+        digest = content_hash(data)
+        with self._lock:
+            if digest in self._archived_hashes(filename):
+                return False
+            folder = self._history_folder(filename)
+            folder.mkdir(parents=True, exist_ok=True)
+            suffix = PurePosixPath(filename).suffix.lower() or ".txt"
+            stamp = _now().strftime("%Y%m%dT%H%M%S.%fZ")
+            atomic_write(folder / f"{stamp}-{digest}{suffix}", data)
+            fsync_dir(self.history_dir)
+            return True
+
+    # ---- changes ------------------------------------------------------------------------------
+
+    def _audit(self, user_id: int | None, action: str, filename: str,
+               old: str | None, new: str | None) -> None:
+        if self.records is not None:
+            self.records.record_audit(user_id=user_id, action=action, document=filename,
+                                      old_hash=old, new_hash=new)
+
+    def _write(self, upload: ValidUpload, action: str, user_id: int | None) -> Change:
+        with self._lock:
+            path = self._path(upload.filename)
+            same_id = [n for n in self.current_files()
+                       if n != upload.filename and PurePosixPath(n).stem == upload.doc_id]
+            if same_id and not upload.is_aliases:
+                raise StoreError(f"The document id '{upload.doc_id}' is already used by '{same_id[0]}'; "
+                                 f"upload it under that name to replace it, or remove it first.")
+            old = self._read_current(upload.filename)
+            old_hash = content_hash(old) if old is not None else None
+            if old_hash == upload.content_hash:
+                return Change(action, upload.filename, old_hash, old_hash, upload)
+            if old is not None:
+                self.archive(upload.filename, old)
+            self.archive(upload.filename, upload.data)
+            atomic_write(path, upload.data)
+            self._audit(user_id, action, upload.filename, old_hash, upload.content_hash)
+            return Change(action, upload.filename, old_hash, upload.content_hash, upload)
+
+    def upload(self, filename: str, data: bytes, user_id: int | None) -> Change:
+        """Validate and add or replace a knowledge file (or ``aliases.yaml``)."""
+        upload = validate_upload(filename, data, self.max_upload_bytes)
+        return self._write(upload, "upload", user_id)
+
+    def remove(self, document: str, user_id: int | None) -> Change:
+        """Take a document out of the knowledge folder; its last version stays in history."""
+        with self._lock:
+            filename = self.resolve(document)
+            old = self._read_current(filename)
+            if old is None:
+                raise StoreError(f"'{filename}' was removed a moment ago.")
+            self.archive(filename, old)
+            os.unlink(self.knowledge_dir / filename)
+            fsync_dir(self.knowledge_dir)
+            old_hash = content_hash(old)
+            self._audit(user_id, "remove", filename, old_hash, None)
+            return Change("remove", filename, old_hash, None)
+
+    def restore(self, document: str, version: str | None, user_id: int | None) -> Change:
+        """Bring back an earlier version: ``version`` is a hash prefix or a number from
+        :meth:`versions` (1 = newest); None means the newest version that is not current."""
+        with self._lock:
+            filename = self.resolve(document, include_removed=True)
+            chosen = self.find_version(filename, version)
+            data = chosen.path.read_bytes()
+            if content_hash(data) != chosen.content_hash:
+                raise StoreError(f"The archived version {chosen.short_hash} of '{filename}' is damaged "
+                                 f"(its content does not match its hash); choose another.")
+            try:
+                # The size limit guards uploads; an archived version was accepted once already.
+                upload = validate_upload(filename, data, max(self.max_upload_bytes, len(data)))
+            except UploadRejected as exc:
+                raise StoreError(f"Version {chosen.short_hash} cannot be restored: {exc}") from None
+            return self._write(upload, "restore", user_id)
+
+    def find_version(self, document: str, version: str | None) -> Version:
+        filename = self.resolve(document, include_removed=True)
+        versions = self.versions(filename)
+        if not versions:
+            raise StoreError(f"'{filename}' has no earlier versions.")
+        if version is None or not version.strip():
+            earlier = [v for v in versions if not v.current]
+            if not earlier:
+                raise StoreError(f"'{filename}' has no version other than the current one.")
+            return earlier[0]
+        wanted = version.strip().lower()
+        if wanted.isdigit() and len(wanted) <= 4:
+            n = int(wanted)
+            if not 1 <= n <= len(versions):
+                raise StoreError(f"'{filename}' has versions 1 to {len(versions)}; there is no version {n}.")
+            return versions[n - 1]
+        matches = [v for v in versions if v.content_hash.startswith(wanted)]
+        if not matches:
+            raise StoreError(f"'{filename}' has no version '{version}'; /kb history lists them.")
+        return matches[0]
+
+    # ---- changes made on disk -----------------------------------------------------------------
+
+    def sync(self, filenames: Iterable[str] | None = None) -> list[Change]:
+        """Archive and audit changes made outside the bot (editor, git pull, a crash before the audit).
+
+        For each file, the current bytes are archived if new, and when they differ from the last
+        audited state, an audit entry by the system (user id None) is added.
+        """
+        changes: list[Change] = []
+        with self._lock:
+            names = set(self.current_files() if filenames is None else filenames)
+            last = self.records.last_changes() if self.records is not None else {}
+            for filename in sorted(names):
+                if not is_managed_file(filename):
+                    continue
+                data = self._read_current(filename)
+                new_hash = content_hash(data) if data is not None else None
+                if data is not None:
+                    self.archive(filename, data)
+                entry = last.get(filename)
+                audited = entry.new_hash if entry is not None else None
+                if self.records is None or audited == new_hash:
+                    continue
+                action = "edit on disk" if data is not None and audited else (
+                    "add on disk" if data is not None else "delete on disk")
+                self._audit(SYSTEM_USER, action, filename, audited, new_hash)
+                changes.append(Change(action, filename, audited, new_hash))
+        return changes
