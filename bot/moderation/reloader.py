@@ -1,0 +1,231 @@
+"""Live reload: watch the knowledge folder, rebuild off the event loop, swap the index atomically.
+
+Polling (names, sizes, modification times and inode numbers every ``watch_interval_seconds``)
+is used instead of OS file events: it needs no extra dependency, works on every file system
+including network and container mounts, and costs one ``scandir`` per second. A burst of changes
+(an editor's save, a ``git pull``) is debounced: the rebuild starts once the folder has been quiet
+for ``reload_debounce_seconds``. The rebuild runs in a worker thread with the previous snapshot
+passed in, so a broken file keeps its last good version, and questions asked meanwhile are
+answered from the previous index until :meth:`Engine.swap` installs the new one in one step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.core import engine as engine_module
+from bot.core.config import RetrievalSettings
+from bot.core.engine import Engine, Snapshot
+from bot.core.problems import Problem
+from bot.moderation.store import Change, KnowledgeStore, is_managed_file
+
+log = logging.getLogger(__name__)
+
+Fingerprint = dict[str, tuple[int, int, int]]
+ReloadListener = Callable[["ReloadSummary"], Awaitable[None]]
+
+
+def folder_fingerprint(directory: Path) -> Fingerprint:
+    """What the watcher compares between polls: (mtime_ns, size, inode) of every file the bot reads."""
+    found: Fingerprint = {}
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if not is_managed_file(entry.name):
+                    continue
+                try:
+                    st = entry.stat()
+                except OSError:
+                    continue  # removed between listing and stat: the next poll sees it gone
+                if entry.is_file():
+                    found[entry.name] = (st.st_mtime_ns, st.st_size, st.st_ino)
+    except FileNotFoundError:
+        pass
+    return found
+
+
+def changed_names(before: Fingerprint | None, after: Fingerprint) -> set[str]:
+    if before is None:
+        return set(after)
+    return {n for n in before.keys() | after.keys() if before.get(n) != after.get(n)}
+
+
+@dataclass(frozen=True)
+class ReloadSummary:
+    """What one reload changed, in terms a moderator cares about."""
+
+    reason: str
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+    aliases_changed: bool
+    chunk_counts: dict[str, int]
+    documents: int
+    chunks: int
+    problems: tuple[str, ...]
+    kept_last_good: tuple[str, ...]
+    build_seconds: float
+    disk_changes: tuple[Change, ...] = field(default=())
+
+    @property
+    def changed_anything(self) -> bool:
+        return bool(self.added or self.changed or self.removed or self.aliases_changed)
+
+    def render(self, limit: int = 1900) -> str:
+        """Plain text (Discord Markdown safe enough for a private reply), cut to ``limit`` characters."""
+        lines = [f"Reload ({self.reason}) took {self.build_seconds:.2f} s: "
+                 f"{self.documents} document(s), {self.chunks} chunk(s)."]
+        if self.added:
+            lines.append("Added: " + ", ".join(f"{d} ({self.chunk_counts.get(d, 0)} chunks)"
+                                               for d in self.added))
+        if self.changed:
+            lines.append("Changed: " + ", ".join(f"{d} ({self.chunk_counts.get(d, 0)} chunks)"
+                                                 for d in self.changed))
+        if self.removed:
+            lines.append("Removed: " + ", ".join(self.removed))
+        if self.aliases_changed:
+            lines.append("Aliases changed.")
+        if not self.changed_anything:
+            lines.append("No change in what the bot knows.")
+        if self.problems:
+            head = f"Problems ({len(self.problems)})"
+            if self.kept_last_good:
+                head += "; still serving the last good version of " + ", ".join(self.kept_last_good)
+            lines.append(head + ":")
+            lines.extend(f"• {p}" for p in self.problems)
+        text = "\n".join(lines)
+        if len(text) > limit:
+            text = text[: limit - 2].rstrip() + " …"
+        return text
+
+
+def _shown_problem(problem: Problem, knowledge_dir: Path) -> str:
+    """``knowledge/file.md:3: message`` — the folder's own name, not the server's full path."""
+    path = Path(problem.path)
+    try:
+        rel = path.relative_to(knowledge_dir)
+        shown = str(Path(knowledge_dir.name) / rel)
+    except ValueError:
+        shown = problem.path
+    return str(Problem(shown, problem.line, problem.message))
+
+
+def summarize(reason: str, old: Snapshot, new: Snapshot, knowledge_dir: Path,
+              disk_changes: tuple[Change, ...] = ()) -> ReloadSummary:
+    before = {d.doc_id: d.content_hash for d in old.documents}
+    after = {d.doc_id: d.content_hash for d in new.documents}
+    problem_paths = {p.path for p in new.problems}
+    return ReloadSummary(
+        reason=reason,
+        added=tuple(sorted(after.keys() - before.keys())),
+        changed=tuple(sorted(d for d in after.keys() & before.keys() if after[d] != before[d])),
+        removed=tuple(sorted(before.keys() - after.keys())),
+        aliases_changed=old.alias_groups != new.alias_groups,
+        chunk_counts=new.chunk_counts(),
+        documents=len(new.documents),
+        chunks=len(new.chunks),
+        problems=tuple(_shown_problem(p, knowledge_dir) for p in new.problems),
+        kept_last_good=tuple(sorted(d.doc_id for d in new.documents if d.path in problem_paths)),
+        build_seconds=new.build_seconds,
+        disk_changes=disk_changes,
+    )
+
+
+class Reloader:
+    """Keeps ``engine`` in step with ``knowledge_dir``; all methods run on the event loop."""
+
+    def __init__(self, engine: Engine, knowledge_dir: Path, retrieval: RetrievalSettings, *,
+                 interval: float = 1.0, debounce: float = 1.0, store: KnowledgeStore | None = None,
+                 listener: ReloadListener | None = None) -> None:
+        self.engine = engine
+        self.knowledge_dir = Path(knowledge_dir)
+        self.retrieval = retrieval
+        self.interval = interval
+        self.debounce = debounce
+        self.store = store
+        self.listener = listener
+        self.last_summary: ReloadSummary | None = None
+        self.reload_count = 0
+        self._lock = asyncio.Lock()
+        self._built: Fingerprint | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Remember the folder as the engine saw it, audit edits made while offline, start watching."""
+        if self._task is not None:
+            return
+        self._built = await asyncio.to_thread(folder_fingerprint, self.knowledge_dir)
+        if self.store is not None:
+            try:
+                await asyncio.to_thread(self.store.sync, None)
+            except Exception:
+                log.exception("could not record the knowledge folder's state at start")
+        self._task = asyncio.create_task(self._watch(), name="knowledge-watcher")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                seen = await asyncio.to_thread(folder_fingerprint, self.knowledge_dir)
+                if seen == self._built:
+                    continue
+                while self.debounce > 0:  # wait until the folder has been quiet for `debounce` seconds
+                    await asyncio.sleep(self.debounce)
+                    again = await asyncio.to_thread(folder_fingerprint, self.knowledge_dir)
+                    if again == seen:
+                        break
+                    seen = again
+                if seen != self._built:
+                    await self.reload_now("files changed")
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the watcher must outlive any one bad reload
+                log.exception("knowledge reload failed; still serving the previous index")
+
+    async def reload_now(self, reason: str = "requested") -> ReloadSummary:
+        """Rebuild from the folder now (serialised with other reloads) and swap the result in."""
+        async with self._lock:
+            fingerprint = await asyncio.to_thread(folder_fingerprint, self.knowledge_dir)
+            previous = self.engine.snapshot
+            started = time.perf_counter()
+            new = await asyncio.to_thread(engine_module.load_snapshot, self.knowledge_dir, self.retrieval,
+                                          previous)
+            disk_changes: tuple[Change, ...] = ()
+            if self.store is not None:
+                names = changed_names(self._built, fingerprint)
+                try:
+                    disk_changes = tuple(await asyncio.to_thread(self.store.sync, names))
+                except Exception:
+                    log.exception("could not archive or audit the changed files")
+            self.engine.swap(new)
+            self._built = fingerprint
+            self.reload_count += 1
+            summary = summarize(reason, previous, new, self.knowledge_dir, disk_changes)
+            self.last_summary = summary
+            log.info("knowledge reloaded in %.2f s (%s): %d documents, %d chunks, %d problems",
+                     time.perf_counter() - started, reason, summary.documents, summary.chunks,
+                     len(summary.problems))
+        if self.listener is not None:
+            try:
+                await self.listener(summary)
+            except Exception:
+                log.exception("reload listener failed")
+        return summary
