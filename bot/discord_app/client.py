@@ -1,0 +1,178 @@
+"""The bot: a ``commands.Bot`` that owns the engine, the records and the heartbeat.
+
+Start-up order (``setup_hook``, before the gateway connects): load the knowledge snapshot off the
+event loop, open the records database, load the extensions, register the slash commands only when
+they changed since the last start (a fingerprint in the data folder), start the heartbeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from bot.core.config import Settings
+from bot.core.engine import Engine
+from bot.discord_app import errors
+from bot.health import heartbeat_path
+from bot.moderation.records import Records
+
+log = logging.getLogger("bot.discord")
+
+EXTENSIONS: tuple[str, ...] = ("bot.discord_app.cogs.ask", "bot.discord_app.cogs.kb")
+COMMANDS_FINGERPRINT = "commands.json"
+
+
+def available_extensions(names: tuple[str, ...] = EXTENSIONS) -> tuple[str, ...]:
+    """The extensions whose modules exist (the /kb cog ships separately)."""
+    return tuple(n for n in names if importlib.util.find_spec(n) is not None)
+
+
+def bot_intents(settings: Settings) -> discord.Intents:
+    """Non-privileged intents: DMs and mentions carry their text without message content.
+
+    Only answer channels (every message is a question) need the privileged message-content
+    intent; it is requested only when ``discord.answer_channel_ids`` is set.
+    """
+    intents = discord.Intents.default()
+    intents.message_content = bool(settings.discord.answer_channel_ids)
+    intents.members = False
+    intents.presences = False
+    return intents
+
+
+class KnowledgeBot(commands.Bot):
+    """Answers questions from ``engine``; extensions add the commands."""
+
+    heartbeat_interval: float = 20.0
+    ack_budget: float = 1.0  # answer at once if ready within this; otherwise defer, then follow up
+
+    def __init__(self, settings: Settings, knowledge_dir: Path, *, engine: Engine | None = None,
+                 **options: Any) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=bot_intents(settings),
+            allowed_mentions=discord.AllowedMentions.none(),
+            activity=discord.CustomActivity(name=settings.discord.status_text),
+            **options,
+        )
+        self.settings = settings
+        self.knowledge_dir = Path(knowledge_dir)
+        self.data_dir = Path(settings.data_dir)
+        self._engine = engine
+        self.records: Records | None = None
+        self.commands_synced: bool | None = None  # True: registered this start; False: unchanged
+        self._heartbeat_task: asyncio.Task[None] | None = None
+        self.tree.on_error = errors.on_app_command_error
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise RuntimeError("the engine is loaded in setup_hook")
+        return self._engine
+
+    @engine.setter
+    def engine(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @property
+    def heartbeat_path(self) -> Path:
+        return heartbeat_path(self.settings)
+
+    async def setup_hook(self) -> None:
+        await asyncio.to_thread(self.data_dir.mkdir, parents=True, exist_ok=True)
+        if self._engine is None:
+            self._engine = await asyncio.to_thread(Engine.from_folder, self.knowledge_dir,
+                                                   self.settings.retrieval)
+        snap = self.engine.snapshot
+        for problem in snap.problems:
+            log.warning("knowledge problem: %s", problem)
+        log.info("knowledge loaded: %d document(s), %d passage(s) from %s",
+                 len(snap.documents), len(snap.chunks), self.knowledge_dir)
+        self.records = await asyncio.to_thread(Records.open, self.data_dir / "records.sqlite3",
+                                               log_questions=self.settings.moderation.log_questions)
+        for name in available_extensions():
+            await self.load_extension(name)
+            log.info("loaded extension %s", name)
+        await self.sync_commands_if_changed()
+        self._heartbeat_task = asyncio.create_task(self._heartbeat_loop(), name="heartbeat")
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """No prefix commands: questions in messages are handled by the ask cog's listener."""
+
+    # ------------------------------------------------------------------ command registration
+    def command_payloads(self, guild: discord.abc.Snowflake | None) -> list[dict[str, Any]]:
+        return [c.to_dict(self.tree) for c in self.tree.get_commands(guild=guild)]
+
+    def _fingerprint(self, scope: str, payloads: list[dict[str, Any]]) -> str:
+        blob = json.dumps({"application": self.application_id, "scope": scope, "commands": payloads},
+                          sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    async def sync_commands_if_changed(self) -> None:
+        """Register to the configured guilds (instant) or globally, only when the commands changed."""
+        path = self.data_dir / COMMANDS_FINGERPRINT
+        try:
+            known: dict[str, str] = json.loads(await asyncio.to_thread(path.read_text, encoding="utf-8"))
+        except (OSError, ValueError):
+            known = {}
+        targets: list[discord.Object | None]
+        if self.settings.discord.guild_ids:
+            targets = [discord.Object(g) for g in self.settings.discord.guild_ids]
+            for guild in targets:
+                self.tree.copy_global_to(guild=guild)
+        else:
+            targets = [None]
+        wanted = {("global" if g is None else str(g.id)): g for g in targets}
+        fresh: dict[str, str] = {}
+        self.commands_synced = False
+        for scope, guild in wanted.items():
+            fingerprint = self._fingerprint(scope, self.command_payloads(guild))
+            fresh[scope] = fingerprint
+            if known.get(scope) == fingerprint:
+                log.info("slash commands unchanged for %s; not registering again", scope)
+                continue
+            synced = await self.tree.sync(guild=guild)
+            self.commands_synced = True
+            log.info("registered %d slash command(s) for %s", len(synced), scope)
+        if fresh != known:
+            text = json.dumps(fresh, indent=1, sort_keys=True)
+            await asyncio.to_thread(_write_atomic, path, text)
+
+    # ------------------------------------------------------------------ heartbeat for `health`
+    async def _heartbeat_loop(self) -> None:
+        """Refresh the heartbeat file while connected, so ``python -m bot health`` can tell."""
+        while not self.is_closed():
+            try:
+                if self.is_ready() and self.ws is not None and self.ws.open:
+                    await asyncio.to_thread(_write_atomic, self.heartbeat_path, f"{time.time():.3f}\n")
+            except OSError as exc:
+                log.warning("cannot write heartbeat file %s: %s", self.heartbeat_path, exc)
+            await asyncio.sleep(self.heartbeat_interval)
+
+    async def on_ready(self) -> None:
+        assert self.user is not None
+        log.info("connected as %s (id %s) to %d server(s)", self.user, self.user.id, len(self.guilds))
+        await asyncio.to_thread(_write_atomic, self.heartbeat_path, f"{time.time():.3f}\n")
+
+    async def close(self) -> None:
+        if self._heartbeat_task is not None:
+            self._heartbeat_task.cancel()
+        await super().close()
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

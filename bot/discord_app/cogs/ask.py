@@ -1,0 +1,302 @@
+"""Questions and answers: /ask, /sources, /help, DMs, mentions, answer channels, "Answer this".
+
+Every path goes through the same steps: per-user cooldown, ``engine.ask`` in a worker thread,
+:mod:`bot.discord_app.render` for the card, send with ``allowed_mentions`` none. Interactions are
+answered at once when the engine is quick and deferred first when it is not, so Discord's
+3-second acknowledgement window is met even during a burst or an index rebuild.
+
+The answer's buttons are persistent (``DynamicItem`` with a custom_id template, ``timeout=None``):
+"More" and the feedback buttons keep working after a restart; the question is then recovered
+from the embed title when the in-memory cache no longer has it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core.answer import Answer, Outcome
+from bot.discord_app import render
+from bot.discord_app.cooldown import UserCooldown
+from bot.discord_app.errors import SafeView, on_component_error, send_private
+
+if TYPE_CHECKING:
+    from bot.discord_app.client import KnowledgeBot
+
+log = logging.getLogger("bot.discord.ask")
+
+NONE = discord.AllowedMentions.none()
+CACHE_SIZE = 2000
+DECLINED_OUTCOMES = (Outcome.NO_MATCH, Outcome.NO_KNOWLEDGE)
+STYLES = {"primary": discord.ButtonStyle.primary, "secondary": discord.ButtonStyle.secondary,
+          "success": discord.ButtonStyle.success, "danger": discord.ButtonStyle.danger,
+          "link": discord.ButtonStyle.link}
+
+
+class MoreButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=render.MORE_PATTERN):
+    """Shows page ``page`` of the answer in the same message."""
+
+    def __init__(self, page: int, label: str = "More", row: int = 0) -> None:
+        super().__init__(discord.ui.Button(label=label, style=discord.ButtonStyle.primary, row=row,
+                                           custom_id=render.MORE_ID.format(page=page)))
+        self.page = page
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> MoreButton:
+        return cls(int(match["page"]), getattr(item, "label", None) or "More")
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await _cog(interaction).show_page(interaction, self.page)
+        except Exception as exc:
+            await on_component_error(interaction, exc, self.item)
+
+
+class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=render.FEEDBACK_PATTERN):
+    """Records "Helpful" / "Not helpful" for the lead passage of the page shown."""
+
+    def __init__(self, helpful: bool, page: int, label: str | None = None, row: int = 0) -> None:
+        super().__init__(discord.ui.Button(
+            label=label or ("Helpful" if helpful else "Not helpful"), row=row,
+            style=discord.ButtonStyle.success if helpful else discord.ButtonStyle.secondary,
+            custom_id=render.FEEDBACK_ID.format(vote=int(helpful), page=page)))
+        self.helpful = helpful
+        self.page = page
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> FeedbackButton:
+        return cls(match["vote"] == "1", int(match["page"]), getattr(item, "label", None))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await _cog(interaction).record_feedback(interaction, self.helpful, self.page)
+        except Exception as exc:
+            await on_component_error(interaction, exc, self.item)
+
+
+def _cog(interaction: discord.Interaction[Any]) -> AskCog:
+    cog = interaction.client.get_cog("Ask")  # type: ignore[attr-defined]
+    if not isinstance(cog, AskCog):
+        raise RuntimeError("the Ask cog is not loaded")
+    return cog
+
+
+def build_view(card: render.Card) -> SafeView | None:
+    """The card's buttons as a persistent view (None when there are none)."""
+    if not card.buttons:
+        return None
+    view = SafeView()
+    for b in card.buttons:
+        if b.url is not None:
+            view.add_item(discord.ui.Button(label=b.label, url=b.url, style=discord.ButtonStyle.link, row=b.row))
+        elif (m := re.fullmatch(render.MORE_PATTERN, b.custom_id or "")) is not None:
+            view.add_item(MoreButton(int(m["page"]), b.label, b.row))
+        elif (m := re.fullmatch(render.FEEDBACK_PATTERN, b.custom_id or "")) is not None:
+            view.add_item(FeedbackButton(m["vote"] == "1", int(m["page"]), b.label, b.row))
+    return view
+
+
+def card_kwargs(card: render.Card) -> dict[str, Any]:
+    """Keyword arguments for any discord.py send/edit call, always with mentions disabled."""
+    kwargs: dict[str, Any] = {"allowed_mentions": NONE}
+    if card.embed is not None:
+        kwargs["embed"] = discord.Embed.from_dict(card.embed)
+    if card.content is not None:
+        kwargs["content"] = card.content
+    view = build_view(card)
+    if view is not None:
+        kwargs["view"] = view
+    return kwargs
+
+
+def cooldown_text(retry_after: float) -> str:
+    when = int(time.time() + retry_after) + 1
+    return render.text_message(f"You're asking quickly. You can ask again <t:{when}:R>.")
+
+
+class AskCog(commands.Cog, name="Ask"):
+    """Answers questions; see the module docstring."""
+
+    def __init__(self, bot: KnowledgeBot) -> None:
+        self.bot = bot
+        d = bot.settings.discord
+        self.per_page = d.passages_per_page
+        self.max_passages = max(d.max_passages, d.passages_per_page)
+        self.cooldown = UserCooldown(d.cooldown_rate, d.cooldown_seconds)
+        self.answer_channels = frozenset(d.answer_channel_ids)
+        self._cache: OrderedDict[int, tuple[str, Answer]] = OrderedDict()
+        self._background: set[asyncio.Task[None]] = set()
+        self.answer_this = app_commands.ContextMenu(name="Answer this", callback=self._answer_this)
+        bot.tree.add_command(self.answer_this)
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(MoreButton, FeedbackButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.answer_this.name, type=self.answer_this.type)
+        self.bot.remove_dynamic_items(MoreButton, FeedbackButton)
+
+    # ------------------------------------------------------------------ engine
+    async def ask_engine(self, question: str) -> Answer:
+        return await asyncio.to_thread(self.bot.engine.ask, question, self.max_passages)
+
+    def remember(self, message_id: int | None, question: str, answer: Answer) -> None:
+        if message_id is None:
+            return
+        self._cache[message_id] = (question, answer)
+        self._cache.move_to_end(message_id)
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+
+    async def resolve(self, message: discord.Message | None) -> tuple[str, Answer]:
+        """The question and answer behind a message with our buttons (cache, else re-ask its title)."""
+        if message is None:
+            raise RuntimeError("button pressed without a message")
+        found = self._cache.get(message.id)
+        if found is not None:
+            return found
+        title = message.embeds[0].title if message.embeds and message.embeds[0].title else ""
+        question = render.question_from_title(title)
+        answer = await self.ask_engine(question)
+        self.remember(message.id, question, answer)
+        return question, answer
+
+    def _record_declined_later(self, answer: Answer, user_id: int) -> None:
+        records = self.bot.records
+        if records is None or answer.outcome not in DECLINED_OUTCOMES or not self.bot.settings.moderation.log_questions:
+            return
+        task = asyncio.create_task(self._record_declined(answer.question, user_id))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _record_declined(self, question: str, user_id: int) -> None:
+        records = self.bot.records
+        assert records is not None
+        try:
+            await asyncio.to_thread(records.record_declined, question=question, user_id=user_id)
+        except Exception:
+            log.exception("could not record a declined question")
+
+    # ------------------------------------------------------------------ interactions
+    async def answer_interaction(self, interaction: discord.Interaction[Any], question: str, private: bool) -> None:
+        """Cooldown, answer (deferring when the engine is not quick), remember, record a decline."""
+        retry = self.cooldown.hit(interaction.user.id)
+        if retry is not None:
+            await interaction.response.send_message(cooldown_text(retry), ephemeral=True, allowed_mentions=NONE)
+            return
+        task = asyncio.ensure_future(self.ask_engine(question))
+        done, _ = await asyncio.wait({task}, timeout=self.bot.ack_budget)
+        if not done:
+            await interaction.response.defer(ephemeral=private, thinking=True)
+            interaction.extras["deferred_public"] = not private
+        answer = await task
+        card = render.render_answer(answer, 0, self.per_page, private=private)
+        kwargs = card_kwargs(card)
+        if interaction.response.is_done():
+            sent = await interaction.followup.send(ephemeral=private, wait=True, **kwargs)
+            message_id: int | None = sent.id
+        else:
+            callback = await interaction.response.send_message(ephemeral=private, **kwargs)
+            message_id = callback.message_id if callback is not None else None
+        interaction.extras["sent"] = True
+        self.remember(message_id, question, answer)
+        self._record_declined_later(answer, interaction.user.id)
+
+    @app_commands.command(name="ask", description="Ask a question; the answer quotes the knowledge base.")
+    @app_commands.describe(question="Your question, in words", private="Show the answer only to you")
+    async def ask(self, interaction: discord.Interaction[Any],
+                  question: app_commands.Range[str, 1, 6000], private: bool = False) -> None:
+        await self.answer_interaction(interaction, question, private)
+
+    async def _answer_this(self, interaction: discord.Interaction[Any], message: discord.Message) -> None:
+        if not render.visible(message.content):
+            await send_private(interaction, "That message has no text I could answer.")
+            return
+        await self.answer_interaction(interaction, message.content, False)
+
+    @app_commands.command(name="sources", description="List the documents the bot answers from.")
+    async def sources(self, interaction: discord.Interaction[Any]) -> None:
+        snap = self.bot.engine.snapshot
+        counts = await asyncio.to_thread(snap.chunk_counts)
+        rows = [render.SourceRow(d.title, d.published, d.url, d.size_chars, counts.get(d.doc_id, 0))
+                for d in snap.documents]
+        card = render.render_sources(rows)
+        await interaction.response.send_message(ephemeral=True, **card_kwargs(card))
+
+    @app_commands.command(name="help", description="How to ask, what the bot knows, how citations read.")
+    async def help(self, interaction: discord.Interaction[Any]) -> None:
+        topics = [d.title for d in self.bot.engine.snapshot.documents]
+        card = render.render_help(topics, per_page=self.per_page, max_passages=self.max_passages)
+        await interaction.response.send_message(ephemeral=True, **card_kwargs(card))
+
+    # ------------------------------------------------------------------ buttons
+    async def show_page(self, interaction: discord.Interaction[Any], page: int) -> None:
+        _question, answer = await self.resolve(interaction.message)
+        card = render.render_answer(answer, page, self.per_page)
+        await interaction.response.edit_message(**card_kwargs(card))
+
+    async def record_feedback(self, interaction: discord.Interaction[Any], helpful: bool, page: int) -> None:
+        question, answer = await self.resolve(interaction.message)
+        index = page * self.per_page
+        if not answer.passages or index >= len(answer.passages):
+            await send_private(interaction, "This answer has changed since; please ask again.")
+            return
+        if self.bot.records is not None:
+            await asyncio.to_thread(self.bot.records.record_feedback, chunk_id=answer.passages[index].chunk_id,
+                                    question=question, helpful=helpful, user_id=interaction.user.id)
+        text = ("Thanks! Noted that this answer helped." if helpful
+                else "Thanks for telling me. Moderators will see that this answer did not help.")
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NONE)
+
+    # ------------------------------------------------------------------ messages
+    def question_in(self, message: discord.Message) -> str | None:
+        """The question a message asks the bot, or None when it is not addressed to the bot."""
+        me = self.bot.user
+        if me is None or message.author.bot or message.webhook_id is not None or message.author.id == me.id:
+            return None
+        if message.guild is None:
+            return message.content
+        mentioned = any(u.id == me.id for u in message.mentions)
+        if mentioned:
+            return re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
+        if message.channel.id in self.answer_channels and render.visible(message.content):
+            return message.content
+        return None
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        question = self.question_in(message)
+        if question is None:
+            return
+        try:
+            retry = self.cooldown.hit(message.author.id)
+            if retry is not None:
+                await message.reply(cooldown_text(retry), mention_author=False, allowed_mentions=NONE,
+                                    delete_after=min(retry + 1, 60) if message.guild else None)
+                return
+            answer = await self.ask_engine(question)
+            card = render.render_answer(answer, 0, self.per_page)
+            sent = await message.reply(mention_author=False, **card_kwargs(card))
+            self.remember(sent.id, question, answer)
+            self._record_declined_later(answer, message.author.id)
+        except Exception:
+            log.exception("error answering message %s", message.id)
+            try:
+                await message.reply(render.text_message("Sorry, something went wrong on my side; please try again."),
+                                    mention_author=False, allowed_mentions=NONE)
+            except discord.HTTPException:
+                log.warning("could not send the apology for message %s", message.id)
+
+
+async def setup(bot: KnowledgeBot) -> None:
+    await bot.add_cog(AskCog(bot))
