@@ -1,0 +1,173 @@
+"""Plain-text reports for moderators: document list, history, gaps and the retrieval debug view.
+
+Pure functions over the snapshot, the records and the store, so the ``/kb`` cog only sends what
+these return. Text that comes from knowledge files or users goes through ``safe`` (the cog passes
+the Discord renderer's escaper) and every report is cut to a character budget with a note saying
+how much was left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.core.engine import Snapshot
+from bot.core.retrieval import QueryTerms
+from bot.moderation.records import AuditEntry, DeclinedGap, UnhelpfulGap
+from bot.moderation.store import Version
+
+Escape = Callable[[str], str]
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+def who(user_id: int | None) -> str:
+    """A user mention (rendered as a name by Discord, never a ping with mentions off) or "on disk"."""
+    return "on disk" if user_id is None else f"<@{user_id}>"
+
+
+def when(at: float) -> str:
+    """A Discord timestamp: shown in each reader's own time zone and language."""
+    return f"<t:{int(at)}:R>"
+
+
+def join_within(lines: Sequence[str], limit: int, more: Callable[[int], str]) -> str:
+    """Join as many lines as fit in ``limit`` characters, then ``more(left_out)`` if any were left out."""
+    out: list[str] = []
+    used = 0
+    for i, line in enumerate(lines):
+        tail = more(len(lines) - i - 1) if i < len(lines) - 1 else ""
+        if used + len(line) + 1 + len(tail) + 1 > limit:
+            out.append(more(len(lines) - i))
+            break
+        out.append(line)
+        used += len(line) + 1
+    return "\n".join(out)[:limit]
+
+
+def document_list(snap: Snapshot, last: dict[str, AuditEntry], limit: int = 1900,
+                  safe: Escape = _identity) -> str:
+    """``/kb list``: each document with chunk count, last change and who made it; problems last."""
+    counts = snap.chunk_counts()
+    rows: list[tuple[float, str]] = []
+    for doc in snap.documents:
+        filename = Path(doc.path).name
+        entry = last.get(filename)
+        change = f"{entry.action} {when(entry.at)} by {who(entry.user_id)}" if entry else "no recorded change"
+        rows.append((entry.at if entry else 0.0,
+                     f"• `{filename}` — {safe(doc.title)} · {counts.get(doc.doc_id, 0)} chunks · {change}"))
+    rows.sort(key=lambda r: -r[0])
+    head = f"**{len(snap.documents)} document(s), {len(snap.chunks)} chunk(s)**"
+    if snap.alias_groups:
+        head += f" · {len(snap.alias_groups)} alias group(s)"
+    lines = [head, *(r[1] for r in rows)]
+    if snap.problems:
+        lines.append(f"**Problems ({len(snap.problems)})** — /kb reload shows them in full")
+    return join_within(lines, limit, lambda n: f"… and {n} more")
+
+
+def version_list(filename: str, versions: Sequence[Version], audit: Sequence[AuditEntry],
+                 limit: int = 1900) -> str:
+    """``/kb history document``: numbered versions (for ``/kb restore``) and the audit trail."""
+    lines = [f"**Versions of `{filename}`** (newest first; restore with `/kb restore {filename} <number>`)"]
+    if not versions:
+        lines.append("No versions kept yet.")
+    lines += [f"{i}. {v.describe()}" for i, v in enumerate(versions, 1)]
+    if audit:
+        lines.append("**Changes**")
+        lines += [f"• {e.action} {when(e.at)} by {who(e.user_id)}: "
+                  f"{(e.old_hash or '—')[:12]} → {(e.new_hash or 'removed')[:12]}" for e in audit]
+    return join_within(lines, limit, lambda n: f"… and {n} more lines")
+
+
+def audit_list(entries: Sequence[AuditEntry], limit: int = 1900) -> str:
+    """``/kb history`` without a document: the latest changes to any document."""
+    if not entries:
+        return "No changes recorded yet."
+    lines = ["**Latest changes**"]
+    lines += [f"• `{e.document}` {e.action} {when(e.at)} by {who(e.user_id)} "
+              f"({(e.new_hash or 'removed')[:12]})" for e in entries]
+    return join_within(lines, limit, lambda n: f"… and {n} more")
+
+
+def _chunk_label(snap: Snapshot, chunk_id: str, safe: Escape) -> str:
+    for chunk in snap.chunks:
+        if chunk.chunk_id == chunk_id:
+            doc = snap.documents_by_id.get(chunk.doc_id)
+            title = safe(doc.title) if doc else chunk.doc_id
+            preview = " ".join(chunk.text.split())[:80]
+            return f"{title} · ¶{chunk.paragraph.number} (“{safe(preview)}…”)"
+    return f"`{safe(chunk_id)}` (no longer in the knowledge base)"
+
+
+def gaps_report(declined: Sequence[DeclinedGap], unhelpful: Sequence[UnhelpfulGap], snap: Snapshot,
+                log_questions: bool, limit: int = 3900, safe: Escape = _identity) -> str:
+    """``/kb gaps``: what people asked that the bot could not answer, and answers marked unhelpful."""
+    lines = ["**Questions the bot declined most often**"]
+    if not log_questions:
+        lines.append("The question log is off (moderation.log_questions: false).")
+    elif not declined:
+        lines.append("None recorded yet.")
+    lines += [f"• {g.count}× ({g.askers} people) “{safe(g.question[:200])}” — last {when(g.last_at)}"
+              for g in declined]
+    lines.append("**Answers most often marked “Not helpful”**")
+    if not unhelpful:
+        lines.append("None recorded yet.")
+    for g in unhelpful:
+        asked = f" — e.g. “{safe(g.last_question[:120])}”" if g.last_question else ""
+        lines.append(f"• {g.not_helpful}× not helpful, {g.helpful}× helpful: "
+                     f"{_chunk_label(snap, g.chunk_id, safe)}{asked}")
+    return join_within(lines, limit, lambda n: f"… and {n} more")
+
+
+@dataclass(frozen=True, slots=True)
+class DebugHit:
+    """One chunk as BM25 ranked it, with what it matched of the question."""
+
+    rank: int
+    chunk_id: str
+    title: str
+    paragraph: int
+    bm25: float
+    coverage: float
+    matched: tuple[str, ...]
+    missing: tuple[str, ...]
+    preview: str
+
+
+def debug_ranking(snap: Snapshot, question: str, k: int = 5) -> tuple[dict[str, float], list[DebugHit]]:
+    """The question's weighted terms and the top ``k`` chunks by raw BM25 score (before any decline)."""
+    query = QueryTerms.from_question(question, snap.analyzer, snap.index)
+    if not query.terms:
+        return dict(query.weights), []
+    hits: list[DebugHit] = []
+    documents = snap.documents_by_id
+    for rank, (i, score) in enumerate(snap.index.top(query.terms, k), 1):
+        chunk = snap.chunks[i]
+        present = set(snap.analyzer.terms(chunk.text))
+        covered = query.covered(present)
+        doc = documents.get(chunk.doc_id)
+        hits.append(DebugHit(rank, chunk.chunk_id, doc.title if doc else chunk.doc_id, chunk.paragraph.number,
+                             score, query.coverage(present), tuple(t for t in query.groups if t in covered),
+                             tuple(t for t in query.groups if t not in covered),
+                             " ".join(chunk.text.split())[:160]))
+    return dict(query.weights), hits
+
+
+def debug_report(question: str, outcome: str, weights: dict[str, float], hits: Sequence[DebugHit],
+                 limit: int = 3900, safe: Escape = _identity) -> str:
+    """``/kb test``: the private debug view."""
+    terms = ", ".join(f"`{t}` {w:.2f}" for t, w in weights.items()) or "none (only common words)"
+    lines = [f"**Question:** {safe(question[:300])}", f"**Outcome:** {outcome}",
+             f"**Terms (weight):** {terms}"]
+    if not hits:
+        lines.append("No chunk contains any of the terms.")
+    for h in hits:
+        lines.append(f"**{h.rank}.** `{h.chunk_id}` — {safe(h.title[:80])} · ¶{h.paragraph} · "
+                     f"BM25 {h.bm25:.3f} · coverage {h.coverage:.0%}")
+        lines.append(f"  matched: {', '.join(h.matched) or '—'} · missing: {', '.join(h.missing) or '—'}")
+        lines.append(f"  > {safe(h.preview)}…")
+    return join_within(lines, limit, lambda n: f"… ({n} more lines)")
