@@ -18,7 +18,7 @@ import Stemmer
 # The classic English stopword list (Snowball/NLTK), plus the filler words of questions
 # ("how many", "tell me about", "according to the article") that say nothing about the topic.
 ENGLISH_STOPWORDS = frozenset("""
-a about above after again against all am an and any are aren't as at be because been before being
+a about above after again all am an and any are aren't as at be because been before being
 below between both but by can couldn't could did didn't do does doesn't doing don't down during each
 few for from further had hadn't has hasn't have haven't having he he'd he'll he's her here here's hers
 herself him himself his how how's i i'd i'll i'm i've if in into is isn't it it's its itself let's me
@@ -33,8 +33,38 @@ QUESTION_STOPWORDS = frozenset("""
 many much tell explain describe according article text author writer say says said mention mentioned
 mentions please know known give list name named kind sort thing things way ways also even still yet
 whose wha whats hows whos exactly really actually anything something someone somebody happen
-happened happens regarding concerning think thought believe
+happened happens regarding concerning think thought believe lol lmao pls plz hey hi hello guys
+gonna wanna gotta kinda anyone anybody ever supposedly basically probably apparently currently
+deal long true like go going
 """.split())
+
+# Irregular forms the stemmer cannot join to their base word ("lost" and "lose").
+IRREGULAR_FORMS = {
+    form: base
+    for base, forms in {
+        "arise": "arose arisen", "bear": "bore borne", "beat": "beaten", "become": "became",
+        "begin": "began begun", "bite": "bit bitten", "break": "broke broken", "bring": "brought",
+        "build": "built", "buy": "bought", "catch": "caught", "choose": "chose chosen", "come": "came",
+        "deal": "dealt", "draw": "drew drawn", "drive": "drove driven", "eat": "ate eaten",
+        "fall": "fell fallen", "feed": "fed", "feel": "felt", "fight": "fought", "flee": "fled",
+        "fly": "flew flown", "forbid": "forbade forbidden", "forget": "forgot forgotten",
+        "freeze": "froze frozen", "get": "got gotten", "give": "gave given", "go": "went gone",
+        "grow": "grew grown", "hide": "hid hidden", "hold": "held", "keep": "kept", "know": "knew known",
+        "lead": "led", "leave": "left", "lose": "lost", "make": "made", "mean": "meant", "meet": "met",
+        "overthrow": "overthrew overthrown", "pay": "paid", "rise": "rose risen", "run": "ran",
+        "say": "said", "see": "saw seen", "seek": "sought", "sell": "sold", "send": "sent",
+        "shake": "shook shaken", "shoot": "shot", "speak": "spoke spoken", "spend": "spent",
+        "stand": "stood", "steal": "stole stolen", "strike": "struck stricken", "swear": "swore sworn",
+        "take": "took taken", "teach": "taught", "tell": "told", "think": "thought",
+        "throw": "threw thrown", "understand": "understood", "undertake": "undertook undertaken",
+        "win": "won", "withdraw": "withdrew withdrawn", "write": "wrote written",
+    }.items()
+    for form in forms.split()
+}
+IRREGULAR_FORMS.update({
+    "jan": "january", "feb": "february", "apr": "april", "jun": "june", "jul": "july", "aug": "august",
+    "sep": "september", "sept": "september", "oct": "october", "nov": "november", "dec": "december",
+})
 DEFAULT_STOPWORDS = ENGLISH_STOPWORDS | QUESTION_STOPWORDS
 
 _JOINERS = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
@@ -164,6 +194,7 @@ class Analyzer:
             return out
         if len(word) == 1 and not word.isdigit():
             return []
+        word = IRREGULAR_FORMS.get(word, word)
         return [Token(word if word[0].isdigit() else stem(word), start, end)]
 
     def _base_tokens(self, text: str, expand: bool) -> list[Token]:

@@ -35,9 +35,12 @@ class RetrievalSettings:
     chunk_sentences: int = 4
     chunk_overlap: int = 1
     chunk_max_chars: int = 900
-    min_coverage: float = 0.5
-    min_score: float = 0.0
+    min_coverage: float = 0.2
+    confident_coverage: float = 0.5
+    distinctive_df: float = 0.5
+    decide_on: Literal["quote", "chunk"] = "quote"
     sentence_weight: float = 1.0
+    answer_kind_bonus: float = 0.15
 
     def validate(self) -> list[str]:
         errors = []
@@ -59,6 +62,10 @@ class RetrievalSettings:
             errors.append("chunk_overlap: must be 0 or more and less than chunk_sentences")
         if not 0 <= self.min_coverage <= 1:
             errors.append("min_coverage: must be between 0 and 1")
+        if not 0 <= self.confident_coverage <= 1:
+            errors.append("confident_coverage: must be between 0 and 1")
+        if not 0 < self.distinctive_df <= 1:
+            errors.append("distinctive_df: must be more than 0 and at most 1")
         return errors
 
 

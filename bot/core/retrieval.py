@@ -9,6 +9,7 @@ the articles do not mention is declined instead of being matched on its common w
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 from bot.core.analysis import Analyzer
 from bot.core.answer import Citation, Passage, text_fragment_link
 from bot.core.chunking import Chunk
+from bot.core.config import RetrievalSettings
 from bot.core.index import BM25Index
 
 if TYPE_CHECKING:
@@ -32,24 +34,123 @@ def term_weight(n_docs: int, df: int) -> float:
     return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
 
 
+def common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    """True when ``b`` is ``a`` with one letter inserted, deleted or replaced (typos)."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = common_prefix(a, b)
+    if len(a) == len(b):
+        return a[i + 1:] == b[i + 1:]
+    return a[i:] == b[i + 1:]
+
+
+def expand_unknown(term: str, vocabulary: Sequence[str]) -> tuple[str, ...]:
+    """Index terms that are probably the same word as a term the index has never seen.
+
+    The stemmer leaves derivations apart ("dissolved"/"dissolution", "invaded"/"invasion")
+    and cannot fix typos; an unseen question term is matched to indexed terms that share
+    all but its last few letters, or that are one typo away.
+    """
+    if len(term) < 5 or not term.isalpha():
+        return ()
+    lo = bisect.bisect_left(vocabulary, term[:2])
+    hi = bisect.bisect_left(vocabulary, term[:2] + "\uffff")
+    out = []
+    for cand in vocabulary[lo:hi]:
+        if not cand.isalpha():
+            continue
+        prefix = common_prefix(term, cand)
+        if (prefix >= 5 and prefix >= len(term) - 3) or (prefix >= 4 and prefix >= len(term) - 1) \
+                or (len(term) >= 6 and within_one_edit(term, cand)):
+            out.append(cand)
+    return tuple(out)
+
+
+_ASKS_NUMBER = re.compile(
+    r"\bhow (many|much|big|large|strong|far|old)\b|\bwhat (number|share|percentage|proportion|percent|size)\b"
+    r"|\b(number|share|percentage|proportion) of\b", re.IGNORECASE)
+_ASKS_TIME = re.compile(
+    r"^\W*when\b|\bwhen (was|were|did|does|is|do|will|has|had)\b|\b(what|which) (year|date|month|day)\b"
+    r"|\bsince when\b|\buntil when\b", re.IGNORECASE)
+_MONTHS = frozenset("january february march april may june july august september october november december".split())
+_YEAR = re.compile(r"^(1[5-9]|20)\d\d$")
+
+
+def answer_kind(question: str) -> str | None:
+    """What sort of answer a question wants: a number, a time, or anything."""
+    if _ASKS_TIME.search(question):
+        return "time"
+    if _ASKS_NUMBER.search(question):
+        return "number"
+    return None
+
+
+def has_answer_kind(text: str, kind: str | None, analyzer: Analyzer, exclude: frozenset[str]) -> bool:
+    """Does ``text`` hold something of that kind that the question does not already say?"""
+    if kind is None:
+        return False
+    for token in analyzer.tokens(text, expand_compounds=False):
+        if token.term in exclude or not token.term[:1].isdigit():
+            if kind == "time" and text[token.start:token.end].lower() in _MONTHS:
+                return True
+            continue
+        if kind == "number" or _YEAR.match(token.term) or text[token.start:token.end][-2:] in ("st", "nd", "rd", "th"):
+            return True
+    return False
+
+
 @dataclass(frozen=True, slots=True)
 class QueryTerms:
-    terms: tuple[str, ...]  # in question order, repeats kept (BM25 counts them)
-    weights: dict[str, float]  # distinct term -> weight
+    """The question's terms, each with the index terms that count as matching it."""
+
+    terms: tuple[str, ...]  # what BM25 scores: question order, repeats kept, expansions added
+    groups: dict[str, tuple[str, ...]]  # question term -> index terms that match it
+    weights: dict[str, float]  # question term -> weight
+    kind: str | None = None  # the sort of answer wanted (number, time), see answer_kind()
 
     @classmethod
     def from_question(cls, question: str, analyzer: Analyzer, index: BM25Index) -> QueryTerms:
-        terms = tuple(analyzer.terms(question))
-        weights = {t: term_weight(index.n_docs, index.doc_freqs.get(t, 0)) for t in dict.fromkeys(terms)}
-        return cls(terms, weights)
+        raw = analyzer.terms(question)
+        groups: dict[str, tuple[str, ...]] = {}
+        weights: dict[str, float] = {}
+        for term in dict.fromkeys(raw):
+            df = index.doc_freqs.get(term, 0)
+            alternatives = (term,) if df else expand_unknown(term, index.vocabulary)
+            groups[term] = alternatives or (term,)
+            if df or not alternatives:
+                # An unseen term weighs like the rarest seen one: it is what the question is
+                # about, but a paraphrase should not outweigh every word that did match.
+                weights[term] = term_weight(index.n_docs, max(df, 1))
+            else:
+                weights[term] = max(term_weight(index.n_docs, index.doc_freqs[a]) for a in alternatives)
+        terms = tuple(a for t in raw for a in groups[t])
+        return cls(terms, groups, weights, answer_kind(question))
 
     @property
     def total_weight(self) -> float:
         return sum(self.weights.values())
 
-    def coverage(self, present: set[str]) -> float:
+    @property
+    def index_terms(self) -> frozenset[str]:
+        return frozenset(a for alts in self.groups.values() for a in alts)
+
+    def covered(self, present: set[str] | frozenset[str]) -> set[str]:
+        return {t for t, alts in self.groups.items() if any(a in present for a in alts)}
+
+    def coverage(self, present: set[str] | frozenset[str]) -> float:
         total = self.total_weight
-        return sum(w for t, w in self.weights.items() if t in present) / total if total else 0.0
+        return sum(self.weights[t] for t in self.covered(present)) / total if total else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,17 +159,28 @@ class QuoteWindow:
     last: int
     matched: frozenset[str]
     coverage: float
+    has_kind: bool = False
 
 
 def fold_ws(text: str) -> str:
     return _WS.sub(" ", text).strip()
 
 
+KIND_MARK = "\x00kind"
+
+
 def _sentence_terms(chunk: Chunk, analyzer: Analyzer, query: QueryTerms) -> list[set[str]]:
-    return [
-        {t for t in analyzer.terms(chunk.sentence_text(i)) if t in query.weights}
-        for i in range(len(chunk.sentences))
-    ]
+    """Per sentence: the query's index terms it holds, plus KIND_MARK when it holds the
+    sort of thing the question asks for (a number, a date)."""
+    wanted = query.index_terms
+    out = []
+    for i in range(len(chunk.sentences)):
+        text = chunk.sentence_text(i)
+        terms = {t for t in analyzer.terms(text) if t in wanted}
+        if has_answer_kind(text, query.kind, analyzer, wanted):
+            terms.add(KIND_MARK)
+        out.append(terms)
+    return out
 
 
 def _window_chars(chunk: Chunk, first: int, last: int) -> int:
@@ -77,7 +189,7 @@ def _window_chars(chunk: Chunk, first: int, last: int) -> int:
 
 
 def choose_window(chunk: Chunk, per_sentence: Sequence[set[str]], query: QueryTerms,
-                  max_sentences: int, max_chars: int) -> QuoteWindow:
+                  max_sentences: int, max_chars: int, kind_bonus: float = 0.0) -> QuoteWindow:
     """The contiguous 1..max_sentences sentences covering the most query weight.
 
     Ties go to the shorter window; a window is then widened by a neighbour that fits
@@ -91,7 +203,7 @@ def choose_window(chunk: Chunk, per_sentence: Sequence[set[str]], query: QueryTe
             if last > first and _window_chars(chunk, first, last) > max_chars:
                 break
             matched = set().union(*per_sentence[first:last + 1])
-            cov = query.coverage(matched)
+            cov = query.coverage(matched) + (kind_bonus if KIND_MARK in matched else 0.0)
             key = (round(cov, 9), -(last - first), -first, 0)
             if best is None or key > best:
                 best, best_window = key, (first, last)
@@ -102,8 +214,10 @@ def choose_window(chunk: Chunk, per_sentence: Sequence[set[str]], query: QueryTe
            and _window_chars(chunk, first, last + 1) <= max_chars
            and _window_chars(chunk, first, last) < max_chars // 2):
         last += 1
-    matched = frozenset(set().union(*per_sentence[first:last + 1]))
-    return QuoteWindow(first, last, matched, query.coverage(set(matched)))
+    matched = set().union(*per_sentence[first:last + 1])
+    has_kind = KIND_MARK in matched
+    matched.discard(KIND_MARK)
+    return QuoteWindow(first, last, frozenset(matched), query.coverage(matched), has_kind)
 
 
 def trim_around(text: str, spans: Sequence[tuple[int, int]], max_chars: int) -> str:
@@ -131,7 +245,8 @@ def trim_around(text: str, spans: Sequence[tuple[int, int]], max_chars: int) -> 
 
 
 def highlight_spans(quote: str, analyzer: Analyzer, query: QueryTerms) -> tuple[tuple[int, int], ...]:
-    spans = sorted({(t.start, t.end) for t in analyzer.tokens(quote) if t.term in query.weights})
+    wanted = query.index_terms
+    spans = sorted({(t.start, t.end) for t in analyzer.tokens(quote) if t.term in wanted})
     merged: list[tuple[int, int]] = []
     for s, e in spans:
         if merged and s <= merged[-1][1]:
@@ -148,6 +263,24 @@ def build_quote(chunk: Chunk, window: QuoteWindow, analyzer: Analyzer, query: Qu
     if len(quote) > max_chars:
         quote = trim_around(quote, highlight_spans(quote, analyzer, query), max_chars)
     return quote, highlight_spans(quote, analyzer, query)
+
+
+def is_evidence(query: QueryTerms, present: set[str] | frozenset[str], index: BM25Index,
+                settings: RetrievalSettings) -> bool:
+    """Is a passage that holds ``present`` an answer, or a coincidence of common words?
+
+    Either it covers most of the question's weight, or a fair share of it through at
+    least two *distinctive* question terms (ones in fewer than half of the chunks).
+    """
+    covered = query.covered(present)
+    coverage = sum(query.weights[t] for t in covered) / query.total_weight if query.total_weight else 0.0
+    if coverage >= settings.confident_coverage:
+        return True
+    if coverage < settings.min_coverage:
+        return False
+    limit = index.n_docs * settings.distinctive_df
+    distinctive = [t for t in covered if max(index.doc_freqs.get(a, 0) for a in query.groups[t]) <= limit]
+    return len(distinctive) >= 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,11 +304,16 @@ def rank_passages(snap: Snapshot, query: QueryTerms, top: int) -> list[Passage]:
         chunk = snap.chunks[i]
         per_sentence = _sentence_terms(chunk, snap.analyzer, query)
         window = choose_window(chunk, per_sentence, query, settings.max_quote_sentences,
-                               settings.max_quote_chars)
-        chunk_cov = query.coverage(set().union(*per_sentence))
+                               settings.max_quote_chars, settings.answer_kind_bonus)
+        chunk_terms = set().union(*per_sentence)
+        chunk_cov = query.coverage(chunk_terms)
         # A chunk whose best quote carries the question's rare terms together beats one
         # that merely mentions them far apart.
-        score = bm25 / best_bm25 + settings.sentence_weight * window.coverage
+        score = (bm25 / best_bm25 + settings.sentence_weight * window.coverage
+                 + (settings.answer_kind_bonus if window.has_kind else 0.0))
+        if not is_evidence(query, window.matched if settings.decide_on == "quote" else chunk_terms,
+                           snap.index, settings):
+            continue
         candidates.append(Candidate(i, chunk, bm25, window, chunk_cov, score))
     candidates.sort(key=lambda c: (-c.score, c.index))
     documents = snap.documents_by_id
@@ -184,8 +322,6 @@ def rank_passages(snap: Snapshot, query: QueryTerms, top: int) -> list[Passage]:
     for cand in candidates:
         if len(passages) >= top:
             break
-        if cand.window.coverage < settings.min_coverage or cand.bm25 < settings.min_score:
-            continue
         chunk, window = cand.chunk, cand.window
         span = (chunk.doc_id, chunk.paragraph.number, chunk.sentences[window.first].start,
                 chunk.sentences[window.last].end)

@@ -1,0 +1,57 @@
+"""Grid search of retrieval settings on a question set; prints one line per setting.
+
+Used to choose the BM25 variant, k1/b and the decline threshold by measurement
+(README, "Answer quality"). Run: python scripts/tune_retrieval.py tests/data/questions.yaml
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+from pathlib import Path
+
+from bot.core.aliases import load_aliases
+from bot.core.config import RetrievalSettings
+from bot.core.documents import load_documents
+from bot.core.engine import Engine, build_snapshot
+from bot.core.evaluation import evaluate, load_eval_items
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("questions", type=Path, nargs="+")
+    parser.add_argument("--knowledge", type=Path, default=Path("knowledge"))
+    parser.add_argument("--grid", default="variant=okapi,bm25l,bm25plus;k1=0.9,1.2,1.5;b=0.3,0.5,0.75")
+    parser.add_argument("--top", type=int, default=15, help="lines to print, best first")
+    args = parser.parse_args()
+    docs = load_documents(args.knowledge).documents
+    aliases = load_aliases(args.knowledge)
+    sets = [load_eval_items(p) for p in args.questions]
+    axes = []
+    for part in args.grid.split(";"):
+        key, values = part.split("=")
+        field_type = type(getattr(RetrievalSettings(), key))
+        axes.append([(key, v if field_type is str else field_type(v)) for v in values.split(",")])
+    rows = []
+    for combo in itertools.product(*axes):
+        settings = dataclasses.replace(RetrievalSettings(), **dict(combo))
+        engine = Engine(build_snapshot(docs, aliases, settings))
+        reports = [evaluate(items, engine.ask) for items in sets]
+        key = tuple(
+            (r.hits_at_1, r.correct_declines - r.off_topic, -r.declined_answerable) for r in reports
+        )
+        rows.append((key, combo, reports))
+    rows.sort(key=lambda r: tuple(-x for k in r[0] for x in k))
+    for _, combo, reports in rows[: args.top]:
+        label = " ".join(f"{k}={v}" for k, v in combo)
+        figures = " | ".join(
+            f"hit@1 {r.hit_at_1:.3f} hit@3 {r.hit_at_3:.3f} mrr {r.mrr:.3f} "
+            f"declined {r.declined_answerable} off-topic ok {r.correct_declines}/{r.off_topic}"
+            for r in reports
+        )
+        print(f"{label:50s} {figures}")
+
+
+if __name__ == "__main__":
+    main()
