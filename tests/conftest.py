@@ -9,6 +9,7 @@ points discord.py at it for the test's duration. ``start_bot`` runs the real
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -27,11 +28,13 @@ published: 2023-05-01
 url: https://example.org/garden/tomatoes
 ---
 
-Tomatoes need six to eight hours of sun a day. Water tomatoes deeply twice a week rather than a little every day.
+Tomatoes need six to eight hours of sun a day.
+Water tomatoes deeply twice a week rather than a little every day.
 
 Pinch out the side shoots of cordon tomatoes every week; bush tomatoes need no pinching.
 
-Feed tomatoes with a high-potash fertiliser once the first fruits set. Too much nitrogen gives leaves, not tomatoes.
+Feed tomatoes with a high-potash fertiliser once the first fruits set.
+Too much nitrogen gives leaves, not tomatoes.
 
 Blossom end rot on tomatoes comes from irregular watering, which stops calcium reaching the fruit.
 
@@ -45,7 +48,8 @@ Save tomato seeds by fermenting the pulp for three days, then rinsing and drying
 
 Late blight turns tomato leaves brown in wet summers; remove the affected tomatoes and leaves at once.
 
-Ask @everyone and @here in <@&123> or tell <@456> about *starred* _tomato_ `code` ~~tricks~~ and || spoilers ||.
+Ask @everyone and @here in <@&123> or tell <@456>
+about *starred* _tomato_ `code` ~~tricks~~ and || spoilers ||.
 """
 
 
@@ -64,8 +68,11 @@ def knowledge_dir(tmp_path: Path) -> Path:
 def settings(tmp_path: Path, knowledge_dir: Path) -> Any:
     from bot.core.config import DiscordSettings, Settings
 
-    return Settings(knowledge_dir=str(knowledge_dir), data_dir=str(tmp_path / "data"),
-                    discord=DiscordSettings(cooldown_rate=1000, cooldown_seconds=30.0))
+    return Settings(
+        knowledge_dir=str(knowledge_dir),
+        data_dir=str(tmp_path / "data"),
+        discord=DiscordSettings(cooldown_rate=1000, cooldown_seconds=30.0),
+    )
 
 
 def with_discord(settings: Any, **changes: Any) -> Any:
@@ -107,7 +114,5 @@ async def start_bot(standin: DiscordStandIn, settings: Any, knowledge_dir: Path)
     yield start
     for bot, task in running:
         await bot.close()
-        try:
+        with contextlib.suppress(Exception):  # a failed start was already reported by the test
             await asyncio.wait_for(task, 5)
-        except Exception:  # noqa: S110 - a failed start was already reported by the test
-            pass

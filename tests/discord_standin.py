@@ -42,7 +42,14 @@ EPHEMERAL = 64
 BOT_PERMISSIONS = str((1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 31))  # view, send, links, history
 
 # Interaction callback types (Discord API)
-PONG, CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE_MESSAGE, UPDATE_MESSAGE, MODAL = 1, 4, 5, 6, 7, 9
+PONG, CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE_MESSAGE, UPDATE_MESSAGE, MODAL = (
+    1,
+    4,
+    5,
+    6,
+    7,
+    9,
+)
 
 
 @dataclass
@@ -63,7 +70,9 @@ class RecordedRequest:
 
 def _json(data: Any, status: int = 200) -> web.Response:
     """A JSON response whose Content-Type is exactly ``application/json`` (no charset)."""
-    return web.Response(status=status, body=json.dumps(data).encode(), headers={"Content-Type": "application/json"})
+    return web.Response(
+        status=status, body=json.dumps(data).encode(), headers={"Content-Type": "application/json"}
+    )
 
 
 def _error(status: int, message: str, code: int = 0) -> web.Response:
@@ -71,15 +80,27 @@ def _error(status: int, message: str, code: int = 0) -> web.Response:
 
 
 def user_payload(user_id: int, name: str, *, bot: bool = False) -> dict[str, Any]:
-    return {"id": str(user_id), "username": name, "global_name": name, "discriminator": "0",
-            "avatar": None, "bot": bot}
+    return {
+        "id": str(user_id),
+        "username": name,
+        "global_name": name,
+        "discriminator": "0",
+        "avatar": None,
+        "bot": bot,
+    }
 
 
 class DiscordStandIn:
     """The fake Discord. ``await start()``, point discord.py at it, ``await stop()``."""
 
-    def __init__(self, *, token: str = "test-token", application_id: int = 900_000_000_000_000_001,
-                 guild_id: int = 800_000_000_000_000_001, channel_id: int = 700_000_000_000_000_001) -> None:
+    def __init__(
+        self,
+        *,
+        token: str = "test-token",
+        application_id: int = 900_000_000_000_000_001,
+        guild_id: int = 800_000_000_000_000_001,
+        channel_id: int = 700_000_000_000_000_001,
+    ) -> None:
         self.token = token
         self.application_id = application_id
         self.bot_user_id = application_id
@@ -138,8 +159,12 @@ class DiscordStandIn:
         return next(self._ids)
 
     # ------------------------------------------------------------------ inspection
-    def find(self, method: str | None = None, path: str | None = None,
-             where: Callable[[RecordedRequest], bool] | None = None) -> list[RecordedRequest]:
+    def find(
+        self,
+        method: str | None = None,
+        path: str | None = None,
+        where: Callable[[RecordedRequest], bool] | None = None,
+    ) -> list[RecordedRequest]:
         """Recorded requests matching method, a path regex (full match) and a predicate."""
         out = []
         for r in self.requests:
@@ -152,26 +177,37 @@ class DiscordStandIn:
             out.append(r)
         return out
 
-    async def wait_for(self, method: str | None = None, path: str | None = None,
-                       where: Callable[[RecordedRequest], bool] | None = None, *,
-                       count: int = 1, timeout: float = 5.0) -> list[RecordedRequest]:
+    async def wait_for(
+        self,
+        method: str | None = None,
+        path: str | None = None,
+        where: Callable[[RecordedRequest], bool] | None = None,
+        *,
+        count: int = 1,
+        timeout: float = 5.0,
+    ) -> list[RecordedRequest]:
         """Wait until at least ``count`` matching requests arrived; returns them all."""
+
         async def enough() -> list[RecordedRequest]:
             async with self._changed:
                 while len(found := self.find(method, path, where)) < count:
                     await self._changed.wait()
                 return found
+
         try:
             return await asyncio.wait_for(enough(), timeout)
         except TimeoutError:
             raise AssertionError(
-                f"timed out waiting for {count} x {method} {path}; got: {self.requests[-15:]}") from None
+                f"timed out waiting for {count} x {method} {path}; got: {self.requests[-15:]}"
+            ) from None
 
     def callbacks(self, interaction_id: int) -> list[RecordedRequest]:
         return self.find("POST", rf"/interactions/{interaction_id}/[^/]+/callback")
 
     async def wait_callback(self, interaction_id: int, timeout: float = 5.0) -> RecordedRequest:
-        (first, *_) = await self.wait_for("POST", rf"/interactions/{interaction_id}/[^/]+/callback", timeout=timeout)
+        (first, *_) = await self.wait_for(
+            "POST", rf"/interactions/{interaction_id}/[^/]+/callback", timeout=timeout
+        )
         return first
 
     def followups(self, token: str) -> list[RecordedRequest]:
@@ -179,20 +215,30 @@ class DiscordStandIn:
 
     async def wait_followup(self, token: str, timeout: float = 5.0) -> RecordedRequest:
         path = rf"/webhooks/{self.application_id}/{re.escape(token)}(/.*)?"
-        (first, *_) = await self.wait_for(None, path, lambda r: r.method in ("POST", "PATCH"), timeout=timeout)
+        (first, *_) = await self.wait_for(
+            None, path, lambda r: r.method in ("POST", "PATCH"), timeout=timeout
+        )
         return first
 
     async def wait_identified(self, timeout: float = 5.0) -> None:
         await asyncio.wait_for(self._identified.wait(), timeout)
 
     # ------------------------------------------------------------------ test input
-    def add_attachment(self, filename: str, data: bytes, content_type: str = "text/markdown") -> dict[str, Any]:
+    def add_attachment(
+        self, filename: str, data: bytes, content_type: str = "text/markdown"
+    ) -> dict[str, Any]:
         """Serve ``data`` as a Discord attachment; returns the attachment payload for a message/option."""
         key = str(self.new_id())
         self._attachments[key] = (data, content_type)
         url = f"{self.base_url}/attachments/{key}/{filename}"
-        return {"id": key, "filename": filename, "size": len(data), "url": url, "proxy_url": url,
-                "content_type": content_type}
+        return {
+            "id": key,
+            "filename": filename,
+            "size": len(data),
+            "url": url,
+            "proxy_url": url,
+            "content_type": content_type,
+        }
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         """Send a gateway DISPATCH event (op 0) to every connected bot."""
@@ -208,78 +254,163 @@ class DiscordStandIn:
     def user(self, user_id: int = 500_000_000_000_000_001, name: str = "asker") -> dict[str, Any]:
         return user_payload(user_id, name)
 
-    def member(self, user: dict[str, Any], permissions: str = "0", roles: list[str] | None = None) -> dict[str, Any]:
-        return {"user": user, "roles": roles or [], "joined_at": "2024-01-01T00:00:00+00:00", "deaf": False,
-                "mute": False, "flags": 0, "permissions": permissions, "nick": None, "avatar": None}
+    def member(
+        self, user: dict[str, Any], permissions: str = "0", roles: list[str] | None = None
+    ) -> dict[str, Any]:
+        return {
+            "user": user,
+            "roles": roles or [],
+            "joined_at": "2024-01-01T00:00:00+00:00",
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+            "permissions": permissions,
+            "nick": None,
+            "avatar": None,
+        }
 
-    def _interaction_base(self, kind: int, *, user: dict[str, Any] | None, dm: bool,
-                          member_permissions: str = "0", roles: list[str] | None = None) -> dict[str, Any]:
+    def _interaction_base(
+        self,
+        kind: int,
+        *,
+        user: dict[str, Any] | None,
+        dm: bool,
+        member_permissions: str = "0",
+        roles: list[str] | None = None,
+    ) -> dict[str, Any]:
         user = user or self.user()
         iid = self.new_id()
         payload: dict[str, Any] = {
-            "id": str(iid), "application_id": str(self.application_id), "type": kind,
-            "token": f"itoken-{iid}", "version": 1, "locale": "en-US", "app_permissions": BOT_PERMISSIONS,
-            "attachment_size_limit": 10 * 1024 * 1024, "entitlements": [], "authorizing_integration_owners": {},
+            "id": str(iid),
+            "application_id": str(self.application_id),
+            "type": kind,
+            "token": f"itoken-{iid}",
+            "version": 1,
+            "locale": "en-US",
+            "app_permissions": BOT_PERMISSIONS,
+            "attachment_size_limit": 10 * 1024 * 1024,
+            "entitlements": [],
+            "authorizing_integration_owners": {},
         }
         if dm:
             channel_id = self.new_id()
-            payload.update(channel_id=str(channel_id), user=user, context=1,
-                           channel={"id": str(channel_id), "type": 1, "recipients": [user]})
+            payload.update(
+                channel_id=str(channel_id),
+                user=user,
+                context=1,
+                channel={"id": str(channel_id), "type": 1, "recipients": [user]},
+            )
         else:
-            payload.update(guild_id=str(self.guild_id), channel_id=str(self.channel_id), guild_locale="en-US",
-                           member=self.member(user, member_permissions, roles), context=0,
-                           channel={"id": str(self.channel_id), "type": 0, "guild_id": str(self.guild_id),
-                                    "name": "general", "position": 0, "permission_overwrites": []})
+            payload.update(
+                guild_id=str(self.guild_id),
+                channel_id=str(self.channel_id),
+                guild_locale="en-US",
+                member=self.member(user, member_permissions, roles),
+                context=0,
+                channel={
+                    "id": str(self.channel_id),
+                    "type": 0,
+                    "guild_id": str(self.guild_id),
+                    "name": "general",
+                    "position": 0,
+                    "permission_overwrites": [],
+                },
+            )
         return payload
 
-    def slash(self, name: str, options: dict[str, Any] | None = None, *, user: dict[str, Any] | None = None,
-              dm: bool = False, subcommand: str | None = None, member_permissions: str = "0",
-              roles: list[str] | None = None, resolved: dict[str, Any] | None = None) -> dict[str, Any]:
+    def slash(
+        self,
+        name: str,
+        options: dict[str, Any] | None = None,
+        *,
+        user: dict[str, Any] | None = None,
+        dm: bool = False,
+        subcommand: str | None = None,
+        member_permissions: str = "0",
+        roles: list[str] | None = None,
+        resolved: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """An INTERACTION_CREATE payload for a chat-input command ``/name [subcommand] option:value``."""
         types = {str: 3, bool: 5, int: 4, float: 10}
-        opts = [{"name": k, "type": types.get(type(v), 3) if not isinstance(v, tuple) else v[0],
-                 "value": v if not isinstance(v, tuple) else v[1]}
-                for k, v in (options or {}).items()]
+        opts = [
+            {
+                "name": k,
+                "type": types.get(type(v), 3) if not isinstance(v, tuple) else v[0],
+                "value": v if not isinstance(v, tuple) else v[1],
+            }
+            for k, v in (options or {}).items()
+        ]
         if subcommand is not None:
             opts = [{"name": subcommand, "type": 1, "options": opts}]
-        payload = self._interaction_base(2, user=user, dm=dm, member_permissions=member_permissions, roles=roles)
+        payload = self._interaction_base(
+            2, user=user, dm=dm, member_permissions=member_permissions, roles=roles
+        )
         payload["data"] = {"id": str(self._command_id(name)), "name": name, "type": 1, "options": opts}
         if resolved:
             payload["data"]["resolved"] = resolved
         return payload
 
-    def message_command(self, name: str, target: dict[str, Any], *, user: dict[str, Any] | None = None) -> dict[str, Any]:
+    def message_command(
+        self, name: str, target: dict[str, Any], *, user: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """An INTERACTION_CREATE payload for a message context-menu command on ``target`` (a message)."""
         payload = self._interaction_base(2, user=user, dm=False)
-        payload["data"] = {"id": str(self._command_id(name)), "name": name, "type": 3, "target_id": target["id"],
-                           "resolved": {"messages": {target["id"]: target}}}
+        payload["data"] = {
+            "id": str(self._command_id(name)),
+            "name": name,
+            "type": 3,
+            "target_id": target["id"],
+            "resolved": {"messages": {target["id"]: target}},
+        }
         return payload
 
-    def component(self, message: dict[str, Any], custom_id: str, *, user: dict[str, Any] | None = None,
-                  dm: bool = False) -> dict[str, Any]:
+    def component(
+        self, message: dict[str, Any], custom_id: str, *, user: dict[str, Any] | None = None, dm: bool = False
+    ) -> dict[str, Any]:
         """An INTERACTION_CREATE payload for a button press on ``message`` (as the bot created it)."""
         payload = self._interaction_base(3, user=user, dm=dm)
         payload["message"] = message
         payload["data"] = {"custom_id": custom_id, "component_type": 2}
         return payload
 
-    def message(self, content: str, *, author: dict[str, Any] | None = None, dm: bool = False,
-                mentions: list[dict[str, Any]] | None = None, channel_id: int | None = None,
-                attachments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    def message(
+        self,
+        content: str,
+        *,
+        author: dict[str, Any] | None = None,
+        dm: bool = False,
+        mentions: list[dict[str, Any]] | None = None,
+        channel_id: int | None = None,
+        attachments: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
         """A MESSAGE_CREATE payload: a user's message in the guild channel or in a DM."""
         author = author or self.user()
         mid = self.new_id()
         payload: dict[str, Any] = {
-            "id": str(mid), "content": content, "author": author, "timestamp": "2024-01-01T00:00:00+00:00",
-            "edited_timestamp": None, "tts": False, "mention_everyone": "@everyone" in content,
-            "mentions": mentions or [], "mention_roles": [], "attachments": attachments or [], "embeds": [],
-            "pinned": False, "type": 0, "flags": 0, "components": [],
+            "id": str(mid),
+            "content": content,
+            "author": author,
+            "timestamp": "2024-01-01T00:00:00+00:00",
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": "@everyone" in content,
+            "mentions": mentions or [],
+            "mention_roles": [],
+            "attachments": attachments or [],
+            "embeds": [],
+            "pinned": False,
+            "type": 0,
+            "flags": 0,
+            "components": [],
         }
         if dm:
             payload["channel_id"] = str(channel_id or self.new_id())
         else:
-            payload.update(channel_id=str(channel_id or self.channel_id), guild_id=str(self.guild_id),
-                           member={k: v for k, v in self.member(author).items() if k != "user"})
+            payload.update(
+                channel_id=str(channel_id or self.channel_id),
+                guild_id=str(self.guild_id),
+                member={k: v for k, v in self.member(author).items() if k != "user"},
+            )
         return payload
 
     def bot_user(self) -> dict[str, Any]:
@@ -298,7 +429,9 @@ class DiscordStandIn:
         await ws.prepare(request)
         self._sockets.append(ws)
         try:
-            await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None}))
+            await ws.send_str(
+                json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None})
+            )
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
                     continue
@@ -318,10 +451,16 @@ class DiscordStandIn:
             self._seq += 1
             return json.dumps({"op": 0, "t": event, "s": self._seq, "d": data})
 
-        ready = {"v": 10, "user": self.bot_user(), "guilds": [{"id": str(self.guild_id), "unavailable": True}],
-                 "session_id": "standin-session", "resume_gateway_url": self.gateway_url,
-                 "application": {"id": str(self.application_id), "flags": 0}, "private_channels": [],
-                 "relationships": []}
+        ready = {
+            "v": 10,
+            "user": self.bot_user(),
+            "guilds": [{"id": str(self.guild_id), "unavailable": True}],
+            "session_id": "standin-session",
+            "resume_gateway_url": self.gateway_url,
+            "application": {"id": str(self.application_id), "flags": 0},
+            "private_channels": [],
+            "relationships": [],
+        }
         await ws.send_str(frame("READY", ready))
         await ws.send_str(frame("GUILD_CREATE", self._guild()))
         self._identified.set()
@@ -329,13 +468,44 @@ class DiscordStandIn:
     def _guild(self) -> dict[str, Any]:
         gid = str(self.guild_id)
         return {
-            "id": gid, "name": "Stand-in Guild", "icon": None, "owner_id": "1", "unavailable": False,
-            "member_count": 2, "large": False, "features": [], "emojis": [], "stickers": [], "threads": [],
-            "voice_states": [], "presences": [], "mfa_level": 0, "verification_level": 0,
-            "roles": [{"id": gid, "name": "@everyone", "permissions": BOT_PERMISSIONS, "position": 0, "color": 0,
-                       "hoist": False, "managed": False, "mentionable": False, "flags": 0}],
-            "channels": [{"id": str(self.channel_id), "type": 0, "name": "general", "position": 0,
-                          "permission_overwrites": [], "guild_id": gid}],
+            "id": gid,
+            "name": "Stand-in Guild",
+            "icon": None,
+            "owner_id": "1",
+            "unavailable": False,
+            "member_count": 2,
+            "large": False,
+            "features": [],
+            "emojis": [],
+            "stickers": [],
+            "threads": [],
+            "voice_states": [],
+            "presences": [],
+            "mfa_level": 0,
+            "verification_level": 0,
+            "roles": [
+                {
+                    "id": gid,
+                    "name": "@everyone",
+                    "permissions": BOT_PERMISSIONS,
+                    "position": 0,
+                    "color": 0,
+                    "hoist": False,
+                    "managed": False,
+                    "mentionable": False,
+                    "flags": 0,
+                }
+            ],
+            "channels": [
+                {
+                    "id": str(self.channel_id),
+                    "type": 0,
+                    "name": "general",
+                    "position": 0,
+                    "permission_overwrites": [],
+                    "guild_id": gid,
+                }
+            ],
             "members": [self.member(self.bot_user())],
         }
 
@@ -358,23 +528,40 @@ class DiscordStandIn:
             else:
                 raw = await request.read()
                 body = json.loads(raw) if raw else None
-        rec = RecordedRequest(request.method, path, dict(request.query), body, time.monotonic(),
-                              {k: v for k, v in request.headers.items() if k.lower() != "authorization"})
+        rec = RecordedRequest(
+            request.method,
+            path,
+            dict(request.query),
+            body,
+            time.monotonic(),
+            {k: v for k, v in request.headers.items() if k.lower() != "authorization"},
+        )
         async with self._changed:
             self.requests.append(rec)
             self._changed.notify_all()
         return rec
 
-    def _message_from(self, body: dict[str, Any] | None, channel_id: int | str,
-                      interaction_id: int | None = None) -> dict[str, Any]:
+    def _message_from(
+        self, body: dict[str, Any] | None, channel_id: int | str, interaction_id: int | None = None
+    ) -> dict[str, Any]:
         body = body or {}
         mid = self.new_id()
         message = {
-            "id": str(mid), "channel_id": str(channel_id), "author": self.bot_user(),
-            "content": body.get("content") or "", "timestamp": "2024-01-01T00:00:00+00:00",
-            "edited_timestamp": None, "tts": False, "mention_everyone": False, "mentions": [],
-            "mention_roles": [], "attachments": [], "embeds": body.get("embeds") or [], "pinned": False,
-            "type": 0 if interaction_id is None else 20, "flags": int(body.get("flags") or 0),
+            "id": str(mid),
+            "channel_id": str(channel_id),
+            "author": self.bot_user(),
+            "content": body.get("content") or "",
+            "timestamp": "2024-01-01T00:00:00+00:00",
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": body.get("embeds") or [],
+            "pinned": False,
+            "type": 0 if interaction_id is None else 20,
+            "flags": int(body.get("flags") or 0),
             "components": body.get("components") or [],
         }
         self.messages[mid] = message
@@ -389,16 +576,39 @@ class DiscordStandIn:
                 return _error(401, "401: Unauthorized")
             return _json(self.bot_user())
         if path == "/oauth2/applications/@me":
-            return _json({"id": str(self.application_id), "name": "KnowledgeBot", "description": "", "icon": None,
-                          "bot_public": False, "bot_require_code_grant": False, "verify_key": "00",
-                          "owner": user_payload(1, "owner"), "flags": 0, "summary": "", "team": None})
+            return _json(
+                {
+                    "id": str(self.application_id),
+                    "name": "KnowledgeBot",
+                    "description": "",
+                    "icon": None,
+                    "bot_public": False,
+                    "bot_require_code_grant": False,
+                    "verify_key": "00",
+                    "owner": user_payload(1, "owner"),
+                    "flags": 0,
+                    "summary": "",
+                    "team": None,
+                }
+            )
         m = re.fullmatch(r"/applications/(\d+)(?:/guilds/(\d+))?/commands", path)
         if m:
             scope = int(m.group(2)) if m.group(2) else None
             if request.method == "PUT":
-                stored = [{"description": "", "options": [], "default_member_permissions": None, "nsfw": False,
-                           **c, "id": str(self.new_id()), "application_id": str(self.application_id),
-                           "version": "1", **({"guild_id": str(scope)} if scope else {})} for c in rec.json]
+                stored = [
+                    {
+                        "description": "",
+                        "options": [],
+                        "default_member_permissions": None,
+                        "nsfw": False,
+                        **c,
+                        "id": str(self.new_id()),
+                        "application_id": str(self.application_id),
+                        "version": "1",
+                        **({"guild_id": str(scope)} if scope else {}),
+                    }
+                    for c in rec.json
+                ]
                 self.commands[scope] = stored
             return _json(self.commands.get(scope, []))
         m = re.fullmatch(r"/interactions/(\d+)/([^/]+)/callback", path)
@@ -424,7 +634,9 @@ class DiscordStandIn:
         if m and request.method == "PATCH":
             return _json(self._message_from(rec.json, m.group(1)))
         if path == "/users/@me/channels" and request.method == "POST":
-            return _json({"id": str(self.new_id()), "type": 1, "recipients": [self.user()], "last_message_id": None})
+            return _json(
+                {"id": str(self.new_id()), "type": 1, "recipients": [self.user()], "last_message_id": None}
+            )
         return _error(404, f"404: stand-in has no route for {request.method} {path}", 10000)
 
     def _callback(self, interaction_id: int, rec: RecordedRequest) -> web.Response:
@@ -439,9 +651,11 @@ class DiscordStandIn:
         resource: dict[str, Any] = {"type": kind}
         if kind in (CHANNEL_MESSAGE, UPDATE_MESSAGE, DEFERRED_CHANNEL_MESSAGE):
             message = self._message_from(data, self.channel_id, interaction_id)
-            interaction.update(response_message_id=message["id"],
-                               response_message_loading=kind == DEFERRED_CHANNEL_MESSAGE,
-                               response_message_ephemeral=bool(int(data.get("flags") or 0) & EPHEMERAL))
+            interaction.update(
+                response_message_id=message["id"],
+                response_message_loading=kind == DEFERRED_CHANNEL_MESSAGE,
+                response_message_ephemeral=bool(int(data.get("flags") or 0) & EPHEMERAL),
+            )
             resource["message"] = message
         return _json({"interaction": interaction, "resource": resource})
 

@@ -8,18 +8,21 @@ they changed since the last start (a fingerprint in the data folder), start the 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import importlib.util
 import json
 import logging
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import discord
 from discord.ext import commands
 
+from bot.core.answer import Answer
 from bot.core.config import Settings
 from bot.core.engine import Engine
 from bot.discord_app import errors
@@ -54,10 +57,12 @@ class KnowledgeBot(commands.Bot):
     """Answers questions from ``engine``; extensions add the commands."""
 
     heartbeat_interval: float = 20.0
-    ack_budget: float = 1.0  # answer at once if ready within this; otherwise defer, then follow up
+    ack_budget: float = 0.5  # answer at once if ready within this; otherwise defer, then follow up
+    engine_workers: int = 2  # few threads: questions are CPU-bound, more threads only starve the event loop
 
-    def __init__(self, settings: Settings, knowledge_dir: Path, *, engine: Engine | None = None,
-                 **options: Any) -> None:
+    def __init__(
+        self, settings: Settings, knowledge_dir: Path, *, engine: Engine | None = None, **options: Any
+    ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -73,6 +78,10 @@ class KnowledgeBot(commands.Bot):
         self.records: Records | None = None
         self.commands_synced: bool | None = None  # True: registered this start; False: unchanged
         self._heartbeat_task: asyncio.Task[None] | None = None
+        self.engine_executor = ThreadPoolExecutor(
+            max_workers=self.engine_workers, thread_name_prefix="engine"
+        )
+        self.engine_pending = 0  # questions submitted to the executor and not finished
         self.tree.on_error = errors.on_app_command_error
 
     @property
@@ -85,6 +94,21 @@ class KnowledgeBot(commands.Bot):
     def engine(self, engine: Engine) -> None:
         self._engine = engine
 
+    async def ask(self, question: str, top: int | None = None) -> Answer:
+        """``engine.ask`` on the engine threads, never on the event loop."""
+        self.engine_pending += 1
+        try:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(
+                self.engine_executor, functools.partial(self.engine.ask, question, top)
+            )
+        finally:
+            self.engine_pending -= 1
+
+    def engine_busy(self) -> bool:
+        """True when a new question would queue behind others: answer it deferred, at once."""
+        return self.engine_pending >= self.engine_workers
+
     @property
     def heartbeat_path(self) -> Path:
         return heartbeat_path(self.settings)
@@ -92,15 +116,23 @@ class KnowledgeBot(commands.Bot):
     async def setup_hook(self) -> None:
         await asyncio.to_thread(self.data_dir.mkdir, parents=True, exist_ok=True)
         if self._engine is None:
-            self._engine = await asyncio.to_thread(Engine.from_folder, self.knowledge_dir,
-                                                   self.settings.retrieval)
+            self._engine = await asyncio.to_thread(
+                Engine.from_folder, self.knowledge_dir, self.settings.retrieval
+            )
         snap = self.engine.snapshot
         for problem in snap.problems:
             log.warning("knowledge problem: %s", problem)
-        log.info("knowledge loaded: %d document(s), %d passage(s) from %s",
-                 len(snap.documents), len(snap.chunks), self.knowledge_dir)
-        self.records = await asyncio.to_thread(Records.open, self.data_dir / "records.sqlite3",
-                                               log_questions=self.settings.moderation.log_questions)
+        log.info(
+            "knowledge loaded: %d document(s), %d passage(s) from %s",
+            len(snap.documents),
+            len(snap.chunks),
+            self.knowledge_dir,
+        )
+        self.records = await asyncio.to_thread(
+            Records.open,
+            self.data_dir / "records.sqlite3",
+            log_questions=self.settings.moderation.log_questions,
+        )
         for name in available_extensions():
             await self.load_extension(name)
             log.info("loaded extension %s", name)
@@ -115,8 +147,11 @@ class KnowledgeBot(commands.Bot):
         return [c.to_dict(self.tree) for c in self.tree.get_commands(guild=guild)]
 
     def _fingerprint(self, scope: str, payloads: list[dict[str, Any]]) -> str:
-        blob = json.dumps({"application": self.application_id, "scope": scope, "commands": payloads},
-                          sort_keys=True, ensure_ascii=False)
+        blob = json.dumps(
+            {"application": self.application_id, "scope": scope, "commands": payloads},
+            sort_keys=True,
+            ensure_ascii=False,
+        )
         return hashlib.sha256(blob.encode()).hexdigest()
 
     async def sync_commands_if_changed(self) -> None:
@@ -169,6 +204,7 @@ class KnowledgeBot(commands.Bot):
         if self._heartbeat_task is not None:
             self._heartbeat_task.cancel()
         await super().close()
+        self.engine_executor.shutdown(wait=False, cancel_futures=True)
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -51,9 +51,10 @@ FEEDBACK_PATTERN = r"kb:fb:(?P<vote>[01]):(?P<page>[0-9]{1,2})"
 _MENTION = re.compile(r"@(everyone|here|[!&]?[0-9]+)", re.IGNORECASE)
 _URL = re.compile(r"https?://[^\s<>\"']+")
 _ALWAYS_ESCAPE = re.compile(r"([\\*_~|`\[\]()])")
-_LINE_START = re.compile(r"^(\s*)([>#\-+]|\d+\.)", re.MULTILINE)
-_CONTROL_WS = str.maketrans({"\n": " ", "\r": " ", "\t": " ", "\v": " ", "\f": " ",
-                             "\u2028": " ", "\u2029": " ", "\x85": " "})
+_LINE_START = re.compile(r"(^|\n)([ \t]*)([>#\-+*]|\d+\.)")
+_CONTROL_WS = str.maketrans(
+    {"\n": " ", "\r": " ", "\t": " ", "\v": " ", "\f": " ", "\u2028": " ", "\u2029": " ", "\x85": " "}
+)
 
 
 # --------------------------------------------------------------------------- text safety
@@ -62,26 +63,36 @@ def neutralise_mentions(text: str) -> str:
     return _MENTION.sub(lambda m: "@" + ZWSP + m.group(1), text)
 
 
-def escape_markdown(text: str) -> str:
-    """Escape Discord markdown so knowledge text renders literally; bare URLs stay clickable."""
+def escape_markdown(text: str, at_line_start: bool = True) -> str:
+    """Escape Discord markdown so knowledge text renders literally; bare URLs stay clickable.
+
+    ``at_line_start``: whether ``text`` begins a line (then a leading ``>``, ``#``, ``-`` … is
+    escaped too); False for a piece in the middle of a line.
+    """
     out: list[str] = []
     last = 0
     for m in _URL.finditer(text):
-        out.append(_escape_plain(text[last:m.start()]))
+        out.append(_escape_plain(text[last : m.start()]))
         out.append(m.group(0))
         last = m.end()
     out.append(_escape_plain(text[last:]))
     escaped = "".join(out)
-    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+
+    def mark(m: re.Match[str]) -> str:
+        if m.start() == 0 and not m.group(1) and not at_line_start:
+            return m.group(0)
+        return m.group(1) + m.group(2) + "\\" + m.group(3)
+
+    return _LINE_START.sub(mark, escaped)
 
 
 def _escape_plain(text: str) -> str:
     return _ALWAYS_ESCAPE.sub(r"\\\1", text)
 
 
-def safe(text: str) -> str:
+def safe(text: str, at_line_start: bool = False) -> str:
     """Markdown escaped and mentions neutralised: for any untrusted text shown by the bot."""
-    return neutralise_mentions(escape_markdown(text))
+    return neutralise_mentions(escape_markdown(text, at_line_start))
 
 
 def fit(raw: str, limit: int, transform: Callable[[str], str] = lambda s: s) -> str:
@@ -105,15 +116,22 @@ def clamp(text: str, limit: int) -> str:
 
 def visible(text: str) -> bool:
     """True when ``text`` has something a reader can see (not only spaces or zero-width marks)."""
-    return any(ch.isprintable() and not ch.isspace() and ch not in "\u200b\u200c\u200d\u2060\ufeff"
-               for ch in text)
+    return any(
+        ch.isprintable() and not ch.isspace() and ch not in "\u200b\u200c\u200d\u2060\ufeff" for ch in text
+    )
 
 
 def safe_url(url: str | None) -> str | None:
     """An http(s) URL short enough for a button and safe inside a markdown link, else None."""
     if not url or not url.startswith(("https://", "http://")):
         return None
-    url = url.replace(" ", "%20").replace("(", "%28").replace(")", "%29").replace("<", "%3C").replace(">", "%3E")
+    url = (
+        url.replace(" ", "%20")
+        .replace("(", "%28")
+        .replace(")", "%29")
+        .replace("<", "%3C")
+        .replace(">", "%3E")
+    )
     if len(url) > URL_LIMIT or any(ch.isspace() for ch in url):
         return None
     return url
@@ -182,36 +200,54 @@ def question_from_title(title: str) -> str:
     return text[:-1] if text.endswith(ELLIPSIS) else text
 
 
+def _neutralise_with_spans(text: str, spans: Iterable[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
+    """Neutralise mentions in raw ``text`` and move ``spans`` over the inserted zero-width spaces."""
+    inserted = [m.start() + 1 for m in _MENTION.finditer(text)]
+    if not inserted:
+        return text, list(spans)
+    out = neutralise_mentions(text)
+
+    def moved(p: int) -> int:
+        return p + sum(1 for i in inserted if i <= p)
+
+    return out, [(moved(s), moved(e) if e > s else moved(s)) for s, e in spans]
+
+
 def bold_spans(quote: str, spans: Iterable[tuple[int, int]]) -> str:
-    """Escape ``quote`` and wrap the (merged, clamped) spans in ``**``: matched terms in bold."""
+    """Escape ``quote`` and wrap the (merged, clamped) spans in ``**``: matched terms in bold.
+
+    Mentions are neutralised on the raw text first, so bold markers can never split a mention
+    from its zero-width space.
+    """
+    quote, spans = _neutralise_with_spans(quote, spans)
     merged: list[list[int]] = []
     for start, end in sorted((max(0, s), min(len(quote), e)) for s, e in spans):
         if end <= start:
             continue
-        if merged and start <= merged[-1][1] + 1 and not quote[merged[-1][1]:start].strip():
+        if merged and start <= merged[-1][1] + 1 and not quote[merged[-1][1] : start].strip():
             merged[-1][1] = max(merged[-1][1], end)  # adjacent terms: one bold run, no "****"
-        elif merged and start < merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end])
     out: list[str] = []
     last = 0
+
+    def esc(a: int, b: int) -> str:
+        return escape_markdown(quote[a:b], at_line_start=a == 0 or quote[a - 1] == "\n")
+
     for start, end in merged:
         inner = quote[start:end]
-        lead = len(inner) - len(inner.lstrip())
-        trail = len(inner) - len(inner.rstrip())
-        start, end = start + lead, end - trail
+        start, end = start + len(inner) - len(inner.lstrip()), end - (len(inner) - len(inner.rstrip()))
         if end <= start:
             continue
-        out.append(escape_markdown(quote[last:start]))
-        out.append("**" + escape_markdown(quote[start:end]) + "**")
+        out.append(esc(last, start))
+        out.append("**" + esc(start, end) + "**")
         last = end
-    out.append(escape_markdown(quote[last:]))
-    return neutralise_mentions("".join(out))
+    out.append(esc(last, len(quote)))
+    return "".join(out)
 
 
 def citation_line(citation: Citation, limit: int = 400) -> str:
-    """"— Title · ¶2 · 2022-11-04", linked to the quoted sentence when the document has a url."""
+    """ "— Title · ¶2 · 2022-11-04", linked to the quoted sentence when the document has a url."""
     title = fit(" ".join(citation.title.split()) or citation.doc_id, 150, safe)
     parts = [f"*{title}*"]
     if citation.section:
@@ -253,7 +289,7 @@ def render_answer(answer: Answer, page: int = 0, per_page: int = 3, *, private: 
         return render_decline(answer, private=private)
     pages = page_count(len(answer.passages), per_page)
     page = min(max(0, page), pages - 1)
-    shown = answer.passages[page * per_page:(page + 1) * per_page]
+    shown = answer.passages[page * per_page : (page + 1) * per_page]
     title = question_title(answer.question)
     count = len(answer.passages)
     footer = f"{count} passage{'s' if count != 1 else ''} matched"
@@ -263,8 +299,13 @@ def render_answer(answer: Answer, page: int = 0, per_page: int = 3, *, private: 
     room = min(DESCRIPTION_LIMIT, TOTAL_EMBED_LIMIT - len(title) - len(footer))
     per_block = (room - 2 * (len(shown) - 1)) // len(shown)
     description = "\n\n".join(passage_block(p, per_block) for p in shown)
-    embed = {"type": "rich", "title": title, "description": clamp(description, room), "color": ANSWER_COLOUR,
-             "footer": {"text": footer}}
+    embed = {
+        "type": "rich",
+        "title": title,
+        "description": clamp(description, room),
+        "color": ANSWER_COLOUR,
+        "footer": {"text": footer},
+    }
     return Card(embed, answer_buttons(shown, page, pages), page=page, pages=pages, private=private)
 
 
@@ -288,7 +329,7 @@ def render_decline(answer: Answer, *, private: bool = False, max_topics: int = 1
     reasons = {
         Outcome.EMPTY_QUESTION: "Your question is empty: ask it in words.",
         Outcome.ONLY_COMMON_WORDS: "Your question has only very common words; name the person, place, "
-                                   "event or thing you want to know about.",
+        "event or thing you want to know about.",
         Outcome.NO_KNOWLEDGE: "My knowledge base is empty at the moment.",
         Outcome.NO_MATCH: "I couldn't find this in my knowledge base.",
     }
@@ -305,9 +346,13 @@ def render_decline(answer: Answer, *, private: bool = False, max_topics: int = 1
     if answer.outcome is Outcome.EMPTY_QUESTION:
         lines.append("")
         lines.append("Try for example `/ask question: " + fit(_example(answer.topics), 120, safe) + "`")
-    embed = {"type": "rich", "title": question_title(answer.question), "color": DECLINE_COLOUR,
-             "description": clamp("\n".join(lines), DESCRIPTION_LIMIT),
-             "footer": {"text": "Answers are verbatim quotes; I only answer from my knowledge base."}}
+    embed = {
+        "type": "rich",
+        "title": question_title(answer.question),
+        "color": DECLINE_COLOUR,
+        "description": clamp("\n".join(lines), DESCRIPTION_LIMIT),
+        "footer": {"text": "Answers are verbatim quotes; I only answer from my knowledge base."},
+    }
     return Card(embed, (), private=private)
 
 
@@ -329,8 +374,15 @@ class SourceRow:
 def render_sources(rows: Sequence[SourceRow], per_page: int = 20) -> Card:
     """/sources: title, date, link and size of every document, within the embed limits."""
     if not rows:
-        return Card({"type": "rich", "title": "Sources", "color": DECLINE_COLOUR,
-                     "description": "The knowledge base is empty."}, private=True)
+        return Card(
+            {
+                "type": "rich",
+                "title": "Sources",
+                "color": DECLINE_COLOUR,
+                "description": "The knowledge base is empty.",
+            },
+            private=True,
+        )
     lines = []
     for r in sorted(rows, key=lambda r: r.title.casefold()):
         title = fit(" ".join(r.title.split()), 150, safe)
@@ -349,8 +401,16 @@ def render_sources(rows: Sequence[SourceRow], per_page: int = 20) -> Card:
         description, shown = candidate, shown + 1
     if shown < len(lines):
         description += f"\n…and {len(lines) - shown} more."
-    return Card({"type": "rich", "title": "Sources", "color": ANSWER_COLOUR, "description": description,
-                 "footer": {"text": footer}}, private=True)
+    return Card(
+        {
+            "type": "rich",
+            "title": "Sources",
+            "color": ANSWER_COLOUR,
+            "description": description,
+            "footer": {"text": footer},
+        },
+        private=True,
+    )
 
 
 def _size(chars: int) -> str:
@@ -368,21 +428,33 @@ def render_help(topics: Sequence[str], *, per_page: int, max_passages: int) -> C
     if len(topics) > len(known):
         about += f"\n…and {len(topics) - len(known)} more (`/sources`)."
     fields = [
-        {"name": "How to ask",
-         "value": "• `/ask question: …` (add `private: True` to see the answer alone)\n"
-                  "• send me a direct message\n• mention me in a channel: `@me your question`\n"
-                  "• right-click a message → Apps → **Answer this**", "inline": False},
+        {
+            "name": "How to ask",
+            "value": "• `/ask question: …` (add `private: True` to see the answer alone)\n"
+            "• send me a direct message\n• mention me in a channel: `@me your question`\n"
+            "• right-click a message → Apps → **Answer this**",
+            "inline": False,
+        },
         {"name": "What I know about", "value": clamp(about, FIELD_VALUE_LIMIT), "inline": False},
-        {"name": "How answers read",
-         "value": "Each passage is a verbatim quote with the words that matched your question in **bold**, "
-                  "then its source: *title* · ¶ paragraph number · publication date (linked to the exact "
-                  f"sentence when the source is online). **More** shows further passages (up to {max_passages}, "
-                  f"{per_page} at a time); **Helpful** / **Not helpful** tell the moderators how I did.",
-         "inline": False},
+        {
+            "name": "How answers read",
+            "value": "Each passage is a verbatim quote; the words that matched your question are **bold**, "
+            "then its source: *title* · ¶ paragraph number · publication date (linked to the exact "
+            f"sentence when the source is online). **More** shows further passages (up to {max_passages}, "
+            f"{per_page} at a time); **Helpful** / **Not helpful** tell the moderators how I did.",
+            "inline": False,
+        },
     ]
-    return Card({"type": "rich", "title": "How to use this bot", "color": ANSWER_COLOUR,
-                 "description": "I answer questions with quotes from my knowledge base — never with made-up text.",
-                 "fields": fields}, private=True)
+    return Card(
+        {
+            "type": "rich",
+            "title": "How to use this bot",
+            "color": ANSWER_COLOUR,
+            "description": "I answer questions with quotes from my knowledge base — never with made-up text.",
+            "fields": fields,
+        },
+        private=True,
+    )
 
 
 def text_message(text: str) -> str:

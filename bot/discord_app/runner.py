@@ -39,8 +39,9 @@ def read_token(settings: Settings, environ: dict[str, str] | None = None) -> str
         if token:
             return token
         raise TokenError(f"discord.token_file {path} is empty")
-    raise TokenError("no Discord token: set the DISCORD_TOKEN environment variable "
-                     "(or discord.token_file in the config)")
+    raise TokenError(
+        "no Discord token: set the DISCORD_TOKEN environment variable (or discord.token_file in the config)"
+    )
 
 
 def run_bot(settings: Settings, knowledge_dir: Path | None) -> int:
@@ -66,10 +67,15 @@ async def _serve(settings: Settings, knowledge_dir: Path, token: str) -> int:
         async with bot:
             await bot.start(token)
     except discord.LoginFailure:
-        print("error: Discord rejected the token (check DISCORD_TOKEN or discord.token_file)", file=sys.stderr)
+        print(
+            "error: Discord rejected the token (check DISCORD_TOKEN or discord.token_file)", file=sys.stderr
+        )
         return EXIT_BAD_TOKEN
     except discord.PrivilegedIntentsRequired:
-        print("error: answer channels need the Message Content intent: enable it for the bot in the "
-              "Discord developer portal, or empty discord.answer_channel_ids", file=sys.stderr)
+        print(
+            "error: answer channels need the Message Content intent: enable it for the bot in the "
+            "Discord developer portal, or empty discord.answer_channel_ids",
+            file=sys.stderr,
+        )
         return EXIT_BAD_TOKEN
     return EXIT_OK

@@ -36,22 +36,33 @@ log = logging.getLogger("bot.discord.ask")
 NONE = discord.AllowedMentions.none()
 CACHE_SIZE = 2000
 DECLINED_OUTCOMES = (Outcome.NO_MATCH, Outcome.NO_KNOWLEDGE)
-STYLES = {"primary": discord.ButtonStyle.primary, "secondary": discord.ButtonStyle.secondary,
-          "success": discord.ButtonStyle.success, "danger": discord.ButtonStyle.danger,
-          "link": discord.ButtonStyle.link}
+STYLES = {
+    "primary": discord.ButtonStyle.primary,
+    "secondary": discord.ButtonStyle.secondary,
+    "success": discord.ButtonStyle.success,
+    "danger": discord.ButtonStyle.danger,
+    "link": discord.ButtonStyle.link,
+}
 
 
 class MoreButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=render.MORE_PATTERN):
     """Shows page ``page`` of the answer in the same message."""
 
     def __init__(self, page: int, label: str = "More", row: int = 0) -> None:
-        super().__init__(discord.ui.Button(label=label, style=discord.ButtonStyle.primary, row=row,
-                                           custom_id=render.MORE_ID.format(page=page)))
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=discord.ButtonStyle.primary,
+                row=row,
+                custom_id=render.MORE_ID.format(page=page),
+            )
+        )
         self.page = page
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
-                             match: re.Match[str], /) -> MoreButton:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> MoreButton:
         return cls(int(match["page"]), getattr(item, "label", None) or "More")
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
@@ -65,16 +76,21 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=re
     """Records "Helpful" / "Not helpful" for the lead passage of the page shown."""
 
     def __init__(self, helpful: bool, page: int, label: str | None = None, row: int = 0) -> None:
-        super().__init__(discord.ui.Button(
-            label=label or ("Helpful" if helpful else "Not helpful"), row=row,
-            style=discord.ButtonStyle.success if helpful else discord.ButtonStyle.secondary,
-            custom_id=render.FEEDBACK_ID.format(vote=int(helpful), page=page)))
+        super().__init__(
+            discord.ui.Button(
+                label=label or ("Helpful" if helpful else "Not helpful"),
+                row=row,
+                style=discord.ButtonStyle.success if helpful else discord.ButtonStyle.secondary,
+                custom_id=render.FEEDBACK_ID.format(vote=int(helpful), page=page),
+            )
+        )
         self.helpful = helpful
         self.page = page
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
-                             match: re.Match[str], /) -> FeedbackButton:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> FeedbackButton:
         return cls(match["vote"] == "1", int(match["page"]), getattr(item, "label", None))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
@@ -98,7 +114,9 @@ def build_view(card: render.Card) -> SafeView | None:
     view = SafeView()
     for b in card.buttons:
         if b.url is not None:
-            view.add_item(discord.ui.Button(label=b.label, url=b.url, style=discord.ButtonStyle.link, row=b.row))
+            view.add_item(
+                discord.ui.Button(label=b.label, url=b.url, style=discord.ButtonStyle.link, row=b.row)
+            )
         elif (m := re.fullmatch(render.MORE_PATTERN, b.custom_id or "")) is not None:
             view.add_item(MoreButton(int(m["page"]), b.label, b.row))
         elif (m := re.fullmatch(render.FEEDBACK_PATTERN, b.custom_id or "")) is not None:
@@ -148,7 +166,7 @@ class AskCog(commands.Cog, name="Ask"):
 
     # ------------------------------------------------------------------ engine
     async def ask_engine(self, question: str) -> Answer:
-        return await asyncio.to_thread(self.bot.engine.ask, question, self.max_passages)
+        return await self.bot.ask(question, self.max_passages)
 
     def remember(self, message_id: int | None, question: str, answer: Answer) -> None:
         if message_id is None:
@@ -173,7 +191,11 @@ class AskCog(commands.Cog, name="Ask"):
 
     def _record_declined_later(self, answer: Answer, user_id: int) -> None:
         records = self.bot.records
-        if records is None or answer.outcome not in DECLINED_OUTCOMES or not self.bot.settings.moderation.log_questions:
+        if (
+            records is None
+            or answer.outcome not in DECLINED_OUTCOMES
+            or not self.bot.settings.moderation.log_questions
+        ):
             return
         task = asyncio.create_task(self._record_declined(answer.question, user_id))
         self._background.add(task)
@@ -188,14 +210,19 @@ class AskCog(commands.Cog, name="Ask"):
             log.exception("could not record a declined question")
 
     # ------------------------------------------------------------------ interactions
-    async def answer_interaction(self, interaction: discord.Interaction[Any], question: str, private: bool) -> None:
+    async def answer_interaction(
+        self, interaction: discord.Interaction[Any], question: str, private: bool
+    ) -> None:
         """Cooldown, answer (deferring when the engine is not quick), remember, record a decline."""
         retry = self.cooldown.hit(interaction.user.id)
         if retry is not None:
-            await interaction.response.send_message(cooldown_text(retry), ephemeral=True, allowed_mentions=NONE)
+            await interaction.response.send_message(
+                cooldown_text(retry), ephemeral=True, allowed_mentions=NONE
+            )
             return
+        busy = self.bot.engine_busy()
         task = asyncio.ensure_future(self.ask_engine(question))
-        done, _ = await asyncio.wait({task}, timeout=self.bot.ack_budget)
+        done = set() if busy else (await asyncio.wait({task}, timeout=self.bot.ack_budget))[0]
         if not done:
             await interaction.response.defer(ephemeral=private, thinking=True)
             interaction.extras["deferred_public"] = not private
@@ -214,8 +241,12 @@ class AskCog(commands.Cog, name="Ask"):
 
     @app_commands.command(name="ask", description="Ask a question; the answer quotes the knowledge base.")
     @app_commands.describe(question="Your question, in words", private="Show the answer only to you")
-    async def ask(self, interaction: discord.Interaction[Any],
-                  question: app_commands.Range[str, 1, 6000], private: bool = False) -> None:
+    async def ask(
+        self,
+        interaction: discord.Interaction[Any],
+        question: app_commands.Range[str, 1, 6000],
+        private: bool = False,
+    ) -> None:
         await self.answer_interaction(interaction, question, private)
 
     async def _answer_this(self, interaction: discord.Interaction[Any], message: discord.Message) -> None:
@@ -228,8 +259,10 @@ class AskCog(commands.Cog, name="Ask"):
     async def sources(self, interaction: discord.Interaction[Any]) -> None:
         snap = self.bot.engine.snapshot
         counts = await asyncio.to_thread(snap.chunk_counts)
-        rows = [render.SourceRow(d.title, d.published, d.url, d.size_chars, counts.get(d.doc_id, 0))
-                for d in snap.documents]
+        rows = [
+            render.SourceRow(d.title, d.published, d.url, d.size_chars, counts.get(d.doc_id, 0))
+            for d in snap.documents
+        ]
         card = render.render_sources(rows)
         await interaction.response.send_message(ephemeral=True, **card_kwargs(card))
 
@@ -252,10 +285,18 @@ class AskCog(commands.Cog, name="Ask"):
             await send_private(interaction, "This answer has changed since; please ask again.")
             return
         if self.bot.records is not None:
-            await asyncio.to_thread(self.bot.records.record_feedback, chunk_id=answer.passages[index].chunk_id,
-                                    question=question, helpful=helpful, user_id=interaction.user.id)
-        text = ("Thanks! Noted that this answer helped." if helpful
-                else "Thanks for telling me. Moderators will see that this answer did not help.")
+            await asyncio.to_thread(
+                self.bot.records.record_feedback,
+                chunk_id=answer.passages[index].chunk_id,
+                question=question,
+                helpful=helpful,
+                user_id=interaction.user.id,
+            )
+        text = (
+            "Thanks! Noted that this answer helped."
+            if helpful
+            else "Thanks for telling me. Moderators will see that this answer did not help."
+        )
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NONE)
 
     # ------------------------------------------------------------------ messages
@@ -281,8 +322,12 @@ class AskCog(commands.Cog, name="Ask"):
         try:
             retry = self.cooldown.hit(message.author.id)
             if retry is not None:
-                await message.reply(cooldown_text(retry), mention_author=False, allowed_mentions=NONE,
-                                    delete_after=min(retry + 1, 60) if message.guild else None)
+                await message.reply(
+                    cooldown_text(retry),
+                    mention_author=False,
+                    allowed_mentions=NONE,
+                    delete_after=min(retry + 1, 60) if message.guild else None,
+                )
                 return
             answer = await self.ask_engine(question)
             card = render.render_answer(answer, 0, self.per_page)
@@ -292,8 +337,11 @@ class AskCog(commands.Cog, name="Ask"):
         except Exception:
             log.exception("error answering message %s", message.id)
             try:
-                await message.reply(render.text_message("Sorry, something went wrong on my side; please try again."),
-                                    mention_author=False, allowed_mentions=NONE)
+                await message.reply(
+                    render.text_message("Sorry, something went wrong on my side; please try again."),
+                    mention_author=False,
+                    allowed_mentions=NONE,
+                )
             except discord.HTTPException:
                 log.warning("could not send the apology for message %s", message.id)
 

@@ -63,7 +63,10 @@ def _who(interaction: discord.Interaction[Any]) -> str:
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
 class KbCog(
-    commands.GroupCog, group_name="kb", group_description="Moderators: keep the knowledge base current"
+    commands.GroupCog,
+    name="Moderation",
+    group_name="kb",
+    group_description="Moderators: keep the knowledge base current",
 ):
     """Moderator commands; see the module docstring."""
 
