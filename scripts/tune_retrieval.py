@@ -12,7 +12,7 @@ import itertools
 from pathlib import Path
 
 from bot.core.aliases import load_aliases
-from bot.core.config import RetrievalSettings
+from bot.core.config import RetrievalSettings, load_settings
 from bot.core.documents import load_documents
 from bot.core.engine import Engine, build_snapshot
 from bot.core.evaluation import evaluate, load_eval_items
@@ -24,18 +24,21 @@ def main() -> None:
     parser.add_argument("--knowledge", type=Path, default=Path("knowledge"))
     parser.add_argument("--grid", default="variant=okapi,bm25l,bm25plus;k1=0.9,1.2,1.5;b=0.3,0.5,0.75")
     parser.add_argument("--top", type=int, default=15, help="lines to print, best first")
+    parser.add_argument("--config", type=Path, default=Path("config/config.yaml"),
+                        help="settings the grid starts from")
     args = parser.parse_args()
     docs = load_documents(args.knowledge).documents
     aliases = load_aliases(args.knowledge)
     sets = [load_eval_items(p) for p in args.questions]
+    base = load_settings(args.config).retrieval
     axes = []
     for part in args.grid.split(";"):
         key, values = part.split("=")
-        field_type = type(getattr(RetrievalSettings(), key))
+        field_type = type(getattr(base, key))
         axes.append([(key, v if field_type is str else field_type(v)) for v in values.split(",")])
     rows = []
     for combo in itertools.product(*axes):
-        settings = dataclasses.replace(RetrievalSettings(), **dict(combo))
+        settings = dataclasses.replace(base, **dict(combo))
         engine = Engine(build_snapshot(docs, aliases, settings))
         reports = [evaluate(items, engine.ask) for items in sets]
         key = tuple(

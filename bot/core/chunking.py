@@ -63,7 +63,12 @@ class Chunk:
     doc_id: str
     paragraph: Paragraph
     sentences: tuple[Span, ...]
-    first_sentence: int
+    first_sentence: int  # index of sentences[0] in paragraph_sentences
+    paragraph_sentences: tuple[Span, ...]  # all sentences of the paragraph (shared by its chunks)
+
+    @property
+    def last_sentence(self) -> int:
+        return self.first_sentence + len(self.sentences) - 1
 
     @property
     def text(self) -> str:
@@ -80,13 +85,13 @@ def chunk_paragraph(doc_id: str, paragraph: Paragraph, max_sentences: int, overl
     spans = split_sentences(paragraph.text)
     base_id = f"{doc_id}#p{paragraph.number}"
     if len(spans) <= max_sentences and len(paragraph.text) <= max_chars:
-        return [Chunk(base_id, doc_id, paragraph, spans, 0)]
+        return [Chunk(base_id, doc_id, paragraph, spans, 0, spans)]
     stride = max(1, max_sentences - overlap)
     chunks: list[Chunk] = []
     start = 0
     while True:
         window = spans[start:start + max_sentences]
-        chunks.append(Chunk(f"{base_id}.w{len(chunks) + 1}", doc_id, paragraph, window, start))
+        chunks.append(Chunk(f"{base_id}.w{len(chunks) + 1}", doc_id, paragraph, window, start, spans))
         if start + max_sentences >= len(spans):
             break
         start += stride

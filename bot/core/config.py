@@ -32,15 +32,16 @@ class RetrievalSettings:
     top: int = 3
     max_quote_chars: int = 400
     max_quote_sentences: int = 3
-    chunk_sentences: int = 4
+    chunk_sentences: int = 3
     chunk_overlap: int = 1
     chunk_max_chars: int = 900
     min_coverage: float = 0.2
     confident_coverage: float = 0.5
     distinctive_df: float = 0.5
     decide_on: Literal["quote", "chunk"] = "quote"
-    sentence_weight: float = 1.0
+    sentence_weight: float = 0.5
     answer_kind_bonus: float = 0.15
+    require_answer_kind: bool = True
 
     def validate(self) -> list[str]:
         errors = []

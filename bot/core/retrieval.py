@@ -64,6 +64,9 @@ def expand_unknown(term: str, vocabulary: Sequence[str]) -> tuple[str, ...]:
     """
     if len(term) < 5 or not term.isalpha():
         return ()
+    parts = split_compound(term, vocabulary)
+    if parts:
+        return parts
     lo = bisect.bisect_left(vocabulary, term[:2])
     hi = bisect.bisect_left(vocabulary, term[:2] + "\uffff")
     out = []
@@ -83,7 +86,14 @@ _ASKS_NUMBER = re.compile(
 _ASKS_TIME = re.compile(
     r"^\W*when\b|\bwhen (was|were|did|does|is|do|will|has|had)\b|\b(what|which) (year|date|month|day)\b"
     r"|\bsince when\b|\buntil when\b", re.IGNORECASE)
+_ASKS_PERSON = re.compile(r"^\W*(who|whom|whose)\b|\b(which|what) (person|people|man|woman|leader|official|analyst|"
+                          r"expert|minister|ministers|officers?|ambassador)\b", re.IGNORECASE)
+_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
 _MONTHS = frozenset("january february march april may june july august september october november december".split())
+_NUMBER_WORDS = frozenset(
+    "one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty hundred "
+    "hundreds thousand thousands million millions billion billions dozen dozens twice half third quarter "
+    "percent times".split())
 _YEAR = re.compile(r"^(1[5-9]|20)\d\d$")
 
 
@@ -93,6 +103,8 @@ def answer_kind(question: str) -> str | None:
         return "time"
     if _ASKS_NUMBER.search(question):
         return "number"
+    if _ASKS_PERSON.search(question):
+        return "person"
     return None
 
 
@@ -100,14 +112,32 @@ def has_answer_kind(text: str, kind: str | None, analyzer: Analyzer, exclude: fr
     """Does ``text`` hold something of that kind that the question does not already say?"""
     if kind is None:
         return False
+    if kind == "person":
+        # A run of two or more capitalised words inside the sentence ("Boris Gryzlov")
+        # that the question does not already name.
+        return any(not set(analyzer.terms(m.group())) & exclude for m in _NAME.finditer(text))
     for token in analyzer.tokens(text, expand_compounds=False):
+        word = text[token.start:token.end].lower()
         if token.term in exclude or not token.term[:1].isdigit():
-            if kind == "time" and text[token.start:token.end].lower() in _MONTHS:
+            if (kind == "time" and word in _MONTHS) or (kind == "number" and word in _NUMBER_WORDS):
                 return True
             continue
         if kind == "number" or _YEAR.match(token.term) or text[token.start:token.end][-2:] in ("st", "nd", "rd", "th"):
             return True
     return False
+
+
+def split_compound(term: str, vocabulary: Sequence[str]) -> tuple[str, ...]:
+    """"counteroffensive" → ("counter", "offens") when the index has both halves."""
+    def known(word: str) -> bool:
+        i = bisect.bisect_left(vocabulary, word)
+        return i < len(vocabulary) and vocabulary[i] == word
+
+    for cut in range(len(term) - 3, 2, -1):
+        head, tail = term[:cut], term[cut:]
+        if known(head) and known(tail):
+            return (head, tail)
+    return ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,47 +199,48 @@ def fold_ws(text: str) -> str:
 KIND_MARK = "\x00kind"
 
 
-def _sentence_terms(chunk: Chunk, analyzer: Analyzer, query: QueryTerms) -> list[set[str]]:
-    """Per sentence: the query's index terms it holds, plus KIND_MARK when it holds the
-    sort of thing the question asks for (a number, a date)."""
+def paragraph_sentence_terms(chunk: Chunk, analyzer: Analyzer, query: QueryTerms) -> list[set[str]]:
+    """Per sentence of the chunk's paragraph: the query's index terms it holds, plus
+    KIND_MARK when it holds the sort of thing the question asks for (a number, a date)."""
     wanted = query.index_terms
+    text = chunk.paragraph.text
     out = []
-    for i in range(len(chunk.sentences)):
-        text = chunk.sentence_text(i)
-        terms = {t for t in analyzer.terms(text) if t in wanted}
-        if has_answer_kind(text, query.kind, analyzer, wanted):
+    for span in chunk.paragraph_sentences:
+        sentence = text[span.start:span.end]
+        terms = {t for t in analyzer.terms(sentence) if t in wanted}
+        if has_answer_kind(sentence, query.kind, analyzer, wanted):
             terms.add(KIND_MARK)
         out.append(terms)
     return out
 
 
 def _window_chars(chunk: Chunk, first: int, last: int) -> int:
-    text = chunk.paragraph.text[chunk.sentences[first].start:chunk.sentences[last].end]
-    return len(fold_ws(text))
+    spans = chunk.paragraph_sentences
+    return len(fold_ws(chunk.paragraph.text[spans[first].start:spans[last].end]))
 
 
 def choose_window(chunk: Chunk, per_sentence: Sequence[set[str]], query: QueryTerms,
                   max_sentences: int, max_chars: int, kind_bonus: float = 0.0) -> QuoteWindow:
     """The contiguous 1..max_sentences sentences covering the most query weight.
 
-    Ties go to the shorter window; a window is then widened by a neighbour that fits
-    and adds matched terms, so the quote carries the context the answer sits in.
+    Sentence indices are the paragraph's; the window must overlap the chunk (so each chunk
+    of a long paragraph quotes its own part) but may reach past its edges, so a quote is
+    never cut short by where a chunk happens to end. Ties go to the shorter window; a
+    short window is then widened by the following sentence, where answers often sit.
     """
     n = len(per_sentence)
-    best: tuple[float, int, int, int] | None = None  # (coverage, -length, -first, ...)
-    best_window = (0, 0)
-    for first in range(n):
-        for last in range(first, min(n, first + max_sentences)):
+    best: tuple[float, int, int] | None = None
+    best_window = (chunk.first_sentence, chunk.first_sentence)
+    for first in range(max(0, chunk.first_sentence - max_sentences + 1), chunk.last_sentence + 1):
+        for last in range(max(first, chunk.first_sentence), min(n, first + max_sentences)):
             if last > first and _window_chars(chunk, first, last) > max_chars:
                 break
             matched = set().union(*per_sentence[first:last + 1])
             cov = query.coverage(matched) + (kind_bonus if KIND_MARK in matched else 0.0)
-            key = (round(cov, 9), -(last - first), -first, 0)
+            key = (round(cov, 9), -(last - first), -first)
             if best is None or key > best:
                 best, best_window = key, (first, last)
     first, last = best_window
-    # Widen with the following sentence when it fits and the window is short: the
-    # answer to "why" and "what happened" questions often follows the matching sentence.
     while (last - first + 1 < max_sentences and last + 1 < n
            and _window_chars(chunk, first, last + 1) <= max_chars
            and _window_chars(chunk, first, last) < max_chars // 2):
@@ -258,7 +289,8 @@ def highlight_spans(quote: str, analyzer: Analyzer, query: QueryTerms) -> tuple[
 
 def build_quote(chunk: Chunk, window: QuoteWindow, analyzer: Analyzer, query: QueryTerms,
                 max_chars: int) -> tuple[str, tuple[tuple[int, int], ...]]:
-    raw = chunk.paragraph.text[chunk.sentences[window.first].start:chunk.sentences[window.last].end]
+    spans = chunk.paragraph_sentences
+    raw = chunk.paragraph.text[spans[window.first].start:spans[window.last].end]
     quote = fold_ws(raw)
     if len(quote) > max_chars:
         quote = trim_around(quote, highlight_spans(quote, analyzer, query), max_chars)
@@ -299,13 +331,17 @@ def rank_passages(snap: Snapshot, query: QueryTerms, top: int) -> list[Passage]:
     if not hits:
         return []
     candidates: list[Candidate] = []
+    paragraph_terms: dict[tuple[str, int], list[set[str]]] = {}
     best_bm25 = hits[0][1]
     for i, bm25 in hits:
         chunk = snap.chunks[i]
-        per_sentence = _sentence_terms(chunk, snap.analyzer, query)
+        key = (chunk.doc_id, chunk.paragraph.number)
+        if key not in paragraph_terms:
+            paragraph_terms[key] = paragraph_sentence_terms(chunk, snap.analyzer, query)
+        per_sentence = paragraph_terms[key]
         window = choose_window(chunk, per_sentence, query, settings.max_quote_sentences,
                                settings.max_quote_chars, settings.answer_kind_bonus)
-        chunk_terms = set().union(*per_sentence)
+        chunk_terms = set().union(*per_sentence[chunk.first_sentence:chunk.last_sentence + 1])
         chunk_cov = query.coverage(chunk_terms)
         # A chunk whose best quote carries the question's rare terms together beats one
         # that merely mentions them far apart.
@@ -314,6 +350,8 @@ def rank_passages(snap: Snapshot, query: QueryTerms, top: int) -> list[Passage]:
         if not is_evidence(query, window.matched if settings.decide_on == "quote" else chunk_terms,
                            snap.index, settings):
             continue
+        if settings.require_answer_kind and query.kind == "number" and not window.has_kind:
+            continue  # "how many ...?" and the passage holds no number: not an answer
         candidates.append(Candidate(i, chunk, bm25, window, chunk_cov, score))
     candidates.sort(key=lambda c: (-c.score, c.index))
     documents = snap.documents_by_id
@@ -323,14 +361,15 @@ def rank_passages(snap: Snapshot, query: QueryTerms, top: int) -> list[Passage]:
         if len(passages) >= top:
             break
         chunk, window = cand.chunk, cand.window
-        span = (chunk.doc_id, chunk.paragraph.number, chunk.sentences[window.first].start,
-                chunk.sentences[window.last].end)
+        sentences = chunk.paragraph_sentences
+        span = (chunk.doc_id, chunk.paragraph.number, sentences[window.first].start, sentences[window.last].end)
         if any(u[:2] == span[:2] and u[2] < span[3] and span[2] < u[3] for u in used):
             continue  # overlapping windows of one paragraph: a near-duplicate
         used.append(span)
         quote, spans = build_quote(chunk, window, snap.analyzer, query, settings.max_quote_chars)
         doc = documents[chunk.doc_id]
-        link = text_fragment_link(doc.url, chunk.sentence_text(window.first)) if doc.url else None
+        first_sentence = chunk.paragraph.text[sentences[window.first].start:sentences[window.first].end]
+        link = text_fragment_link(doc.url, first_sentence) if doc.url else None
         citation = Citation(doc.doc_id, doc.title, doc.published, doc.url, (chunk.paragraph.number,),
                             chunk.paragraph.section, link)
         passages.append(Passage(chunk.chunk_id, cand.bm25, quote, spans, fold_ws(chunk.text), citation,
