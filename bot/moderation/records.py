@@ -194,6 +194,18 @@ class Records:
                  old_hash, new_hash),
             )
 
+    def record_audits(self, entries: list[tuple[int | None, str, str, str | None, str | None]]) -> None:
+        """Several audit entries (user_id, action, document, old_hash, new_hash) in one transaction."""
+        if not entries:
+            return
+        now = time.time()
+        with self._transaction() as conn:
+            conn.executemany(
+                "INSERT INTO audit (at, user_id, action, document, old_hash, new_hash) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(now, None if u is None else int(u), a, d, o, n) for u, a, d, o, n in entries],
+            )
+
     # ---- queries ------------------------------------------------------------------------------
 
     def top_declined(self, limit: int = 10) -> list[DeclinedGap]:

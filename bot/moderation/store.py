@@ -221,11 +221,13 @@ class KnowledgeStore:
             if digest in self._archived_hashes(filename):
                 return False
             folder = self._history_folder(filename)
+            created = not folder.is_dir()
             folder.mkdir(parents=True, exist_ok=True)
             suffix = PurePosixPath(filename).suffix.lower() or ".txt"
             stamp = _now().strftime("%Y%m%dT%H%M%S.%fZ")
             atomic_write(folder / f"{stamp}-{digest}{suffix}", data)
-            fsync_dir(self.history_dir)
+            if created:
+                fsync_dir(self.history_dir)  # make the new folder itself durable
             return True
 
     # ---- changes ------------------------------------------------------------------------------
@@ -337,6 +339,8 @@ class KnowledgeStore:
                     continue
                 action = "edit on disk" if data is not None and audited else (
                     "add on disk" if data is not None else "delete on disk")
-                self._audit(SYSTEM_USER, action, filename, audited, new_hash)
                 changes.append(Change(action, filename, audited, new_hash))
+            if self.records is not None:  # one transaction for all: fast at first start with many files
+                self.records.record_audits([(SYSTEM_USER, c.action, c.filename, c.old_hash, c.new_hash)
+                                            for c in changes])
         return changes
