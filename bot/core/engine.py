@@ -7,18 +7,23 @@ answered from the previous snapshot and never sees a half-built index.
 
 from __future__ import annotations
 
+import functools
+import gc
 import threading
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.core.aliases import load_aliases
 from bot.core.analysis import Analyzer
+from bot.core.analysis_cache import MemoAnalyzer
 from bot.core.answer import Answer, Outcome
-from bot.core.chunking import Chunk, chunk_documents
+from bot.core.build_cache import BuildCache, cache_key, load_documents_reusing
+from bot.core.chunking import Chunk
 from bot.core.config import RetrievalSettings
-from bot.core.documents import Document, load_documents
+from bot.core.documents import Document
 from bot.core.index import BM25Index, BM25Params
 from bot.core.problems import Problem, ProblemError
 from bot.core.retrieval import QueryTerms, rank_passages
@@ -37,10 +42,17 @@ class Snapshot:
     problems: tuple[Problem, ...]
     built_at: float
     build_seconds: float
+    # Per-document chunks and term counts, reused by the next build (see build_cache).
+    cache: BuildCache | None = field(default=None, compare=False, repr=False)
 
-    @property
+    @functools.cached_property
     def documents_by_id(self) -> dict[str, Document]:
         return {d.doc_id: d for d in self.documents}
+
+    @functools.cached_property
+    def topics(self) -> tuple[str, ...]:
+        """Titles of the documents, computed once per snapshot (not once per question)."""
+        return tuple(d.title for d in self.documents)
 
     def chunk_counts(self) -> dict[str, int]:
         counts = {d.doc_id: 0 for d in self.documents}
@@ -53,16 +65,37 @@ def bm25_params(settings: RetrievalSettings) -> BM25Params:
     return BM25Params(settings.variant, settings.k1, settings.b, settings.delta, settings.epsilon)
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building.
+
+    A build allocates millions of small, acyclic objects (tokens, term lists); with the
+    collector on, each full collection walks every live object, so the build time grows
+    with the square of the corpus (23 s instead of a few at 100k chunks).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def build_snapshot(documents: Sequence[Document], alias_groups: Sequence[Sequence[str]],
-                   settings: RetrievalSettings, problems: Sequence[Problem] = ()) -> Snapshot:
-    started = time.perf_counter()
-    analyzer = Analyzer().with_aliases(alias_groups)
-    chunks = tuple(chunk_documents(documents, settings.chunk_sentences, settings.chunk_overlap,
-                                   settings.chunk_max_chars))
-    corpus = [analyzer.terms(_chunk_index_text(c)) for c in chunks]
-    index = BM25Index(corpus, bm25_params(settings))
-    return Snapshot(tuple(documents), tuple(tuple(g) for g in alias_groups), analyzer, chunks, index,
-                    settings, tuple(problems), time.time(), time.perf_counter() - started)
+                   settings: RetrievalSettings, problems: Sequence[Problem] = (),
+                   cache: BuildCache | None = None) -> Snapshot:
+    """Chunk, analyse and index ``documents``; with ``cache`` (from the previous snapshot),
+    documents whose content is unchanged are not analysed again."""
+    with gc_paused():
+        started = time.perf_counter()
+        key = cache_key(alias_groups, settings)
+        if cache is None or cache.key != key:
+            cache = BuildCache(key, MemoAnalyzer().with_aliases(alias_groups))
+        chunks, arrays = cache.build(documents, settings, _chunk_index_text)
+        index = BM25Index.from_arrays(arrays, bm25_params(settings))
+        return Snapshot(tuple(documents), tuple(tuple(g) for g in alias_groups), cache.analyzer, chunks,
+                        index, settings, tuple(problems), time.time(), time.perf_counter() - started, cache)
 
 
 def _chunk_index_text(chunk: Chunk) -> str:
@@ -73,14 +106,15 @@ def _chunk_index_text(chunk: Chunk) -> str:
 def load_snapshot(knowledge_dir: Path, settings: RetrievalSettings,
                   previous: Snapshot | None = None) -> Snapshot:
     """Load the knowledge folder; broken files keep their last good version from ``previous``."""
-    result = load_documents(knowledge_dir, previous.documents if previous else ())
+    result = load_documents_reusing(knowledge_dir, previous.documents if previous else ())
     problems = list(result.problems)
     try:
         aliases = load_aliases(knowledge_dir)
     except ProblemError as exc:
         problems.extend(exc.problems)
         aliases = previous.alias_groups if previous else ()
-    return build_snapshot(result.documents, aliases, settings, problems)
+    return build_snapshot(result.documents, aliases, settings, problems,
+                          previous.cache if previous else None)
 
 
 class Engine:
@@ -111,7 +145,7 @@ class Engine:
 
 def answer_question(snap: Snapshot, question: str, top: int) -> Answer:
     question = question.strip()
-    topics = tuple(d.title for d in snap.documents)
+    topics = snap.topics
     if not any(ch.isalnum() for ch in question):
         return Answer(question, Outcome.EMPTY_QUESTION, (),
                       "Your question is empty: ask in words, for example "

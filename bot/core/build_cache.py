@@ -1,0 +1,146 @@
+"""Per-document build results kept between snapshots, so a reload redoes only what changed.
+
+Parsing, chunking and text analysis cost seconds at 100k chunks; a moderator who edits
+one file should wait for one file. A :class:`BuildCache` remembers, per document
+(id + content hash), its chunks and its term counts as arrays of *global* term ids (an
+append-only vocabulary shared by all builds), so a rebuild concatenates arrays instead
+of re-analysing text. The cache is only valid for one analysis and chunking
+configuration: :func:`cache_key` names it, and a snapshot built with another key starts
+a fresh cache.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.core.analysis import Analyzer
+from bot.core.chunking import Chunk, chunk_documents
+from bot.core.config import RetrievalSettings
+from bot.core.documents import (
+    Document,
+    LoadResult,
+    content_hash,
+    knowledge_files,
+    load_documents,
+    parse_document,
+)
+from bot.core.index import IndexArrays, arrays_from_counts
+from bot.core.problems import Problem, ProblemError
+
+Int32Array = npt.NDArray[np.int32]
+
+
+def cache_key(alias_groups: Sequence[Sequence[str]], settings: RetrievalSettings) -> tuple[object, ...]:
+    """What chunks and terms depend on besides the document itself."""
+    return (tuple(tuple(g) for g in alias_groups), settings.chunk_sentences, settings.chunk_overlap,
+            settings.chunk_max_chars)
+
+
+@dataclass(frozen=True, slots=True)
+class DocTerms:
+    """One document's chunks and term counts (global term ids), chunk by chunk."""
+
+    chunks: tuple[Chunk, ...]
+    rows: Int32Array  # term id per (chunk, distinct term)
+    tfs: Int32Array  # its count in the chunk
+    uniq: Int32Array  # distinct terms per chunk
+    lens: Int32Array  # tokens per chunk
+
+
+class BuildCache:
+    """Chunks and term counts per document, reused across rebuilds with the same key."""
+
+    def __init__(self, key: tuple[object, ...], analyzer: Analyzer) -> None:
+        self.key = key
+        self.analyzer = analyzer  # a MemoAnalyzer keeps its word cache across rebuilds too
+        self._vocab: dict[str, int] = {}
+        self._terms: list[str] = []
+        self._docs: dict[tuple[str, str], DocTerms] = {}
+        self._lock = threading.Lock()
+
+    def _analyse(self, doc: Document, settings: RetrievalSettings,
+                 index_text: Callable[[Chunk], str]) -> DocTerms:
+        chunks = tuple(chunk_documents([doc], settings.chunk_sentences, settings.chunk_overlap,
+                                       settings.chunk_max_chars))
+        vocab, terms, analyzer = self._vocab, self._terms, self.analyzer
+        rows: list[int] = []
+        tfs: list[int] = []
+        uniq: list[int] = []
+        lens: list[int] = []
+        for chunk in chunks:
+            words = analyzer.terms(index_text(chunk))
+            counts = Counter(words)
+            for term in counts:
+                tid = vocab.get(term)
+                if tid is None:
+                    tid = vocab[term] = len(terms)
+                    terms.append(term)
+                rows.append(tid)
+            tfs.extend(counts.values())
+            uniq.append(len(counts))
+            lens.append(len(words))
+        return DocTerms(chunks, np.array(rows, dtype=np.int32), np.array(tfs, dtype=np.int32),
+                        np.array(uniq, dtype=np.int32), np.array(lens, dtype=np.int32))
+
+    def build(self, documents: Sequence[Document], settings: RetrievalSettings,
+              index_text: Callable[[Chunk], str]) -> tuple[tuple[Chunk, ...], IndexArrays]:
+        """Chunks of ``documents`` in order and the index arrays, analysing only new documents."""
+        with self._lock:
+            parts: list[DocTerms] = []
+            live: dict[tuple[str, str], DocTerms] = {}
+            for doc in documents:
+                key = (doc.doc_id, doc.content_hash)
+                part = self._docs.get(key) or self._analyse(doc, settings, index_text)
+                live[key] = part
+                parts.append(part)
+            self._docs = live  # forget removed and replaced versions
+            chunks = tuple(c for p in parts for c in p.chunks)
+
+            def cat(name: str) -> Int32Array:
+                arrays = [getattr(p, name) for p in parts]
+                return np.concatenate(arrays) if arrays else np.empty(0, dtype=np.int32)
+
+            arrays = arrays_from_counts(cat("rows"), cat("tfs"), cat("uniq"), cat("lens"), self._terms)
+            return chunks, arrays
+
+
+def load_documents_reusing(directory: Path, previous: Sequence[Document]) -> LoadResult:
+    """:func:`bot.core.documents.load_documents`, but a file whose bytes are unchanged keeps
+    its previously parsed :class:`Document` instead of being parsed again (YAML front matter
+    parsing alone costs seconds for thousands of files)."""
+    if not previous:
+        return load_documents(directory, previous)
+    last_good = {d.doc_id: d for d in previous}
+    documents: dict[str, Document] = {}
+    problems: list[Problem] = []
+    if not directory.is_dir():
+        return load_documents(directory, previous)
+    for path in knowledge_files(directory):
+        doc_id = path.stem
+        if doc_id in documents:
+            problems.append(Problem(str(path), None, f"document id '{doc_id}' is already used by "
+                                                     f"{documents[doc_id].path}; rename one of them"))
+            continue
+        try:
+            data = path.read_bytes()
+            old = last_good.get(doc_id)
+            if old is not None and old.path == str(path) and old.content_hash == content_hash(data):
+                documents[doc_id] = old
+            else:
+                documents[doc_id] = parse_document(path, data)
+        except ProblemError as exc:
+            problems.extend(exc.problems)
+            if doc_id in last_good:
+                documents[doc_id] = last_good[doc_id]
+        except OSError as exc:
+            problems.append(Problem(str(path), None, f"cannot read: {exc.strerror or exc}"))
+            if doc_id in last_good:
+                documents[doc_id] = last_good[doc_id]
+    return LoadResult(tuple(documents.values()), tuple(problems))
