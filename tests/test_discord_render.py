@@ -53,6 +53,7 @@ def passages(draw: st.DrawFn) -> Passage:
             st.just("https://example.org/a (b)"),
             st.just("https://x.org/" + "y" * 600),
             st.just("javascript:alert(1)"),
+            st.just("https://e.org/@everyone/<@&1>"),
             st.text(max_size=30).map(lambda s: "https://e.org/" + s),
         )
     )

@@ -42,7 +42,8 @@ def test_cli_run_without_token_exits_2_with_one_line(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        "error: no Discord token: set the DISCORD_TOKEN environment variable (or discord.token_file in the config)"
+        "error: no Discord token: set the DISCORD_TOKEN environment variable "
+        "(or discord.token_file in the config)"
     ]
 
 

@@ -49,9 +49,10 @@ MORE_PATTERN = r"kb:more:(?P<page>[0-9]{1,2})"
 FEEDBACK_PATTERN = r"kb:fb:(?P<vote>[01]):(?P<page>[0-9]{1,2})"
 
 _MENTION = re.compile(r"@(everyone|here|[!&]?[0-9]+)", re.IGNORECASE)
-_URL = re.compile(r"https?://[^\s<>\"']+")
+_URL = re.compile(r"https?://[^\s<>\"'*~|`()\[\]\\]*[^\s<>\"'*~|`()\[\]\\.,;:!?]")  # no markup inside
 _ALWAYS_ESCAPE = re.compile(r"([\\*_~|`\[\]()])")
 _LINE_START = re.compile(r"(^|\n)([ \t]*)([>#\-+*]|\d+\.)")
+_URL_ESCAPES = ((" ", "%20"), ("(", "%28"), (")", "%29"), ("<", "%3C"), (">", "%3E"), ("@", "%40"))
 _CONTROL_WS = str.maketrans(
     {"\n": " ", "\r": " ", "\t": " ", "\v": " ", "\f": " ", "\u2028": " ", "\u2029": " ", "\x85": " "}
 )
@@ -125,13 +126,8 @@ def safe_url(url: str | None) -> str | None:
     """An http(s) URL short enough for a button and safe inside a markdown link, else None."""
     if not url or not url.startswith(("https://", "http://")):
         return None
-    url = (
-        url.replace(" ", "%20")
-        .replace("(", "%28")
-        .replace(")", "%29")
-        .replace("<", "%3C")
-        .replace(">", "%3E")
-    )
+    for raw, encoded in _URL_ESCAPES:
+        url = url.replace(raw, encoded)
     if len(url) > URL_LIMIT or any(ch.isspace() for ch in url):
         return None
     return url
