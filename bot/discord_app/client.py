@@ -82,7 +82,7 @@ class KnowledgeBot(commands.Bot):
             max_workers=self.engine_workers, thread_name_prefix="engine"
         )
         self.engine_pending = 0  # questions submitted to the executor and not finished
-        self.tree.on_error = errors.on_app_command_error
+        self.tree.error(errors.on_app_command_error)
 
     @property
     def engine(self) -> Engine:
@@ -161,13 +161,10 @@ class KnowledgeBot(commands.Bot):
             known: dict[str, str] = json.loads(await asyncio.to_thread(path.read_text, encoding="utf-8"))
         except (OSError, ValueError):
             known = {}
-        targets: list[discord.Object | None]
-        if self.settings.discord.guild_ids:
-            targets = [discord.Object(g) for g in self.settings.discord.guild_ids]
-            for guild in targets:
-                self.tree.copy_global_to(guild=guild)
-        else:
-            targets = [None]
+        guilds = [discord.Object(g) for g in self.settings.discord.guild_ids]
+        for g in guilds:
+            self.tree.copy_global_to(guild=g)
+        targets: list[discord.Object | None] = list(guilds) if guilds else [None]
         wanted = {("global" if g is None else str(g.id)): g for g in targets}
         fresh: dict[str, str] = {}
         self.commands_synced = False

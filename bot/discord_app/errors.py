@@ -76,7 +76,8 @@ async def on_component_error(
     interaction: discord.Interaction[Any], error: Exception, item: Any = None
 ) -> None:
     """For buttons (views and dynamic items): same contract as commands."""
-    custom_id = getattr(item, "custom_id", None) or (interaction.data or {}).get("custom_id")
+    data: dict[str, Any] = dict(interaction.data or {})
+    custom_id = getattr(item, "custom_id", None) or data.get("custom_id")
     log.error(
         "error in component %r for user %s",
         custom_id,

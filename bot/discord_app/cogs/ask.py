@@ -101,7 +101,7 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=re
 
 
 def _cog(interaction: discord.Interaction[Any]) -> AskCog:
-    cog = interaction.client.get_cog("Ask")  # type: ignore[attr-defined]
+    cog = interaction.client.get_cog("Ask")
     if not isinstance(cog, AskCog):
         raise RuntimeError("the Ask cog is not loaded")
     return cog
@@ -322,11 +322,9 @@ class AskCog(commands.Cog, name="Ask"):
         try:
             retry = self.cooldown.hit(message.author.id)
             if retry is not None:
+                extra: dict[str, Any] = {"delete_after": min(retry + 1, 60)} if message.guild else {}
                 await message.reply(
-                    cooldown_text(retry),
-                    mention_author=False,
-                    allowed_mentions=NONE,
-                    delete_after=min(retry + 1, 60) if message.guild else None,
+                    cooldown_text(retry), mention_author=False, allowed_mentions=NONE, **extra
                 )
                 return
             answer = await self.ask_engine(question)
