@@ -255,6 +255,10 @@ async def test_download_list_test_gaps_and_history(
     standin, start_bot, kb_settings, knowledge_dir: Path
 ) -> None:
     bot = await start_bot(settings=kb_settings)
+    for _ in range(100):  # the files found at start are audited in the background
+        if await asyncio.to_thread(bot.records.audit_log):
+            break
+        await asyncio.sleep(0.05)
     await kb(standin, "download", {"document": "garden"})
     followups = standin.followups(standin.requests[-1].path.split("/")[3])
     sent = [f for f in followups if f.method == "POST"][-1].json

@@ -208,8 +208,9 @@ async def test_reload_with_store_audits_and_archives_disk_edits(knowledge: Path,
     store = KnowledgeStore(knowledge, tmp_path / "data" / "history", records)
     engine = Engine.from_folder(knowledge, SETTINGS)
     reloader = Reloader(engine, knowledge, SETTINGS, store=store, interval=10)
-    await reloader.start()  # records the state found at start
+    await reloader.start()  # records the state found at start, in the background
     try:
+        await wait_for(lambda: len(records.audit_log()) == 2)
         assert {e.document: e.action for e in records.audit_log()} == {
             "zebras.md": "add on disk", "penguins.md": "add on disk"}
         (knowledge / "zebras.md").write_bytes(ZEBRAS_V2)

@@ -158,16 +158,21 @@ class Reloader:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Remember the folder as the engine saw it, audit edits made while offline, start watching."""
+        """Remember the folder as the engine saw it and start watching (and auditing offline edits)."""
         if self._task is not None:
             return
         self._built = await asyncio.to_thread(folder_fingerprint, self.knowledge_dir)
-        if self.store is not None:
-            try:
-                await asyncio.to_thread(self.store.sync, None)
-            except Exception:
-                log.exception("could not record the knowledge folder's state at start")
         self._task = asyncio.create_task(self._watch(), name="knowledge-watcher")
+
+    async def _sync_at_start(self) -> None:
+        """Archive and audit edits made while the bot was off; in the background (slow on a first
+        start with many files: every file is copied to history once)."""
+        if self.store is None:
+            return
+        try:
+            await asyncio.to_thread(self.store.sync, None)
+        except Exception:
+            log.exception("could not record the knowledge folder's state at start")
 
     async def stop(self) -> None:
         task, self._task = self._task, None
@@ -181,6 +186,7 @@ class Reloader:
         return self._task is not None and not self._task.done()
 
     async def _watch(self) -> None:
+        await self._sync_at_start()
         while True:
             await asyncio.sleep(self.interval)
             try:
