@@ -1,0 +1,121 @@
+"""The command line: the JSON contract, batch mode, check, eval, config errors, no Discord."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+KNOWLEDGE = ["--knowledge", str(REPO / "knowledge"), "--config", str(REPO / "config" / "config.yaml")]
+PASSAGE_KEYS = {"document", "title", "published", "url", "location", "paragraphs", "score", "quote", "text"}
+
+
+def test_ask_json_prints_one_object_in_the_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "--json", *KNOWLEDGE, "How many people were detained after the 2020 protests?"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1
+    obj = json.loads(out)
+    assert set(obj) == {"question", "answered", "passages"}
+    assert obj["answered"] is True and 1 <= len(obj["passages"]) <= 3
+    for p in obj["passages"]:
+        assert set(p) == PASSAGE_KEYS
+        assert isinstance(p["score"], float) and isinstance(p["paragraphs"], list)
+        assert p["location"] == f"¶{p['paragraphs'][0]}"
+        assert p["quote"] and p["text"] and p["document"] == "russia-belarus-relations"
+    assert "37 000" in obj["passages"][0]["quote"]
+
+
+def test_ask_top_limits_passages(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "--json", "--top", "1", *KNOWLEDGE, "Lukashenka and Putin"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["passages"]) == 1
+
+
+def test_batch_is_json_lines_in_order(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    questions = ["When was the Soviet Union founded?", "What's the capital of Australia?", "",
+                 "Who is Boris Gryzlov?"]
+    batch = tmp_path / "q.txt"
+    batch.write_text("\n".join(questions) + "\n", encoding="utf-8")
+    assert main(["ask", "--json", "--batch", str(batch), *KNOWLEDGE]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    objs = [json.loads(line) for line in lines]
+    assert [o["question"] for o in objs] == [q for q in questions if q]
+    assert [o["answered"] for o in objs] == [True, False, True]
+    assert objs[1]["passages"] == []
+
+
+def test_readable_output_has_quotes_and_citations(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", *KNOWLEDGE, "Where was the USSR dissolved?"]) == 0
+    out = capsys.readouterr().out
+    assert "Belovezhskaya-Puscha" in out and "¶1" in out and "2022-11-04" in out
+
+
+def test_decline_is_said_plainly(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", *KNOWLEDGE, "How do I bake sourdough bread?"]) == 0
+    out = capsys.readouterr().out
+    assert "Nothing in the knowledge base answers this" in out
+    assert "Russia-Belarus relations" in out  # what the bot does know about
+
+
+def test_check_reports_problems_and_exit_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", *KNOWLEDGE]) == 0
+    (tmp_path / "ok.md").write_text("---\ntitle: Ok\n---\nText.\n", encoding="utf-8")
+    (tmp_path / "bad.md").write_text("---\ntitle: Bad\npublished: yesterday\n---\nText.\n", encoding="utf-8")
+    (tmp_path / "aliases.yaml").write_text("aliases:\n  - [only-one]\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["check", "--knowledge", str(tmp_path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert f"{tmp_path / 'bad.md'}:3: 'published' must be an ISO date such as 2022-11-04, got 'yesterday'" in out
+    assert any(line.startswith(f"{tmp_path / 'aliases.yaml'}:2: ") for line in out)
+
+
+def test_config_errors_name_the_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("retrieval:\n  k1: fast\n  topp: 3\ndiscord:\n  guild_ids: [abc]\n", encoding="utf-8")
+    assert main(["check", "--knowledge", str(REPO / "knowledge"), "--config", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert "retrieval.k1: expected a number, got 'fast'" in err
+    assert "retrieval.topp: unknown setting" in err
+    assert "discord.guild_ids[0]: expected a whole number" in err
+
+
+def test_missing_explicit_config_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "--config", str(tmp_path / "nope.yaml"), "question"]) == 2
+    assert "config file not found" in capsys.readouterr().err
+
+
+def test_eval_prints_figures_and_enforces_threshold(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    items = tmp_path / "q.yaml"
+    items.write_text(
+        "- question: How many people were detained after the 2020 protests?\n  expect: ['37 000']\n"
+        "- question: When was the Soviet Union founded?\n  expect: ['in 1922']\n"
+        "- question: Who won the 2018 World Cup?\n  expect: null\n"
+        "- question: Which city hosted the talks?\n  expect: ['phrase that is not there']\n",
+        encoding="utf-8")
+    assert main(["eval", str(items), *KNOWLEDGE]) == 0
+    out = capsys.readouterr().out
+    assert "hit@1: 0.667 (2/3)" in out and "correct declines: 1/1" in out and "MRR:" in out
+    assert "phrase that is not there" in out  # each miss is listed
+    assert main(["eval", str(items), *KNOWLEDGE, "--min-hit1", "0.9"]) == 1
+
+
+def test_command_line_does_not_import_discord() -> None:
+    code = (
+        "import sys; from bot.cli import main; "
+        f"rc = main(['ask', '--json', '--knowledge', {str(REPO / 'knowledge')!r}, 'Who is Gryzlov?']); "
+        "assert 'discord' not in sys.modules, 'discord imported'; sys.exit(rc)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["answered"] is True
+
+
+def test_core_never_imports_discord() -> None:
+    for path in (REPO / "bot" / "core").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "import discord" not in text and "from discord" not in text, path

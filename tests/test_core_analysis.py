@@ -1,0 +1,75 @@
+"""Text analysis: the forms people write must meet the forms the articles use."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.analysis import Analyzer
+from bot.core.chunking import chunk_paragraph, split_sentences
+from bot.core.documents import Paragraph
+
+A = Analyzer()
+
+
+@pytest.mark.parametrize(
+    ("article", "question"),
+    [
+        ("at least 37 000 people", "37,000"),
+        ("at least 37 000 people", "37000"),
+        ("at least 37\u00a0000 people", "37 000"),
+        ("only 9,5 million inhabitants", "9.5"),
+        ("around 9000 Russian troops", "9000"),
+        ("Sukhoi Su-25 aircraft", "Su-25"),
+        ("Sukhoi Su-25 aircraft", "su25"),
+        ("Iskander-M operational", "Iskander"),
+        ("Iskander-M operational", "iskander-m"),
+        ("in Belovezhskaya-Puscha", "Belovezhskaya Puscha"),
+        ("vis-à-vis NATO", "vis-a-vis"),
+        ("Russia’s relation", "Russia's"),
+        ("on February 27th", "27"),
+        ("90% of Belarusians", "90 percent"),
+        ("Bela\u200brus", "Belarus"),
+        ("the protests", "protesting"),
+        ("had lost the election", "lose"),
+    ],
+)
+def test_question_forms_find_article_forms(article: str, question: str) -> None:
+    assert set(A.terms(question)) <= set(A.terms(article)), (A.terms(question), A.terms(article))
+
+
+def test_stopwords_and_question_fillers_are_dropped() -> None:
+    assert A.terms("What is it that the article says about?") == []
+
+
+def test_offsets_point_into_the_original_text() -> None:
+    text = "Lukashenka’s “neutral” Su-25 and 37 000 people"
+    for token in A.tokens(text):
+        assert text[token.start:token.end].strip()
+    spans = {text[t.start:t.end] for t in A.tokens(text)}
+    assert {"Lukashenka’s", "neutral", "Su-25", "37 000", "people"} <= spans
+
+
+def test_aliases_join_spellings_both_ways() -> None:
+    a = A.with_aliases([["Lukashenka", "Lukashenko"], ["USSR", "Soviet Union"]])
+    assert a.terms("Lukashenko") == a.terms("Lukashenka’s")
+    # A multi-word variant adds the group's term and keeps its own words findable.
+    assert set(a.terms("USSR")) <= set(a.terms("the Soviet Union"))
+    assert "soviet" in a.terms("the Soviet Union")
+
+
+def test_sentence_spans_are_exact_and_skip_abbreviations() -> None:
+    text = "Dr. Smith met Mr. Jones in the U.S. on Monday. It rained! Did it?\nA. Person, Minsk"
+    spans = split_sentences(text)
+    sentences = [text[s.start:s.end] for s in spans]
+    assert sentences == ["Dr. Smith met Mr. Jones in the U.S. on Monday.", "It rained!", "Did it?",
+                         "A. Person, Minsk"]
+
+
+def test_long_paragraphs_become_overlapping_windows_with_stable_ids() -> None:
+    text = " ".join(f"Sentence number {i} is here." for i in range(1, 9))
+    chunks = chunk_paragraph("doc", Paragraph(4, text, 10, None), max_sentences=3, overlap=1, max_chars=10_000)
+    assert [c.chunk_id for c in chunks] == ["doc#p4.w1", "doc#p4.w2", "doc#p4.w3", "doc#p4.w4"]
+    assert [(c.first_sentence, c.last_sentence) for c in chunks] == [(0, 2), (2, 4), (4, 6), (6, 7)]
+    assert chunks[0].text.startswith("Sentence number 1") and chunks[-1].text.endswith("number 8 is here.")
+    short = chunk_paragraph("doc", Paragraph(1, "One. Two.", 1, None), 3, 1, 10_000)
+    assert [c.chunk_id for c in short] == ["doc#p1"]

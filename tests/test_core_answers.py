@@ -1,0 +1,155 @@
+"""Answers: verbatim quotes, honest declines, citations a reader can check."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.core.answer import Outcome, text_fragment_link
+from bot.core.config import RetrievalSettings, load_settings
+from bot.core.engine import Engine, build_snapshot, load_snapshot
+from bot.core.documents import parse_document
+from bot.core.retrieval import ELLIPSIS, expand_unknown, trim_around
+
+REPO = Path(__file__).resolve().parent.parent
+SETTINGS = load_settings(REPO / "config" / "config.yaml").retrieval
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine(load_snapshot(REPO / "knowledge", SETTINGS))
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.split())
+
+
+QUESTIONS = [
+    "How many people were detained after the 2020 protests?",
+    "When was the Soviet Union founded?",
+    "Who is Boris Gryzlov?",
+    "What did Lukashenko say about Crimea?",
+    "How many Russian troops will be in the joint task force?",
+    "Which missiles will Belarus get?",
+    "What are Preiherman's three goals?",
+]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_quotes_are_verbatim_short_and_cited(engine: Engine, question: str) -> None:
+    answer = engine.ask(question)
+    assert answer.answered, question
+    docs = engine.snapshot.documents_by_id
+    for passage in answer.passages:
+        assert len(passage.quote) <= SETTINGS.max_quote_chars
+        source = _folded("\n\n".join(p.text for p in docs[passage.citation.doc_id].paragraphs))
+        for piece in passage.quote.split(ELLIPSIS):
+            assert _folded(piece) in source
+        assert passage.citation.location == f"¶{passage.citation.paragraphs[0]}"
+        assert passage.citation.published == "2022-11-04"
+        # Highlights sit on words of the quote that the question shares.
+        assert passage.highlights
+        for start, end in passage.highlights:
+            assert passage.quote[start:end].strip()
+
+
+def test_the_question_of_the_issue_is_answered_with_the_number(engine: Engine) -> None:
+    answer = engine.ask("How many people were detained after the 2020 protests?")
+    assert "37 000" in answer.passages[0].quote
+    assert answer.passages[0].citation.paragraphs == (4,)
+
+
+def test_spelling_variants_find_each_other(engine: Engine) -> None:
+    for question in ("Who lost the election against Tsikhanouskaya?", "What did Lukashenko do after the protests?"):
+        assert engine.ask(question).answered, question
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What's the best recipe for pancakes?",
+        "How do I reverse a list in Python?",
+        "Who won the 2018 World Cup?",
+        "What time zone is Tokyo in?",
+    ],
+)
+def test_off_topic_questions_are_declined(engine: Engine, question: str) -> None:
+    answer = engine.ask(question)
+    assert answer.outcome is Outcome.NO_MATCH
+    assert answer.passages == ()
+    assert answer.to_json() == {"question": question, "answered": False, "passages": []}
+
+
+@pytest.mark.parametrize(
+    ("question", "outcome"),
+    [("", Outcome.EMPTY_QUESTION), ("   \n\t", Outcome.EMPTY_QUESTION), ("?!…", Outcome.EMPTY_QUESTION),
+     ("What is it?", Outcome.ONLY_COMMON_WORDS), ("😀😀", Outcome.EMPTY_QUESTION)],
+)
+def test_empty_and_meaningless_questions_get_a_message(engine: Engine, question: str, outcome: Outcome) -> None:
+    answer = engine.ask(question)
+    assert answer.outcome is outcome
+    assert answer.message and not answer.answered
+
+
+def test_odd_input_never_raises(engine: Engine) -> None:
+    for question in ("x" * 6000, "مرحبا بالعالم", "\u200b\u200b", "Belarus " * 800, "<@123> @everyone"):
+        engine.ask(question)
+
+
+def test_no_near_duplicate_passages(engine: Engine) -> None:
+    for question in QUESTIONS:
+        passages = engine.ask(question, top=5).passages
+        quotes = [p.quote for p in passages]
+        assert len(set(quotes)) == len(quotes)
+        for a in passages:
+            for b in passages:
+                if a is not b and a.citation.paragraphs == b.citation.paragraphs:
+                    assert a.quote not in b.quote and b.quote not in a.quote
+
+
+def test_top_is_respected(engine: Engine) -> None:
+    assert len(engine.ask("Lukashenka and Putin", top=1).passages) == 1
+    assert len(engine.ask("Lukashenka and Putin", top=5).passages) <= 5
+
+
+def test_long_sentence_is_trimmed_around_its_match() -> None:
+    text = " ".join(["filler"] * 100) + " the Iskander-M missile " + " ".join(["padding"] * 100)
+    start = text.index("Iskander")
+    trimmed = trim_around(text, [(start, start + 10)], 120)
+    assert len(trimmed) <= 120
+    assert trimmed.startswith(ELLIPSIS) and trimmed.endswith(ELLIPSIS)
+    assert "Iskander-M" in trimmed
+    assert not re.search(r"\w…|…\w", trimmed.replace("…filler", "").replace("padding…", ""))
+
+
+def test_citation_link_jumps_to_the_quoted_sentence(tmp_path: Path) -> None:
+    (tmp_path / "garden.md").write_text(
+        "---\ntitle: Garden\npublished: 2023-05-01\nurl: https://example.org/garden#top\n---\n\n"
+        "Tomatoes need six to eight hours of sun a day, with water twice a week & some care.\n\n"
+        "Basil keeps whitefly away.\n", encoding="utf-8")
+    engine = Engine(load_snapshot(tmp_path, SETTINGS))
+    passage = engine.ask("How much sun do tomatoes need?").passages[0]
+    assert passage.citation.url == "https://example.org/garden#top"
+    assert passage.citation.link.startswith("https://example.org/garden#:~:text=Tomatoes%20need%20six%20to,")
+    assert "%26" in passage.citation.link  # '&' must be encoded or the fragment breaks
+    assert text_fragment_link("https://x.org/a", "Short one.") == "https://x.org/a#:~:text=Short%20one."
+
+
+def test_unseen_words_reach_their_relatives() -> None:
+    vocabulary = sorted(["dissolut", "invas", "counter", "offens", "lukashenka"])
+    assert "dissolut" in expand_unknown("dissolv", vocabulary)
+    assert expand_unknown("counteroffens", vocabulary) == ("counter", "offens")
+    assert "lukashenka" in expand_unknown("lukashenko", vocabulary)
+    assert expand_unknown("pizza", vocabulary) == ()
+
+
+def test_decline_threshold_is_a_setting() -> None:
+    doc = parse_document(Path("d.md"), b"---\ntitle: D\n---\nThe harbour opens at nine.\n\nFish are sold at noon.\n")
+    strict = dataclasses.replace(RetrievalSettings(), min_coverage=1.0, confident_coverage=1.0)
+    lenient = dataclasses.replace(RetrievalSettings(), min_coverage=0.0, confident_coverage=0.0)
+    question = "When does the harbour open for tourists?"
+    assert not Engine(build_snapshot([doc], [], strict)).ask(question).answered
+    assert Engine(build_snapshot([doc], [], lenient)).ask(question).answered

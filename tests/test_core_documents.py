@@ -1,0 +1,107 @@
+"""Knowledge files: the seed article is carried over verbatim; bad files are named precisely."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.core.documents import load_documents, parse_document
+from bot.core.problems import ProblemError
+
+REPO = Path(__file__).resolve().parent.parent
+SEED = REPO.parent / "shared" / "seeds" / "000_ec8c9e5d0caf4385.txt"
+ARTICLE = REPO / "knowledge" / "russia-belarus-relations.md"
+
+
+def _parse(text: str, name: str = "doc.md") -> object:
+    return parse_document(Path(name), text.encode("utf-8"))
+
+
+def test_seed_article_front_matter() -> None:
+    doc = parse_document(ARTICLE, ARTICLE.read_bytes())
+    assert doc.doc_id == "russia-belarus-relations"
+    assert doc.title.startswith("From successful broker to a client state?")
+    assert doc.published == "2022-11-04"
+    assert doc.url is None
+    assert len(doc.paragraphs) == 16
+    assert [p.number for p in doc.paragraphs] == list(range(1, 17))
+
+
+@pytest.mark.skipif(not SEED.exists(), reason="shared seed not available")
+def test_seed_article_body_is_verbatim() -> None:
+    source = SEED.read_text(encoding="utf-8")
+    doc = parse_document(ARTICLE, ARTICLE.read_bytes())
+    for paragraph in doc.paragraphs:
+        for line in paragraph.text.split("\n"):
+            assert line in source, line[:80]
+    # The web-page boilerplate at the end is not part of the article.
+    assert all("Hinterlasse" not in p.text for p in doc.paragraphs)
+    # Spelling slips of the source are kept: quotes must match it.
+    assert any("Untion State" in p.text for p in doc.paragraphs)
+
+
+def test_block_quote_and_attribution_are_one_paragraph() -> None:
+    doc = parse_document(ARTICLE, ARTICLE.read_bytes())
+    quote = [p for p in doc.paragraphs if p.text.startswith("“Minsk appears")]
+    assert len(quote) == 1
+    assert quote[0].text.endswith("Yauheni Preiherman, Minsk Dialogue")
+
+
+def test_headings_become_sections_and_are_not_paragraphs() -> None:
+    doc = _parse("---\ntitle: T\n---\n# Intro\n\nFirst para.\n\n## Details\n\nSecond para.\nSame para.\n")
+    assert [(p.number, p.section, p.text) for p in doc.paragraphs] == [
+        (1, "Intro", "First para."),
+        (2, "Details", "Second para.\nSame para."),
+    ]
+    assert doc.paragraphs[1].line == 10
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"),
+    [
+        ("no front matter\n", 1, "missing YAML front matter"),
+        ("---\ntitle: T\nbody\n", 1, "not closed"),
+        ("---\ntitle: [unclosed\n---\nx\n", 2, "not valid YAML"),
+        ("---\ntitle: T\ntitel: typo\n---\nx\n", 3, "unknown front matter key 'titel'"),
+        ("---\nauthor: A\n---\nx\n", 2, "'title' is required"),
+        ("---\ntitle: T\npublished: 4 November 2022\n---\nx\n", 3, "ISO date"),
+        ("---\ntitle: T\nurl: ftp://x\n---\nx\n", 3, "http(s)"),
+        ("---\ntitle: T\n---\n\n\n", 4, "no paragraphs"),
+    ],
+)
+def test_malformed_files_name_path_and_line(text: str, line: int, fragment: str) -> None:
+    with pytest.raises(ProblemError) as info:
+        _parse(text, "bad.md")
+    problem = info.value.problems[0]
+    assert problem.path == "bad.md"
+    assert problem.line == line
+    assert fragment in problem.message
+    assert str(problem).startswith(f"bad.md:{line}: ")
+
+
+def test_non_utf8_is_reported_with_line() -> None:
+    with pytest.raises(ProblemError) as info:
+        parse_document(Path("x.md"), b"---\ntitle: T\n---\ncaf\xe9\n")
+    assert info.value.problems[0].line == 4
+    assert "UTF-8" in info.value.problems[0].message
+
+
+def test_a_broken_file_does_not_stop_the_others(tmp_path: Path) -> None:
+    (tmp_path / "good.md").write_text("---\ntitle: Good\n---\nFine text.\n", encoding="utf-8")
+    (tmp_path / "bad.md").write_text("---\ntitle: [\n---\nx\n", encoding="utf-8")
+    (tmp_path / ".hidden.md").write_text("not even front matter", encoding="utf-8")
+    result = load_documents(tmp_path)
+    assert [d.doc_id for d in result.documents] == ["good"]
+    assert len(result.problems) == 1
+    assert str(result.problems[0]).startswith(f"{tmp_path / 'bad.md'}:")
+
+
+def test_last_good_version_is_kept_when_a_file_breaks(tmp_path: Path) -> None:
+    path = tmp_path / "doc.md"
+    path.write_text("---\ntitle: Doc\n---\nOld text.\n", encoding="utf-8")
+    first = load_documents(tmp_path)
+    path.write_text("---\ntitle: [broken\n---\nNew text.\n", encoding="utf-8")
+    second = load_documents(tmp_path, previous=first.documents)
+    assert second.documents == first.documents
+    assert second.problems and "not valid YAML" in second.problems[0].message
