@@ -111,6 +111,41 @@ class BuildCache:
             return chunks, arrays
 
 
+    def parts(self, documents: Sequence[Document]) -> tuple[
+            list[str], Int32Array, Int32Array, Int32Array, Int32Array, Int32Array] | None:
+        """The cached counts of ``documents`` concatenated (for saving), or None if any is missing."""
+        with self._lock:
+            parts = [self._docs.get((d.doc_id, d.content_hash)) for d in documents]
+            if any(p is None for p in parts):
+                return None
+            ok = [p for p in parts if p is not None]
+
+            def cat(name: str) -> Int32Array:
+                arrays = [getattr(p, name) for p in ok]
+                return np.concatenate(arrays) if arrays else np.empty(0, dtype=np.int32)
+
+            n_chunks = np.array([len(p.chunks) for p in ok], dtype=np.int32)
+            return list(self._terms), cat("rows"), cat("tfs"), cat("uniq"), cat("lens"), n_chunks
+
+    def restore(self, documents: Sequence[Document], chunks: Sequence[Chunk], terms: list[str],
+                rows: Int32Array, tfs: Int32Array, uniq: Int32Array, lens: Int32Array,
+                n_chunks: Int32Array) -> None:
+        """Refill the cache from :meth:`parts` output saved alongside ``documents`` and ``chunks``."""
+        with self._lock:
+            self._terms = list(terms)
+            self._vocab = dict(zip(self._terms, range(len(self._terms)), strict=True))
+            chunk_ptr = np.zeros(len(n_chunks) + 1, dtype=np.int64)
+            np.cumsum(n_chunks, out=chunk_ptr[1:])
+            post_ptr = np.zeros(len(uniq) + 1, dtype=np.int64)
+            np.cumsum(uniq, out=post_ptr[1:])
+            self._docs = {}
+            for i, doc in enumerate(documents):
+                c0, c1 = int(chunk_ptr[i]), int(chunk_ptr[i + 1])
+                p0, p1 = int(post_ptr[c0]), int(post_ptr[c1])
+                self._docs[(doc.doc_id, doc.content_hash)] = DocTerms(
+                    tuple(chunks[c0:c1]), rows[p0:p1], tfs[p0:p1], uniq[c0:c1], lens[c0:c1])
+
+
 def load_documents_reusing(directory: Path, previous: Sequence[Document]) -> LoadResult:
     """:func:`bot.core.documents.load_documents`, but a file whose bytes are unchanged keeps
     its previously parsed :class:`Document` instead of being parsed again (YAML front matter

@@ -75,10 +75,11 @@ temporary total traditional tight unusual urban useful various vast violent visi
 western whole wide young
 """.split()  # noqa: SIM905
 
-_SYLLABLES = ("ka ra lo mi ne ta vo si du be len gor vik sha tin mar dos pel kur zan ov sk ev ich"
-              " an el ro ba ki to na sa ri vi ga le ho mu").split()  # noqa: SIM905
-_ABBREVIATIONS = frozenset(("no", "nos", "co", "st", "dec", "mar", "jan", "feb", "apr", "jun", "jul", "aug", "sep",
-                            "sept", "oct", "nov", "inc", "ltd", "corp"))
+_SYLLABLES = (  # noqa: SIM905
+              "ka ra lo mi ne ta vo si du be len gor vik sha tin mar dos pel kur zan ov sk ev ich"
+              " an el ro ba ki to na sa ri vi ga le ho mu").split()
+_ABBREVIATIONS = frozenset(("no", "nos", "co", "st", "dec", "mar", "jan", "feb", "apr", "jun", "jul", "aug",
+                            "sep", "sept", "oct", "nov", "inc", "ltd", "corp"))
 
 
 def name_word(i: int) -> str:
