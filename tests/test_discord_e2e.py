@@ -19,6 +19,7 @@ from tests.conftest import with_discord
 from tests.discord_standin import (
     CHANNEL_MESSAGE,
     DEFERRED_CHANNEL_MESSAGE,
+    DEFERRED_UPDATE_MESSAGE,
     EPHEMERAL,
     UPDATE_MESSAGE,
 )
@@ -502,3 +503,29 @@ async def test_burst_of_100_questions_all_acknowledged_within_3s_during_rebuilds
     assert delays[-1] < 3.0
     for e in events:
         assert len(standin.callbacks(int(e["id"]))) == 1
+
+
+async def test_slow_button_is_deferred_then_edited(standin, start_bot, settings):
+    bot = await start_bot(with_discord(settings, passages_per_page=2, max_passages=6))
+    event = await ask(standin, "tomatoes")
+    await standin.wait_callback(int(event["id"]))
+    message = cb_message(standin, event)
+    bot.get_cog("Ask")._cache.clear()  # as after a restart: the answer must be re-asked
+    bot.ack_budget = 0.0  # and re-asking counts as slow
+    press = standin.component(message, "kb:more:1")
+    await standin.dispatch("INTERACTION_CREATE", press)
+    cb = await standin.wait_callback(int(press["id"]))
+    assert cb.json["type"] == DEFERRED_UPDATE_MESSAGE
+    edit = await standin.wait_followup(press["token"])
+    assert edit.method == "PATCH" and edit.path.endswith("/messages/@original")
+    assert "page 2 of 3" in edit.json["embeds"][0]["footer"]["text"]
+    assert edit.json["allowed_mentions"] == NO_MENTIONS
+
+    bot.get_cog("Ask")._cache.clear()
+    vote = standin.component(message, "kb:fb:0:0")
+    await standin.dispatch("INTERACTION_CREATE", vote)
+    cb = await standin.wait_callback(int(vote["id"]))
+    assert cb.json["type"] == DEFERRED_CHANNEL_MESSAGE and flags(cb.json["data"]) & EPHEMERAL
+    thanks = await standin.wait_followup(vote["token"])
+    assert thanks.json["content"].startswith("Thanks") and flags(thanks.json) & EPHEMERAL
+    assert len(standin.callbacks(int(vote["id"]))) == 1

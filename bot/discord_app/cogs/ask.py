@@ -273,13 +273,29 @@ class AskCog(commands.Cog, name="Ask"):
         await interaction.response.send_message(ephemeral=True, **card_kwargs(card))
 
     # ------------------------------------------------------------------ buttons
+    async def _resolve_in_time(
+        self, interaction: discord.Interaction[Any], *, edit: bool
+    ) -> tuple[str, Answer]:
+        """Resolve the message's answer; defer first when that is slow (re-asking after a restart)."""
+        task = asyncio.ensure_future(self.resolve(interaction.message))
+        done, _ = await asyncio.wait({task}, timeout=self.bot.ack_budget)
+        if not done:
+            if edit:
+                await interaction.response.defer()  # "deferred update": the message is edited later
+            else:
+                await interaction.response.defer(ephemeral=True, thinking=True)
+        return await task
+
     async def show_page(self, interaction: discord.Interaction[Any], page: int) -> None:
-        _question, answer = await self.resolve(interaction.message)
+        _question, answer = await self._resolve_in_time(interaction, edit=True)
         card = render.render_answer(answer, page, self.per_page)
-        await interaction.response.edit_message(**card_kwargs(card))
+        if interaction.response.is_done():
+            await interaction.edit_original_response(**card_kwargs(card))
+        else:
+            await interaction.response.edit_message(**card_kwargs(card))
 
     async def record_feedback(self, interaction: discord.Interaction[Any], helpful: bool, page: int) -> None:
-        question, answer = await self.resolve(interaction.message)
+        question, answer = await self._resolve_in_time(interaction, edit=False)
         index = page * self.per_page
         if not answer.passages or index >= len(answer.passages):
             await send_private(interaction, "This answer has changed since; please ask again.")
@@ -297,7 +313,7 @@ class AskCog(commands.Cog, name="Ask"):
             if helpful
             else "Thanks for telling me. Moderators will see that this answer did not help."
         )
-        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NONE)
+        await send_private(interaction, text)
 
     # ------------------------------------------------------------------ messages
     def question_in(self, message: discord.Message) -> str | None:
