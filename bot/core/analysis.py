@@ -12,6 +12,7 @@ import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import Stemmer
 
@@ -78,6 +79,18 @@ _TOKEN = re.compile(
 )
 _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th|s)$")
 _HYPHENS = re.compile(r"[-‐‑]")
+
+
+def _load_common_words() -> frozenset[str]:
+    path = Path(__file__).with_name("data") / "common_english.txt"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:  # a broken install must not stop answering; weighting just gets cruder
+        return frozenset()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+COMMON_ENGLISH_WORDS = _load_common_words()
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,3 +242,12 @@ class Analyzer:
 
     def terms(self, text: str, expand_compounds: bool = True) -> list[str]:
         return [t.term for t in self.tokens(text, expand_compounds)]
+
+    def generic_terms(self, text: str) -> frozenset[str]:
+        """Terms of ``text`` that come from everyday English words ("want", "best", "time").
+
+        They say little about what a question is about, so they count less when deciding
+        whether a passage answers it.
+        """
+        return frozenset(t.term for t in self.tokens(text, expand_compounds=False)
+                         if fold(text[t.start:t.end]) in COMMON_ENGLISH_WORDS)

@@ -42,6 +42,7 @@ class RetrievalSettings:
     sentence_weight: float = 0.5
     answer_kind_bonus: float = 0.15
     require_answer_kind: bool = True
+    generic_weight: float = 0.2
 
     def validate(self) -> list[str]:
         errors = []

@@ -152,7 +152,7 @@ def answer_question(snap: Snapshot, question: str, top: int) -> Answer:
                       "“How many people were detained after the 2020 protests?”", topics)
     if not snap.chunks:
         return Answer(question, Outcome.NO_KNOWLEDGE, (), "The knowledge base is empty.", topics)
-    query = QueryTerms.from_question(question, snap.analyzer, snap.index)
+    query = QueryTerms.from_question(question, snap.analyzer, snap.index, snap.settings.generic_weight)
     if not query.terms:
         return Answer(question, Outcome.ONLY_COMMON_WORDS, (),
                       "Your question has only common words; name the person, place, event "

@@ -150,8 +150,10 @@ class QueryTerms:
     kind: str | None = None  # the sort of answer wanted (number, time), see answer_kind()
 
     @classmethod
-    def from_question(cls, question: str, analyzer: Analyzer, index: BM25Index) -> QueryTerms:
+    def from_question(cls, question: str, analyzer: Analyzer, index: BM25Index,
+                      generic_weight: float = 1.0) -> QueryTerms:
         raw = analyzer.terms(question)
+        generic = analyzer.generic_terms(question) if generic_weight != 1.0 else frozenset()
         groups: dict[str, tuple[str, ...]] = {}
         weights: dict[str, float] = {}
         for term in dict.fromkeys(raw):
@@ -164,6 +166,8 @@ class QueryTerms:
                 weights[term] = term_weight(index.n_docs, max(df, 1))
             else:
                 weights[term] = max(term_weight(index.n_docs, index.doc_freqs[a]) for a in alternatives)
+            if term in generic:
+                weights[term] *= generic_weight
         terms = tuple(a for t in raw for a in groups[t])
         return cls(terms, groups, weights, answer_kind(question))
 
