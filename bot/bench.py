@@ -55,6 +55,14 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def peak_rss_mib() -> float:
+    """Peak resident memory of this process (``VmHWM``: unlike ``ru_maxrss``, not inherited
+    from the parent that forked this worker)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
