@@ -19,6 +19,7 @@ A = Analyzer()
         ("at least 37\u00a0000 people", "37 000"),
         ("only 9,5 million inhabitants", "9.5"),
         ("around 9000 Russian troops", "9000"),
+        ("around 9000 Russian troops", "9k"),
         ("Sukhoi Su-25 aircraft", "Su-25"),
         ("Sukhoi Su-25 aircraft", "su25"),
         ("Iskander-M operational", "Iskander"),

@@ -78,6 +78,7 @@ _TOKEN = re.compile(
     r"|(?P<percent>%)"
 )
 _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th|s)$")
+_SCALED = re.compile(r"^(\d+)k$")  # "9k troops" = 9000
 _HYPHENS = re.compile(r"[-‐‑]")
 
 
@@ -190,6 +191,9 @@ class Analyzer:
         ordinal = _ORDINAL.match(word)
         if ordinal:
             return [Token(ordinal.group(1), start, end)]
+        scaled = _SCALED.match(word)
+        if scaled:
+            return [Token(str(int(scaled.group(1)) * 1000), start, end)]
         if _HYPHENS.search(word):
             parts = [p for p in _HYPHENS.split(word) if p]
             out: list[Token] = []

@@ -229,8 +229,9 @@ def choose_window(chunk: Chunk, per_sentence: Sequence[set[str]], query: QueryTe
 
     Sentence indices are the paragraph's; the window must overlap the chunk (so each chunk
     of a long paragraph quotes its own part) but may reach past its edges, so a quote is
-    never cut short by where a chunk happens to end. Ties go to the shorter window; a
-    short window is then widened by the following sentence, where answers often sit.
+    never cut short by where a chunk happens to end. Ties go to the shorter window, which
+    is then widened by the following sentences while they fit: answers often sit just
+    after the sentence that repeats the question's words.
     """
     n = len(per_sentence)
     best: tuple[float, int, int] | None = None
@@ -246,8 +247,7 @@ def choose_window(chunk: Chunk, per_sentence: Sequence[set[str]], query: QueryTe
                 best, best_window = key, (first, last)
     first, last = best_window
     while (last - first + 1 < max_sentences and last + 1 < n
-           and _window_chars(chunk, first, last + 1) <= max_chars
-           and _window_chars(chunk, first, last) < max_chars // 2):
+           and _window_chars(chunk, first, last + 1) <= max_chars):
         last += 1
     matched = set().union(*per_sentence[first:last + 1])
     has_kind = KIND_MARK in matched
