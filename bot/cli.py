@@ -47,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the answer as one JSON object")
     ask.add_argument("--batch", metavar="FILE", type=Path,
                      help="with --json: one question per line, one JSON object per line out ('-' for stdin)")
-    ask.add_argument("--top", metavar="N", type=_positive_int, help="passages to show (default from config: 3)")
+    ask.add_argument("--top", metavar="N", type=_positive_int,
+                     help="passages to show (default from config: 3)")
     _add_knowledge_options(ask)
 
     check = sub.add_parser("check", help="validate config and knowledge; exit 1 on any problem")
@@ -62,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="start the Discord bot (token from DISCORD_TOKEN)")
     _add_knowledge_options(run)
 
-    health = sub.add_parser("health", help="exit 0 when the running bot is connected (container health check)")
+    health = sub.add_parser("health",
+                            help="exit 0 when the running bot is connected (container health check)")
     health.add_argument("--max-age", type=float, default=90.0, metavar="SECONDS",
                         help="heartbeat older than this counts as unhealthy (default 90)")
     _add_knowledge_options(health)

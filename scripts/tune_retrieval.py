@@ -12,7 +12,7 @@ import itertools
 from pathlib import Path
 
 from bot.core.aliases import load_aliases
-from bot.core.config import RetrievalSettings, load_settings
+from bot.core.config import load_settings
 from bot.core.documents import load_documents
 from bot.core.engine import Engine, build_snapshot
 from bot.core.evaluation import evaluate, load_eval_items

@@ -70,7 +70,8 @@ def test_check_reports_problems_and_exit_status(tmp_path: Path, capsys: pytest.C
     capsys.readouterr()
     assert main(["check", "--knowledge", str(tmp_path)]) == 1
     out = capsys.readouterr().out.splitlines()
-    assert f"{tmp_path / 'bad.md'}:3: 'published' must be an ISO date such as 2022-11-04, got 'yesterday'" in out
+    expected = "'published' must be an ISO date such as 2022-11-04, got 'yesterday'"
+    assert f"{tmp_path / 'bad.md'}:3: {expected}" in out
     assert any(line.startswith(f"{tmp_path / 'aliases.yaml'}:2: ") for line in out)
 
 
@@ -89,7 +90,8 @@ def test_missing_explicit_config_is_an_error(tmp_path: Path, capsys: pytest.Capt
     assert "config file not found" in capsys.readouterr().err
 
 
-def test_eval_prints_figures_and_enforces_threshold(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_eval_prints_figures_and_enforces_threshold(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
     items = tmp_path / "q.yaml"
     items.write_text(
         "- question: How many people were detained after the 2020 protests?\n  expect: ['37 000']\n"
@@ -110,7 +112,8 @@ def test_command_line_does_not_import_discord() -> None:
         f"rc = main(['ask', '--json', '--knowledge', {str(REPO / 'knowledge')!r}, 'Who is Gryzlov?']); "
         "assert 'discord' not in sys.modules, 'discord imported'; sys.exit(rc)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
+                            timeout=60)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["answered"] is True
 

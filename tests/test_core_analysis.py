@@ -68,7 +68,8 @@ def test_sentence_spans_are_exact_and_skip_abbreviations() -> None:
 
 def test_long_paragraphs_become_overlapping_windows_with_stable_ids() -> None:
     text = " ".join(f"Sentence number {i} is here." for i in range(1, 9))
-    chunks = chunk_paragraph("doc", Paragraph(4, text, 10, None), max_sentences=3, overlap=1, max_chars=10_000)
+    paragraph = Paragraph(4, text, 10, None)
+    chunks = chunk_paragraph("doc", paragraph, max_sentences=3, overlap=1, max_chars=10_000)
     assert [c.chunk_id for c in chunks] == ["doc#p4.w1", "doc#p4.w2", "doc#p4.w3", "doc#p4.w4"]
     assert [(c.first_sentence, c.last_sentence) for c in chunks] == [(0, 2), (2, 4), (4, 6), (6, 7)]
     assert chunks[0].text.startswith("Sentence number 1") and chunks[-1].text.endswith("number 8 is here.")

@@ -33,7 +33,8 @@ def parse_aliases(data: bytes, path: str) -> tuple[tuple[str, ...], ...]:
         assert isinstance(node, yaml.MappingNode)
         items_node = node.value[0][1]
     if not isinstance(raw, list):
-        raise ProblemError(Problem(path, 1, "'aliases' must be a list of groups, e.g. - [Lukashenka, Lukashenko]"))
+        raise ProblemError(Problem(path, 1, "'aliases' must be a list of groups, "
+                                            "e.g. - [Lukashenka, Lukashenko]"))
     groups: list[tuple[str, ...]] = []
     problems: list[Problem] = []
     child_nodes = items_node.value if isinstance(items_node, yaml.SequenceNode) else []

@@ -7,12 +7,12 @@ line and the bot show exactly the same passages, quotes and citations.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 from urllib.parse import quote as url_quote
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     ANSWERED = "answered"
     NO_MATCH = "no_match"  # the knowledge base does not cover the question
     EMPTY_QUESTION = "empty_question"  # nothing but spaces or punctuation

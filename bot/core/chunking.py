@@ -17,8 +17,8 @@ from bot.core.documents import Document, Paragraph
 # (block-quote attribution lines, list items).
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9À-Ý])|\n+")
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof st jr sr vs etc e.g i.e u.s u.k u.n no nos fig cf approx gen col lt sgt rev jan feb "
-    "mar apr jun jul aug sep sept oct nov dec inc ltd co corp".split()
+    "mr mrs ms dr prof st jr sr vs etc e.g i.e u.s u.k u.n no nos fig cf approx gen col lt sgt rev "
+    "jan feb mar apr jun jul aug sep sept oct nov dec inc ltd co corp".split()
 )
 
 

@@ -160,7 +160,7 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
             raise ValueError(f"{key}: expected {_type_name(tp)}, got {value!r}")
         (item,) = typing.get_args(tp)
         return [_convert(v, item, f"{key}[{i}]") for i, v in enumerate(value)]
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if value is None:
             value = {}
         if not isinstance(value, dict):
@@ -230,7 +230,8 @@ def load_settings(path: Path | None = None, required: bool = False) -> Settings:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        raise ProblemError(Problem(str(path), line, f"not valid YAML: {getattr(exc, 'problem', exc)}")) from None
+        reason = getattr(exc, "problem", exc)
+        raise ProblemError(Problem(str(path), line, f"not valid YAML: {reason}")) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ProblemError(Problem(str(path), None, f"cannot read: {exc}")) from None
     return parse_settings(data, str(path))

@@ -122,8 +122,9 @@ def evaluate(items: Sequence[EvalItem], ask: Callable[[str], Answer]) -> EvalRep
             if not answer.answered:
                 report.correct_declines += 1
             else:
+                first = answer.passages[0]
                 report.misses.append(f"should decline: {item.question!r} -> "
-                                     f"{answer.passages[0].citation.location}: {answer.passages[0].quote[:120]!r}")
+                                     f"{first.citation.location}: {first.quote[:120]!r}")
             continue
         report.answerable += 1
         if not answer.answered:
@@ -138,6 +139,7 @@ def evaluate(items: Sequence[EvalItem], ask: Callable[[str], Answer]) -> EvalRep
             report.reciprocal_rank += 1 / rank
         if rank != 1:
             top = answer.passages[0]
-            report.misses.append(f"{'rank ' + str(rank) if rank else 'miss'}: {item.question!r} "
-                                 f"(expected {item.expect[0]!r}) -> {top.citation.location}: {top.quote[:160]!r}")
+            label = f"rank {rank}" if rank else "miss"
+            report.misses.append(f"{label}: {item.question!r} (expected {item.expect[0]!r}) -> "
+                                 f"{top.citation.location}: {top.quote[:160]!r}")
     return report

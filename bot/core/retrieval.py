@@ -36,7 +36,7 @@ def term_weight(n_docs: int, df: int) -> float:
 
 def common_prefix(a: str, b: str) -> int:
     n = 0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         if x != y:
             break
         n += 1
@@ -86,14 +86,16 @@ _ASKS_NUMBER = re.compile(
 _ASKS_TIME = re.compile(
     r"^\W*when\b|\bwhen (was|were|did|does|is|do|will|has|had)\b|\b(what|which) (year|date|month|day)\b"
     r"|\bsince when\b|\buntil when\b", re.IGNORECASE)
-_ASKS_PERSON = re.compile(r"^\W*(who|whom|whose)\b|\b(which|what) (person|people|man|woman|leader|official|analyst|"
-                          r"expert|minister|ministers|officers?|ambassador)\b", re.IGNORECASE)
+_ASKS_PERSON = re.compile(
+    r"^\W*(who|whom|whose)\b|\b(which|what) (person|people|man|woman|leader|official|analyst|"
+    r"expert|minister|ministers|officers?|ambassador)\b", re.IGNORECASE)
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
-_MONTHS = frozenset("january february march april may june july august september october november december".split())
+_MONTHS = frozenset(
+    "january february march april may june july august september october november december".split())
 _NUMBER_WORDS = frozenset(
-    "one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty hundred "
-    "hundreds thousand thousands million millions billion billions dozen dozens twice half third quarter "
-    "percent times".split())
+    "one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty "
+    "hundred hundreds thousand thousands million millions billion billions dozen dozens twice half "
+    "third quarter percent times".split())
 _YEAR = re.compile(r"^(1[5-9]|20)\d\d$")
 
 
@@ -122,7 +124,7 @@ def has_answer_kind(text: str, kind: str | None, analyzer: Analyzer, exclude: fr
             if (kind == "time" and word in _MONTHS) or (kind == "number" and word in _NUMBER_WORDS):
                 return True
             continue
-        if kind == "number" or _YEAR.match(token.term) or text[token.start:token.end][-2:] in ("st", "nd", "rd", "th"):
+        if kind == "number" or _YEAR.match(token.term) or word[-2:] in ("st", "nd", "rd", "th"):
             return True
     return False
 
@@ -366,7 +368,8 @@ def rank_passages(snap: Snapshot, query: QueryTerms, top: int) -> list[Passage]:
             break
         chunk, window = cand.chunk, cand.window
         sentences = chunk.paragraph_sentences
-        span = (chunk.doc_id, chunk.paragraph.number, sentences[window.first].start, sentences[window.last].end)
+        span = (chunk.doc_id, chunk.paragraph.number, sentences[window.first].start,
+                sentences[window.last].end)
         if any(u[:2] == span[:2] and u[2] < span[3] and span[2] < u[3] for u in used):
             continue  # overlapping windows of one paragraph: a near-duplicate
         used.append(span)
