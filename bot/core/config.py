@@ -36,9 +36,9 @@ class RetrievalSettings:
     chunk_overlap: int = 1
     chunk_max_chars: int = 900
     min_coverage: float = 0.2
-    confident_coverage: float = 0.5
+    confident_coverage: float = 0.4
     distinctive_df: float = 0.5
-    decide_on: Literal["quote", "chunk"] = "quote"
+    decide_on: Literal["quote", "chunk"] = "chunk"
     sentence_weight: float = 0.5
     answer_kind_bonus: float = 0.15
     require_answer_kind: bool = True
