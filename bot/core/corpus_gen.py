@@ -24,7 +24,7 @@ had they you were their one all we can her has there been if more when will woul
 may these than into only some could them what about then over also after two such most made any many
 before should those through where must much our while up each both under same well between being very
 just during here against since because without still within however however among toward per upon
-""".split()  # noqa: SIM905
+""".split()
 
 CONTENT_WORDS = """
 government people year time state country city war world president minister policy party election
@@ -73,9 +73,9 @@ private public quick rapid rare real recent regional relevant rich rural secret 
 similar single small social southern special stable strategic strong successful sudden technical
 temporary total traditional tight unusual urban useful various vast violent visible vital weak
 western whole wide young
-""".split()  # noqa: SIM905
+""".split()
 
-_SYLLABLES = (  # noqa: SIM905
+_SYLLABLES = (
               "ka ra lo mi ne ta vo si du be len gor vik sha tin mar dos pel kur zan ov sk ev ich"
               " an el ro ba ki to na sa ri vi ga le ho mu").split()
 _ABBREVIATIONS = frozenset(("no", "nos", "co", "st", "dec", "mar", "jan", "feb", "apr", "jun", "jul", "aug",
