@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import io
 import json
@@ -45,7 +46,9 @@ _ALLOWED = {
 }
 
 
+@functools.cache
 def _code_hash() -> str:
+    """Hash of the analysing modules' source as imported (once: the code actually running)."""
     h = hashlib.sha256()
     for module in _SOURCES:
         h.update(Path(module.__file__ or "").read_bytes())
