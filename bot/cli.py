@@ -70,8 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="heartbeat older than this counts as unhealthy (default 90)")
     _add_knowledge_options(health)
 
-    bench = sub.add_parser("bench", help="measure build time, latency and memory (see README)")
-    bench.add_argument("rest", nargs=argparse.REMAINDER, help="options passed to the benchmark")
+    sub.add_parser("bench", help="measure build time, latency and memory (python -m bot bench --help)",
+                   add_help=False)
     return parser
 
 
@@ -193,17 +193,16 @@ def cmd_health(args: argparse.Namespace) -> int:
     return check_health(_settings(args), args.max_age)
 
 
-def cmd_bench(args: argparse.Namespace) -> int:
-    from bot.bench import main as bench_main
-
-    return bench_main(args.rest)
-
-
 COMMANDS = {"ask": cmd_ask, "check": cmd_check, "eval": cmd_eval, "run": cmd_run,
-            "health": cmd_health, "bench": cmd_bench}
+            "health": cmd_health}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:  # the benchmark parses its own options (--sizes, --quick, ...)
+        from bot.bench import main as bench_main
+
+        return bench_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -30,6 +30,7 @@ from bot.health import heartbeat_path
 from bot.moderation.records import Records
 
 log = logging.getLogger("bot.discord")
+CLOSE_GRACE_SECONDS = 10.0
 
 EXTENSIONS: tuple[str, ...] = ("bot.discord_app.cogs.ask", "bot.discord_app.cogs.kb")
 COMMANDS_FINGERPRINT = "commands.json"
@@ -200,6 +201,10 @@ class KnowledgeBot(commands.Bot):
     async def close(self) -> None:
         if self._heartbeat_task is not None:
             self._heartbeat_task.cancel()
+        # Answers in flight still need the HTTP session: give them a moment before closing it.
+        deadline = time.monotonic() + CLOSE_GRACE_SECONDS
+        while self.engine_pending and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
         await super().close()
         self.engine_executor.shutdown(wait=False, cancel_futures=True)
 

@@ -8,8 +8,10 @@ with one clear line on stderr and exit status 2, without a traceback.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -30,8 +32,9 @@ def read_token(settings: Settings, environ: dict[str, str] | None = None) -> str
     token = env.get("DISCORD_TOKEN", "").strip()
     if token:
         return token
-    if settings.discord.token_file:
-        path = Path(settings.discord.token_file)
+    token_file = env.get("DISCORD_TOKEN_FILE", "").strip() or settings.discord.token_file
+    if token_file:
+        path = Path(token_file)
         try:
             token = path.read_text(encoding="utf-8").strip()
         except OSError as exc:
@@ -59,10 +62,21 @@ def run_bot(settings: Settings, knowledge_dir: Path | None) -> int:
         return EXIT_OK
 
 
+def _request_close(bot: discord.Client) -> None:
+    if not bot.is_closed():
+        log.info("stop signal received: closing the gateway and finishing answers in flight")
+        asyncio.get_running_loop().create_task(bot.close())
+
+
 async def _serve(settings: Settings, knowledge_dir: Path, token: str) -> int:
     from bot.discord_app.client import KnowledgeBot
 
     bot = KnowledgeBot(settings, knowledge_dir)
+    # `docker stop` sends SIGTERM: close the gateway, let answers in flight finish, then exit 0.
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread
+            loop.add_signal_handler(sig, _request_close, bot)
     try:
         async with bot:
             await bot.start(token)
