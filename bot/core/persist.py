@@ -82,15 +82,16 @@ def save_snapshot(snap: Snapshot, knowledge_dir: Path, data_dir: Path) -> Path:
     key = snapshot_key(knowledge_dir, snap.settings)
     tmp = Path(tempfile.mkdtemp(prefix=".index-", dir=data_dir))
     a = snap.index.arrays
-    cache_arrays: dict[str, np.ndarray] = {}
+    arrays: dict[str, Any] = {
+        "terms": _encode_terms(a.terms), "doc_len": a.doc_len, "df": a.df, "indptr": a.indptr,
+        "postings": a.postings, "codes": a.codes, "pair_tf": a.pair_tf, "pair_len": a.pair_len}
     if snap.cache is not None:
         parts = snap.cache.parts(snap.documents)
         if parts is not None:
             terms, rows, tfs, uniq, lens, n_chunks = parts
-            cache_arrays = {"c_terms": _encode_terms(terms), "c_rows": rows, "c_tfs": tfs, "c_uniq": uniq,
-                            "c_lens": lens, "c_nchunks": n_chunks}
-    np.savez(tmp / "arrays.npz", terms=_encode_terms(a.terms), doc_len=a.doc_len, df=a.df, indptr=a.indptr,
-             postings=a.postings, codes=a.codes, pair_tf=a.pair_tf, pair_len=a.pair_len, **cache_arrays)
+            arrays.update(c_terms=_encode_terms(terms), c_rows=rows, c_tfs=tfs, c_uniq=uniq, c_lens=lens,
+                          c_nchunks=n_chunks)
+    np.savez(tmp / "arrays.npz", **arrays)
     with open(tmp / "objects.pickle", "wb") as fh:
         pickle.dump((snap.documents, snap.alias_groups, snap.chunks, snap.problems), fh,
                     protocol=pickle.HIGHEST_PROTOCOL)
