@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import platform
@@ -123,7 +124,7 @@ def worker_ours(kb: Path, questions: list[str], runs: int, lag: bool) -> dict[st
     current = snap
     for run in range(runs):
         target.write_bytes(original + f"\nAn added paragraph, edit number {run}, about Zorbulon.\n".encode())
-        seconds, current = timed(lambda prev=current: load_snapshot(kb, settings, previous=prev))
+        seconds, current = timed(functools.partial(load_snapshot, kb, settings, previous=current))
         res["incremental"].append(seconds)
     target.write_bytes(original)
     engine = Engine(snap)
@@ -318,10 +319,11 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.worker:
         questions = json.loads(args.questions_file.read_text())
-        fn = {"ours": lambda: worker_ours(args.kb, questions, args.runs, args.lag),
-              "bm25s": lambda: worker_bm25s(args.kb, questions, args.runs),
-              "rank_bm25": lambda: worker_rank_bm25(args.kb, questions, args.runs)}[args.worker]
-        print(json.dumps(fn()))
+        workers: dict[str, Callable[[], dict[str, Any]]] = {
+            "ours": lambda: worker_ours(args.kb, questions, args.runs, args.lag),
+            "bm25s": lambda: worker_bm25s(args.kb, questions, args.runs),
+            "rank_bm25": lambda: worker_rank_bm25(args.kb, questions, args.runs)}
+        print(json.dumps(workers[args.worker]()))
         return 0
 
     runs, n_questions = (1, 30) if args.quick else (args.runs, args.questions)

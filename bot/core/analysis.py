@@ -7,6 +7,7 @@ number formats, aliases) only ever changes the *terms*, never the text we show.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import unicodedata
@@ -77,6 +78,41 @@ _TOKEN = re.compile(
     rf"|(?P<word>(?:{_WORD_CHARS})+(?:[-‐‑'’](?:{_WORD_CHARS})+)*)"
     r"|(?P<percent>%)"
 )
+# The same pattern for the usual text without combining marks or invisible joiners:
+# one character class per word character instead of an alternation, 2-3x faster.
+_TOKEN_PLAIN = re.compile(
+    rf"(?P<thousands>\d{{1,3}}(?:{_NUM_SEP}\d{{3}})+(?!\d))"
+    rf"|(?P<decimal>\d+[.,]\d+)"
+    r"|(?P<word>[^\W_]+(?:[-‐‑'’][^\W_]+)*)"
+    r"|(?P<percent>%)"
+)
+_NEEDS_FULL_PATTERN = re.compile(rf"[\u0300-\u036f{_JOINERS}]")
+
+
+# The same two patterns without groups: findall then returns plain strings (faster), and
+# the kind of each token is recovered with classify_token().
+_TOKEN_STRINGS = re.compile(re.sub(r"\(\?P<\w+>", "(?:", _TOKEN.pattern))
+_TOKEN_PLAIN_STRINGS = re.compile(re.sub(r"\(\?P<\w+>", "(?:", _TOKEN_PLAIN.pattern))
+
+
+def token_strings(text: str) -> list[str]:
+    """The raw tokens of ``text`` (what :meth:`Analyzer.tokens` would analyse), in order."""
+    pattern = _TOKEN_STRINGS if _NEEDS_FULL_PATTERN.search(text) else _TOKEN_PLAIN_STRINGS
+    return pattern.findall(text)
+
+
+def classify_token(raw: str) -> str:
+    """Which alternative of the token pattern ``raw`` is (thousands, decimal, word, percent)."""
+    match = _TOKEN.fullmatch(raw)
+    assert match is not None and match.lastgroup is not None
+    return match.lastgroup
+
+
+def token_pattern(text: str) -> re.Pattern[str]:
+    """The tokenising pattern for ``text``: both give the same matches on plain text."""
+    return _TOKEN if _NEEDS_FULL_PATTERN.search(text) else _TOKEN_PLAIN
+
+
 _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th|s)$")
 _SCALED = re.compile(r"^(\d+)k$")  # "9k troops" = 9000
 _HYPHENS = re.compile(r"[-‐‑]")
@@ -147,6 +183,11 @@ class AliasTable:
     def max_phrase(self) -> int:
         return max((len(p) for p in self.phrases), default=0)
 
+    @functools.cached_property
+    def phrase_starts(self) -> frozenset[str]:
+        """First terms of the multi-term variants: only these can start a phrase."""
+        return frozenset(p[0] for p in self.phrases)
+
 
 def compile_aliases(groups: Sequence[Sequence[str]], analyzer: Analyzer) -> AliasTable:
     """Turn alias groups into term rules using ``analyzer`` (which must have no aliases)."""
@@ -216,7 +257,7 @@ class Analyzer:
 
     def _base_tokens(self, text: str, expand: bool) -> list[Token]:
         tokens: list[Token] = []
-        for match in _TOKEN.finditer(text):
+        for match in token_pattern(text).finditer(text):
             kind = match.lastgroup
             raw = match.group()
             if kind == "word":
@@ -236,8 +277,11 @@ class Analyzer:
             return tokens
         out: list[Token] = []
         longest = table.max_phrase
+        starts = table.phrase_starts
         for i, tok in enumerate(tokens):
             out.append(Token(table.single.get(tok.term, tok.term), tok.start, tok.end))
+            if tok.term not in starts:
+                continue
             for n in range(2, longest + 1):
                 seq = tuple(t.term for t in tokens[i:i + n])
                 if len(seq) == n and seq in table.phrases:

@@ -18,15 +18,17 @@ analysis that this path does not follow fails CI instead of drifting silently.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from itertools import chain
 
 from bot.core.analysis import (
-    _TOKEN,
     DEFAULT_STOPWORDS,
     AliasTable,
     Analyzer,
     Token,
     _number_term,
+    classify_token,
     compile_aliases,
+    token_strings,
 )
 
 MAX_ENTRIES = 2_000_000  # word forms per analyzer; past this, new forms are analysed uncached
@@ -56,39 +58,39 @@ class MemoAnalyzer(Analyzer):
             return list(hit)
         return [Token(t.term, t.start + start, t.end + start) for t in hit]
 
-    def _word_term_strings(self, raw: str, expand: bool) -> tuple[str, ...]:
+    def _raw_term_strings(self, raw: str, expand: bool) -> tuple[str, ...]:
         memo = self._term_memo[expand]
-        hit = memo.get(raw)
-        if hit is None:
+        kind = classify_token(raw)
+        if kind == "word":
             hit = tuple(t.term for t in Analyzer._word_terms(self, raw, 0, expand))
-            if len(memo) < MAX_ENTRIES:
-                memo[raw] = hit
+        elif kind == "percent":
+            hit = ("percent",)
+        else:
+            hit = (_number_term(kind, raw),)
+        if len(memo) < MAX_ENTRIES:
+            memo[raw] = hit
         return hit
 
     def terms(self, text: str, expand_compounds: bool = True) -> list[str]:
         """Index terms of ``text``; equal to ``[t.term for t in self.tokens(text)]``."""
         memo = self._term_memo[expand_compounds]
-        out: list[str] = []
-        extend = out.extend
-        for thousands, decimal, word, percent in _TOKEN.findall(text):
-            if word:
-                hit = memo.get(word)
-                extend(hit if hit is not None else self._word_term_strings(word, expand_compounds))
-            elif percent:
-                out.append("percent")
-            elif thousands:
-                out.append(_number_term("thousands", thousands))
-            else:
-                out.append(_number_term("decimal", decimal))
+        raw_tokens = token_strings(text)
+        try:  # the usual case once the knowledge base's words are known: no Python loop
+            out = list(chain.from_iterable(map(memo.__getitem__, raw_tokens)))
+        except KeyError:
+            out = []
+            for raw in raw_tokens:
+                hit = memo.get(raw)
+                out.extend(hit if hit is not None else self._raw_term_strings(raw, expand_compounds))
         table = self.aliases
         if not table.single and not table.phrases:
             return out
         single, phrases, longest = table.single, table.phrases, table.max_phrase
-        aliased: list[str] = []
-        for i, term in enumerate(out):
-            aliased.append(single.get(term, term))
-            for n in range(2, longest + 1):
-                seq = tuple(out[i:i + n])
-                if len(seq) == n and seq in phrases:
-                    aliased.append(phrases[seq])
+        starts = table.phrase_starts
+        aliased = list(map(single.get, out, out))
+        # A phrase's group term goes right after the phrase's first word, as in tokens().
+        for i in reversed([i for i, term in enumerate(out) if term in starts]):
+            found = [phrases[seq] for n in range(2, longest + 1)
+                     if len(seq := tuple(out[i:i + n])) == n and seq in phrases]
+            aliased[i + 1:i + 1] = found
         return aliased

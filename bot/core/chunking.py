@@ -16,6 +16,7 @@ from bot.core.documents import Document, Paragraph
 # whitespace and something that can start a sentence. A line break also ends a sentence
 # (block-quote attribution lines, list items).
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9À-Ý])|\n+")
+_LAST_WORD = re.compile(r"(?<![A-Za-z.])([A-Za-z.]+)\.[\"'”’)\]]*$")
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof st jr sr vs etc e.g i.e u.s u.k u.n no nos fig cf approx gen col lt sgt rev "
     "jan feb mar apr jun jul aug sep sept oct nov dec inc ltd co corp".split()
@@ -27,6 +28,11 @@ class Span:
     start: int
     end: int
 
+    def __reduce__(self) -> tuple[type[Span], tuple[int, int]]:
+        # Unpickling through the constructor is several times faster than the dataclass
+        # default, which matters for the saved index (hundreds of thousands of spans).
+        return (Span, (self.start, self.end))
+
 
 def split_sentences(text: str) -> tuple[Span, ...]:
     """Character spans of the sentences of ``text`` (surrounding whitespace excluded)."""
@@ -34,8 +40,8 @@ def split_sentences(text: str) -> tuple[Span, ...]:
     start = 0
     for match in _SENTENCE_END.finditer(text):
         end = match.end() if match.group().strip() else match.start()
-        candidate = text[start:end]
-        last_word = re.search(r"([A-Za-z.]+)\.[\"'”’)\]]*$", candidate)
+        # Only the last word matters; searching a short tail keeps this linear in the text.
+        last_word = _LAST_WORD.search(text, max(start, end - 24), end)
         if last_word and match.group() != "\n" and "\n" not in match.group():
             word = last_word.group(1).lower()
             if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
@@ -65,6 +71,10 @@ class Chunk:
     sentences: tuple[Span, ...]
     first_sentence: int  # index of sentences[0] in paragraph_sentences
     paragraph_sentences: tuple[Span, ...]  # all sentences of the paragraph (shared by its chunks)
+
+    def __reduce__(self) -> tuple[type[Chunk], tuple[object, ...]]:
+        return (Chunk, (self.chunk_id, self.doc_id, self.paragraph, self.sentences, self.first_sentence,
+                        self.paragraph_sentences))
 
     @property
     def last_sentence(self) -> int:

@@ -40,6 +40,7 @@ class RetrievalSettings:
     distinctive_df: float = 0.5
     decide_on: Literal["quote", "chunk"] = "chunk"
     sentence_weight: float = 0.5
+    candidates: int = 10
     answer_kind_bonus: float = 0.15
     require_answer_kind: bool = True
     generic_weight: float = 0.2

@@ -38,6 +38,9 @@ class Paragraph:
     line: int
     section: str | None
 
+    def __reduce__(self) -> tuple[type[Paragraph], tuple[object, ...]]:
+        return (Paragraph, (self.number, self.text, self.line, self.section))
+
 
 @dataclass(frozen=True, slots=True)
 class Document:

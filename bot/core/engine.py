@@ -26,7 +26,7 @@ from bot.core.config import RetrievalSettings
 from bot.core.documents import Document
 from bot.core.index import BM25Index, BM25Params
 from bot.core.problems import Problem, ProblemError
-from bot.core.retrieval import QueryTerms, rank_passages
+from bot.core.retrieval import QueryTerms, SentenceFacts, rank_passages
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,11 @@ class Snapshot:
     @functools.cached_property
     def documents_by_id(self) -> dict[str, Document]:
         return {d.doc_id: d for d in self.documents}
+
+    @functools.cached_property
+    def facts_cache(self) -> dict[tuple[str, int], list[SentenceFacts]]:
+        """Per-paragraph sentence analysis for quotes, filled as questions touch paragraphs."""
+        return {}
 
     @functools.cached_property
     def topics(self) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.core.analysis import Analyzer
+from bot.core.analysis import Analyzer, stem
 from bot.core.answer import Citation, Passage, text_fragment_link
 from bot.core.chunking import Chunk
 from bot.core.config import RetrievalSettings
@@ -110,22 +110,49 @@ def answer_kind(question: str) -> str | None:
     return None
 
 
-def has_answer_kind(text: str, kind: str | None, analyzer: Analyzer, exclude: frozenset[str]) -> bool:
-    """Does ``text`` hold something of that kind that the question does not already say?"""
-    if kind is None:
-        return False
+@dataclass(frozen=True, slots=True)
+class SentenceFacts:
+    """What one sentence holds, computed once per snapshot and shared by every question."""
+
+    terms: frozenset[str]  # index terms
+    numbers: frozenset[str]  # numeric terms ("37000", "9.5")
+    times: frozenset[str]  # numeric terms that read as dates (years, "27th")
+    has_number_word: bool  # "three", "hundreds", "%" ...
+    has_month: bool
+    folded_chars: int  # length once white space is folded
+    text: str
+
+    def names(self, analyzer: Analyzer) -> list[frozenset[str]]:
+        """Terms of each run of capitalised words ("Boris Gryzlov"); only "who" questions
+        need them, so they are not computed up front."""
+        return [frozenset(analyzer.terms(m.group())) for m in _NAME.finditer(self.text)]
+
+
+_NUMBER_TERMS = frozenset(stem(w) for w in _NUMBER_WORDS) | {"percent"}
+_MONTH_TERMS = frozenset(stem(m) for m in _MONTHS)
+_ORDINAL_NUMBER = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b")
+
+
+def sentence_facts(text: str, analyzer: Analyzer) -> SentenceFacts:
+    """Built from term lists only (the analyzer's fast path): this runs for every
+    paragraph a question reaches for the first time."""
+    terms = frozenset(analyzer.terms(text))
+    numbers = frozenset(t for t in terms if t[:1].isdigit())
+    ordinals = {m.group(1) for m in _ORDINAL_NUMBER.finditer(text)}
+    times = frozenset(t for t in numbers if _YEAR.match(t) or t in ordinals)
+    return SentenceFacts(terms, numbers, times, not terms.isdisjoint(_NUMBER_TERMS),
+                         not terms.isdisjoint(_MONTH_TERMS), len(fold_ws(text)), text)
+
+
+def has_answer_kind(facts: SentenceFacts, kind: str | None, exclude: frozenset[str],
+                    analyzer: Analyzer) -> bool:
+    """Does the sentence hold something of that kind that the question does not already say?"""
+    if kind == "number":
+        return facts.has_number_word or not facts.numbers <= exclude
+    if kind == "time":
+        return facts.has_month or not facts.times <= exclude
     if kind == "person":
-        # A run of two or more capitalised words inside the sentence ("Boris Gryzlov")
-        # that the question does not already name.
-        return any(not set(analyzer.terms(m.group())) & exclude for m in _NAME.finditer(text))
-    for token in analyzer.tokens(text, expand_compounds=False):
-        word = text[token.start:token.end].lower()
-        if token.term in exclude or not token.term[:1].isdigit():
-            if (kind == "time" and word in _MONTHS) or (kind == "number" and word in _NUMBER_WORDS):
-                return True
-            continue
-        if kind == "number" or _YEAR.match(token.term) or word[-2:] in ("st", "nd", "rd", "th"):
-            return True
+        return any(not (name & exclude) for name in facts.names(analyzer))
     return False
 
 
@@ -205,28 +232,48 @@ def fold_ws(text: str) -> str:
 KIND_MARK = "\x00kind"
 
 
-def paragraph_sentence_terms(chunk: Chunk, analyzer: Analyzer, query: QueryTerms) -> list[set[str]]:
-    """Per sentence of the chunk's paragraph: the query's index terms it holds, plus
-    KIND_MARK when it holds the sort of thing the question asks for (a number, a date)."""
-    wanted = query.index_terms
+def paragraph_facts(chunk: Chunk, analyzer: Analyzer) -> list[SentenceFacts]:
     text = chunk.paragraph.text
+    return [sentence_facts(text[s.start:s.end], analyzer) for s in chunk.paragraph_sentences]
+
+
+FACTS_CACHE_LIMIT = 50_000  # paragraphs; bounds memory on large knowledge bases
+
+
+def cached_paragraph_facts(snap: Snapshot, chunk: Chunk) -> list[SentenceFacts]:
+    """Sentence facts of the chunk's paragraph, analysed once per snapshot."""
+    cache = snap.facts_cache
+    key = (chunk.doc_id, chunk.paragraph.number)
+    facts = cache.get(key)
+    if facts is None:
+        if len(cache) >= FACTS_CACHE_LIMIT:
+            cache.clear()
+        facts = cache[key] = paragraph_facts(chunk, snap.analyzer)
+    return facts
+
+
+def paragraph_sentence_terms(facts: Sequence[SentenceFacts], query: QueryTerms,
+                             analyzer: Analyzer) -> list[set[str]]:
+    """Per sentence of a paragraph: the query's index terms it holds, plus KIND_MARK when
+    it holds the sort of thing the question asks for (a number, a date, a name)."""
+    wanted = query.index_terms
     out = []
-    for span in chunk.paragraph_sentences:
-        sentence = text[span.start:span.end]
-        terms = {t for t in analyzer.terms(sentence) if t in wanted}
-        if has_answer_kind(sentence, query.kind, analyzer, wanted):
+    for f in facts:
+        terms = set(f.terms & wanted)
+        if has_answer_kind(f, query.kind, wanted, analyzer):
             terms.add(KIND_MARK)
         out.append(terms)
     return out
 
 
-def _window_chars(chunk: Chunk, first: int, last: int) -> int:
-    spans = chunk.paragraph_sentences
-    return len(fold_ws(chunk.paragraph.text[spans[first].start:spans[last].end]))
+def _window_chars(facts: Sequence[SentenceFacts], first: int, last: int) -> int:
+    """Length of the quote of sentences first..last once white space is folded."""
+    return sum(f.folded_chars for f in facts[first:last + 1]) + (last - first)
 
 
-def choose_window(chunk: Chunk, per_sentence: Sequence[set[str]], query: QueryTerms,
-                  max_sentences: int, max_chars: int, kind_bonus: float = 0.0) -> QuoteWindow:
+def choose_window(chunk: Chunk, per_sentence: Sequence[set[str]], facts: Sequence[SentenceFacts],
+                  query: QueryTerms, max_sentences: int, max_chars: int,
+                  kind_bonus: float = 0.0) -> QuoteWindow:
     """The contiguous 1..max_sentences sentences covering the most query weight.
 
     Sentence indices are the paragraph's; the window must overlap the chunk (so each chunk
@@ -240,7 +287,7 @@ def choose_window(chunk: Chunk, per_sentence: Sequence[set[str]], query: QueryTe
     best_window = (chunk.first_sentence, chunk.first_sentence)
     for first in range(max(0, chunk.first_sentence - max_sentences + 1), chunk.last_sentence + 1):
         for last in range(max(first, chunk.first_sentence), min(n, first + max_sentences)):
-            if last > first and _window_chars(chunk, first, last) > max_chars:
+            if last > first and _window_chars(facts, first, last) > max_chars:
                 break
             matched = set().union(*per_sentence[first:last + 1])
             cov = query.coverage(matched) + (kind_bonus if KIND_MARK in matched else 0.0)
@@ -249,7 +296,7 @@ def choose_window(chunk: Chunk, per_sentence: Sequence[set[str]], query: QueryTe
                 best, best_window = key, (first, last)
     first, last = best_window
     while (last - first + 1 < max_sentences and last + 1 < n
-           and _window_chars(chunk, first, last + 1) <= max_chars):
+           and _window_chars(facts, first, last + 1) <= max_chars):
         last += 1
     matched = set().union(*per_sentence[first:last + 1])
     has_kind = KIND_MARK in matched
@@ -333,7 +380,7 @@ class Candidate:
 
 def rank_passages(snap: Snapshot, query: QueryTerms, top: int) -> list[Passage]:
     settings = snap.settings
-    hits = snap.index.top(query.terms, max(20, top * 5))
+    hits = snap.index.top(query.terms, max(settings.candidates, top * 2))
     if not hits:
         return []
     candidates: list[Candidate] = []
@@ -342,10 +389,11 @@ def rank_passages(snap: Snapshot, query: QueryTerms, top: int) -> list[Passage]:
     for i, bm25 in hits:
         chunk = snap.chunks[i]
         key = (chunk.doc_id, chunk.paragraph.number)
+        facts = cached_paragraph_facts(snap, chunk)
         if key not in paragraph_terms:
-            paragraph_terms[key] = paragraph_sentence_terms(chunk, snap.analyzer, query)
+            paragraph_terms[key] = paragraph_sentence_terms(facts, query, snap.analyzer)
         per_sentence = paragraph_terms[key]
-        window = choose_window(chunk, per_sentence, query, settings.max_quote_sentences,
+        window = choose_window(chunk, per_sentence, facts, query, settings.max_quote_sentences,
                                settings.max_quote_chars, settings.answer_kind_bonus)
         chunk_terms = set().union(*per_sentence[chunk.first_sentence:chunk.last_sentence + 1])
         chunk_cov = query.coverage(chunk_terms)

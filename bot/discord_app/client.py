@@ -25,6 +25,7 @@ from discord.ext import commands
 from bot.core.answer import Answer
 from bot.core.config import Settings
 from bot.core.engine import Engine
+from bot.core.persist import load_or_build
 from bot.discord_app import errors
 from bot.health import heartbeat_path
 from bot.moderation.records import Records
@@ -117,9 +118,12 @@ class KnowledgeBot(commands.Bot):
     async def setup_hook(self) -> None:
         await asyncio.to_thread(self.data_dir.mkdir, parents=True, exist_ok=True)
         if self._engine is None:
-            self._engine = await asyncio.to_thread(
-                Engine.from_folder, self.knowledge_dir, self.settings.retrieval
+            # The saved index (data_dir/index) makes a restart fast; it is only used when
+            # every knowledge file and setting still matches, else rebuilt and saved again.
+            snapshot = await asyncio.to_thread(
+                load_or_build, self.knowledge_dir, self.data_dir, self.settings.retrieval
             )
+            self._engine = Engine(snapshot)
         snap = self.engine.snapshot
         for problem in snap.problems:
             log.warning("knowledge problem: %s", problem)
