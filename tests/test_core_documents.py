@@ -105,3 +105,15 @@ def test_last_good_version_is_kept_when_a_file_breaks(tmp_path: Path) -> None:
     second = load_documents(tmp_path, previous=first.documents)
     assert second.documents == first.documents
     assert second.problems and "not valid YAML" in second.problems[0].message
+
+
+def test_unchanged_files_are_not_parsed_again(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("---\ntitle: A\n---\nText A.\n", encoding="utf-8")
+    (tmp_path / "b.md").write_text("---\ntitle: B\n---\nText B.\n", encoding="utf-8")
+    first = load_documents(tmp_path)
+    (tmp_path / "b.md").write_text("---\ntitle: B\n---\nText B, edited.\n", encoding="utf-8")
+    second = load_documents(tmp_path, previous=first.documents)
+    a1, b1 = first.documents
+    a2, b2 = second.documents
+    assert a2 is a1  # same bytes: the parsed document is reused
+    assert b2 is not b1 and b2.paragraphs[0].text == "Text B, edited."

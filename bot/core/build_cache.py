@@ -15,7 +15,6 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -25,14 +24,8 @@ from bot.core.chunking import Chunk, chunk_documents
 from bot.core.config import RetrievalSettings
 from bot.core.documents import (
     Document,
-    LoadResult,
-    content_hash,
-    knowledge_files,
-    load_documents,
-    parse_document,
 )
 from bot.core.index import IndexArrays, arrays_from_counts
-from bot.core.problems import Problem, ProblemError
 
 Int32Array = npt.NDArray[np.int32]
 
@@ -144,38 +137,3 @@ class BuildCache:
                 p0, p1 = int(post_ptr[c0]), int(post_ptr[c1])
                 self._docs[(doc.doc_id, doc.content_hash)] = DocTerms(
                     tuple(chunks[c0:c1]), rows[p0:p1], tfs[p0:p1], uniq[c0:c1], lens[c0:c1])
-
-
-def load_documents_reusing(directory: Path, previous: Sequence[Document]) -> LoadResult:
-    """:func:`bot.core.documents.load_documents`, but a file whose bytes are unchanged keeps
-    its previously parsed :class:`Document` instead of being parsed again (YAML front matter
-    parsing alone costs seconds for thousands of files)."""
-    if not previous:
-        return load_documents(directory, previous)
-    last_good = {d.doc_id: d for d in previous}
-    documents: dict[str, Document] = {}
-    problems: list[Problem] = []
-    if not directory.is_dir():
-        return load_documents(directory, previous)
-    for path in knowledge_files(directory):
-        doc_id = path.stem
-        if doc_id in documents:
-            problems.append(Problem(str(path), None, f"document id '{doc_id}' is already used by "
-                                                     f"{documents[doc_id].path}; rename one of them"))
-            continue
-        try:
-            data = path.read_bytes()
-            old = last_good.get(doc_id)
-            if old is not None and old.path == str(path) and old.content_hash == content_hash(data):
-                documents[doc_id] = old
-            else:
-                documents[doc_id] = parse_document(path, data)
-        except ProblemError as exc:
-            problems.extend(exc.problems)
-            if doc_id in last_good:
-                documents[doc_id] = last_good[doc_id]
-        except OSError as exc:
-            problems.append(Problem(str(path), None, f"cannot read: {exc.strerror or exc}"))
-            if doc_id in last_good:
-                documents[doc_id] = last_good[doc_id]
-    return LoadResult(tuple(documents.values()), tuple(problems))

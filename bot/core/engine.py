@@ -20,10 +20,10 @@ from bot.core.aliases import load_aliases
 from bot.core.analysis import Analyzer
 from bot.core.analysis_cache import MemoAnalyzer
 from bot.core.answer import Answer, Outcome
-from bot.core.build_cache import BuildCache, cache_key, load_documents_reusing
+from bot.core.build_cache import BuildCache, cache_key
 from bot.core.chunking import Chunk
 from bot.core.config import RetrievalSettings
-from bot.core.documents import Document
+from bot.core.documents import Document, load_documents
 from bot.core.index import BM25Index, BM25Params
 from bot.core.problems import Problem, ProblemError
 from bot.core.retrieval import QueryTerms, SentenceFacts, rank_passages
@@ -111,7 +111,7 @@ def _chunk_index_text(chunk: Chunk) -> str:
 def load_snapshot(knowledge_dir: Path, settings: RetrievalSettings,
                   previous: Snapshot | None = None) -> Snapshot:
     """Load the knowledge folder; broken files keep their last good version from ``previous``."""
-    result = load_documents_reusing(knowledge_dir, previous.documents if previous else ())
+    result = load_documents(knowledge_dir, previous.documents if previous else ())
     problems = list(result.problems)
     try:
         aliases = load_aliases(knowledge_dir)
