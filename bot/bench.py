@@ -101,7 +101,7 @@ def worker_ours(kb: Path, questions: list[str], runs: int, lag: bool) -> dict[st
     from bot.core.config import RetrievalSettings
     from bot.core.engine import Engine, load_snapshot
     from bot.core.persist import load_saved_snapshot, save_snapshot
-    from bot.core.retrieval import QueryTerms
+    from bot.core.query import QueryTerms
 
     settings = RetrievalSettings()
     res: dict[str, list[float]] = {k: [] for k in (

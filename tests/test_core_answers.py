@@ -12,7 +12,8 @@ from bot.core.answer import Outcome, text_fragment_link
 from bot.core.config import RetrievalSettings, load_settings
 from bot.core.documents import parse_document
 from bot.core.engine import Engine, build_snapshot, load_snapshot
-from bot.core.retrieval import ELLIPSIS, expand_unknown, trim_around
+from bot.core.query import expand_unknown
+from bot.core.quotes import ELLIPSIS, trim_around
 
 REPO = Path(__file__).resolve().parent.parent
 SETTINGS = load_settings(REPO / "config" / "config.yaml").retrieval

@@ -26,7 +26,9 @@ from bot.core.config import RetrievalSettings
 from bot.core.documents import Document, load_documents
 from bot.core.index import BM25Index, BM25Params
 from bot.core.problems import Problem, ProblemError
-from bot.core.retrieval import QueryTerms, SentenceFacts, rank_passages
+from bot.core.query import QueryTerms
+from bot.core.quotes import SentenceFacts
+from bot.core.retrieval import rank_passages
 
 
 @dataclass(frozen=True)

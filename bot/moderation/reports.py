@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core.engine import Snapshot
-from bot.core.retrieval import QueryTerms
+from bot.core.query import QueryTerms
 from bot.moderation.records import AuditEntry, DeclinedGap, UnhelpfulGap
 from bot.moderation.store import Version
 
@@ -140,7 +140,7 @@ class DebugHit:
 
 def debug_ranking(snap: Snapshot, question: str, k: int = 5) -> tuple[dict[str, float], list[DebugHit]]:
     """The question's weighted terms and the top ``k`` chunks by raw BM25 score (before any decline)."""
-    query = QueryTerms.from_question(question, snap.analyzer, snap.index)
+    query = QueryTerms.from_question(question, snap.analyzer, snap.index, snap.settings.generic_weight)
     if not query.terms:
         return dict(query.weights), []
     hits: list[DebugHit] = []

@@ -1,0 +1,150 @@
+"""The question side of answering: its terms, their weights, and what it asks for.
+
+Each question term carries the index terms that count as matching it (itself, or for a
+word the knowledge base never uses, its likely relatives) and an IDF weight; coverage,
+the weighted share of the question a passage holds, is what the decline decision and
+the quote choice both rest on.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.core.analysis import Analyzer
+from bot.core.index import BM25Index
+
+
+def term_weight(n_docs: int, df: int) -> float:
+    """Always-positive IDF (as in Lucene); an unseen term gets the highest weight."""
+    return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+
+
+def common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    """True when ``b`` is ``a`` with one letter inserted, deleted or replaced (typos)."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = common_prefix(a, b)
+    if len(a) == len(b):
+        return a[i + 1:] == b[i + 1:]
+    return a[i:] == b[i + 1:]
+
+
+def expand_unknown(term: str, vocabulary: Sequence[str]) -> tuple[str, ...]:
+    """Index terms that are probably the same word as a term the index has never seen.
+
+    The stemmer leaves derivations apart ("dissolved"/"dissolution", "invaded"/"invasion")
+    and cannot fix typos; an unseen question term is matched to indexed terms that share
+    all but its last few letters, or that are one typo away.
+    """
+    if len(term) < 5 or not term.isalpha():
+        return ()
+    parts = split_compound(term, vocabulary)
+    if parts:
+        return parts
+    lo = bisect.bisect_left(vocabulary, term[:2])
+    hi = bisect.bisect_left(vocabulary, term[:2] + "\uffff")
+    out = []
+    for cand in vocabulary[lo:hi]:
+        if not cand.isalpha():
+            continue
+        prefix = common_prefix(term, cand)
+        if (prefix >= 5 and prefix >= len(term) - 3) or (prefix >= 4 and prefix >= len(term) - 1) \
+                or (len(term) >= 6 and within_one_edit(term, cand)):
+            out.append(cand)
+    return tuple(out)
+
+
+_ASKS_NUMBER = re.compile(
+    r"\bhow (many|much|big|large|strong|far|old|long)\b"
+    r"|\bwhat (number|share|percentage|proportion|percent|size)\b"
+    r"|\b(number|share|percentage|proportion) of\b", re.IGNORECASE)
+_ASKS_TIME = re.compile(
+    r"^\W*when\b|\bwhen (was|were|did|does|is|do|will|has|had)\b|\b(what|which) (year|date|month|day)\b"
+    r"|\bsince when\b|\buntil when\b", re.IGNORECASE)
+_ASKS_PERSON = re.compile(
+    r"^\W*(who|whom|whose)\b|\b(which|what) (person|people|man|woman|leader|official|analyst|"
+    r"expert|minister|ministers|officers?|ambassador)\b", re.IGNORECASE)
+def answer_kind(question: str) -> str | None:
+    """What sort of answer a question wants: a number, a time, or anything."""
+    if _ASKS_TIME.search(question):
+        return "time"
+    if _ASKS_NUMBER.search(question):
+        return "number"
+    if _ASKS_PERSON.search(question):
+        return "person"
+    return None
+
+
+def split_compound(term: str, vocabulary: Sequence[str]) -> tuple[str, ...]:
+    """"counteroffensive" → ("counter", "offens") when the index has both halves."""
+    def known(word: str) -> bool:
+        i = bisect.bisect_left(vocabulary, word)
+        return i < len(vocabulary) and vocabulary[i] == word
+
+    for cut in range(len(term) - 3, 2, -1):
+        head, tail = term[:cut], term[cut:]
+        if known(head) and known(tail):
+            return (head, tail)
+    return ()
+
+
+@dataclass(frozen=True, slots=True)
+class QueryTerms:
+    """The question's terms, each with the index terms that count as matching it."""
+
+    terms: tuple[str, ...]  # what BM25 scores: question order, repeats kept, expansions added
+    groups: dict[str, tuple[str, ...]]  # question term -> index terms that match it
+    weights: dict[str, float]  # question term -> weight
+    kind: str | None = None  # the sort of answer wanted (number, time), see answer_kind()
+
+    @classmethod
+    def from_question(cls, question: str, analyzer: Analyzer, index: BM25Index,
+                      generic_weight: float = 1.0) -> QueryTerms:
+        raw = analyzer.terms(question)
+        generic = analyzer.generic_terms(question) if generic_weight != 1.0 else frozenset()
+        groups: dict[str, tuple[str, ...]] = {}
+        weights: dict[str, float] = {}
+        for term in dict.fromkeys(raw):
+            df = index.doc_freqs.get(term, 0)
+            alternatives = (term,) if df else expand_unknown(term, index.vocabulary)
+            groups[term] = alternatives or (term,)
+            if df or not alternatives:
+                # An unseen term weighs like the rarest seen one: it is what the question is
+                # about, but a paraphrase should not outweigh every word that did match.
+                weights[term] = term_weight(index.n_docs, max(df, 1))
+            else:
+                weights[term] = max(term_weight(index.n_docs, index.doc_freqs[a]) for a in alternatives)
+            if term in generic:
+                weights[term] *= generic_weight
+        terms = tuple(a for t in raw for a in groups[t])
+        return cls(terms, groups, weights, answer_kind(question))
+
+    @property
+    def total_weight(self) -> float:
+        return sum(self.weights.values())
+
+    @property
+    def index_terms(self) -> frozenset[str]:
+        return frozenset(a for alts in self.groups.values() for a in alts)
+
+    def covered(self, present: set[str] | frozenset[str]) -> set[str]:
+        return {t for t, alts in self.groups.items() if any(a in present for a in alts)}
+
+    def coverage(self, present: set[str] | frozenset[str]) -> float:
+        total = self.total_weight
+        return sum(self.weights[t] for t in self.covered(present)) / total if total else 0.0

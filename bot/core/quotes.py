@@ -1,0 +1,212 @@
+"""Quotes: which sentences of a passage to show, verbatim, and where its matched words are.
+
+Sentence facts (terms, numbers, dates) are computed once per paragraph and snapshot and
+shared by every question; a quote is the window of 1-3 contiguous sentences that covers
+most of the question, widened while it fits, and trimmed at word boundaries only when a
+single sentence is too long.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.core.analysis import Analyzer, stem
+from bot.core.chunking import Chunk
+from bot.core.query import QueryTerms
+
+if TYPE_CHECKING:
+    from bot.core.engine import Snapshot
+
+ELLIPSIS = "…"
+_WS = re.compile(r"\s+")
+_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
+_MONTHS = frozenset(
+    "january february march april may june july august september october november december".split())
+_NUMBER_WORDS = frozenset(
+    "one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty "
+    "hundred hundreds thousand thousands million millions billion billions dozen dozens twice half "
+    "third quarter percent times".split())
+_YEAR = re.compile(r"^(1[5-9]|20)\d\d$")
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceFacts:
+    """What one sentence holds, computed once per snapshot and shared by every question."""
+
+    terms: frozenset[str]  # index terms
+    numbers: frozenset[str]  # numeric terms ("37000", "9.5")
+    times: frozenset[str]  # numeric terms that read as dates (years, "27th")
+    has_number_word: bool  # "three", "hundreds", "%" ...
+    has_month: bool
+    folded_chars: int  # length once white space is folded
+    text: str
+
+    def names(self, analyzer: Analyzer) -> list[frozenset[str]]:
+        """Terms of each run of capitalised words ("Boris Gryzlov"); only "who" questions
+        need them, so they are not computed up front."""
+        return [frozenset(analyzer.terms(m.group())) for m in _NAME.finditer(self.text)]
+
+
+_NUMBER_TERMS = frozenset(stem(w) for w in _NUMBER_WORDS) | {"percent"}
+_MONTH_TERMS = frozenset(stem(m) for m in _MONTHS)
+_ORDINAL_NUMBER = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b")
+
+
+def sentence_facts(text: str, analyzer: Analyzer) -> SentenceFacts:
+    """Built from term lists only (the analyzer's fast path): this runs for every
+    paragraph a question reaches for the first time."""
+    terms = frozenset(analyzer.terms(text))
+    numbers = frozenset(t for t in terms if t[:1].isdigit())
+    ordinals = {m.group(1) for m in _ORDINAL_NUMBER.finditer(text)}
+    times = frozenset(t for t in numbers if _YEAR.match(t) or t in ordinals)
+    return SentenceFacts(terms, numbers, times, not terms.isdisjoint(_NUMBER_TERMS),
+                         not terms.isdisjoint(_MONTH_TERMS), len(fold_ws(text)), text)
+
+
+def has_answer_kind(facts: SentenceFacts, kind: str | None, exclude: frozenset[str],
+                    analyzer: Analyzer) -> bool:
+    """Does the sentence hold something of that kind that the question does not already say?"""
+    if kind == "number":
+        return facts.has_number_word or not facts.numbers <= exclude
+    if kind == "time":
+        return facts.has_month or not facts.times <= exclude
+    if kind == "person":
+        return any(not (name & exclude) for name in facts.names(analyzer))
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteWindow:
+    first: int  # sentence indices inside the chunk, inclusive
+    last: int
+    matched: frozenset[str]
+    coverage: float
+    has_kind: bool = False
+
+
+def fold_ws(text: str) -> str:
+    return _WS.sub(" ", text).strip()
+
+
+KIND_MARK = "\x00kind"
+
+
+def paragraph_facts(chunk: Chunk, analyzer: Analyzer) -> list[SentenceFacts]:
+    text = chunk.paragraph.text
+    return [sentence_facts(text[s.start:s.end], analyzer) for s in chunk.paragraph_sentences]
+
+
+FACTS_CACHE_LIMIT = 50_000  # paragraphs; bounds memory on large knowledge bases
+
+
+def cached_paragraph_facts(snap: Snapshot, chunk: Chunk) -> list[SentenceFacts]:
+    """Sentence facts of the chunk's paragraph, analysed once per snapshot."""
+    cache = snap.facts_cache
+    key = (chunk.doc_id, chunk.paragraph.number)
+    facts = cache.get(key)
+    if facts is None:
+        if len(cache) >= FACTS_CACHE_LIMIT:
+            cache.clear()
+        facts = cache[key] = paragraph_facts(chunk, snap.analyzer)
+    return facts
+
+
+def paragraph_sentence_terms(facts: Sequence[SentenceFacts], query: QueryTerms,
+                             analyzer: Analyzer) -> list[set[str]]:
+    """Per sentence of a paragraph: the query's index terms it holds, plus KIND_MARK when
+    it holds the sort of thing the question asks for (a number, a date, a name)."""
+    wanted = query.index_terms
+    out = []
+    for f in facts:
+        terms = set(f.terms & wanted)
+        if has_answer_kind(f, query.kind, wanted, analyzer):
+            terms.add(KIND_MARK)
+        out.append(terms)
+    return out
+
+
+def _window_chars(facts: Sequence[SentenceFacts], first: int, last: int) -> int:
+    """Length of the quote of sentences first..last once white space is folded."""
+    return sum(f.folded_chars for f in facts[first:last + 1]) + (last - first)
+
+
+def choose_window(chunk: Chunk, per_sentence: Sequence[set[str]], facts: Sequence[SentenceFacts],
+                  query: QueryTerms, max_sentences: int, max_chars: int,
+                  kind_bonus: float = 0.0) -> QuoteWindow:
+    """The contiguous 1..max_sentences sentences covering the most query weight.
+
+    Sentence indices are the paragraph's; the window must overlap the chunk (so each chunk
+    of a long paragraph quotes its own part) but may reach past its edges, so a quote is
+    never cut short by where a chunk happens to end. Ties go to the shorter window, which
+    is then widened by the following sentences while they fit: answers often sit just
+    after the sentence that repeats the question's words.
+    """
+    n = len(per_sentence)
+    best: tuple[float, int, int] | None = None
+    best_window = (chunk.first_sentence, chunk.first_sentence)
+    for first in range(max(0, chunk.first_sentence - max_sentences + 1), chunk.last_sentence + 1):
+        for last in range(max(first, chunk.first_sentence), min(n, first + max_sentences)):
+            if last > first and _window_chars(facts, first, last) > max_chars:
+                break
+            matched = set().union(*per_sentence[first:last + 1])
+            cov = query.coverage(matched) + (kind_bonus if KIND_MARK in matched else 0.0)
+            key = (round(cov, 9), -(last - first), -first)
+            if best is None or key > best:
+                best, best_window = key, (first, last)
+    first, last = best_window
+    while (last - first + 1 < max_sentences and last + 1 < n
+           and _window_chars(facts, first, last + 1) <= max_chars):
+        last += 1
+    matched = set().union(*per_sentence[first:last + 1])
+    has_kind = KIND_MARK in matched
+    matched.discard(KIND_MARK)
+    return QuoteWindow(first, last, frozenset(matched), query.coverage(matched), has_kind)
+
+
+def trim_around(text: str, spans: Sequence[tuple[int, int]], max_chars: int) -> str:
+    """Cut a long sentence at word boundaries around its matched part, marking cuts with …."""
+    if len(text) <= max_chars:
+        return text
+    budget = max_chars - 2 * len(ELLIPSIS)
+    if spans:
+        lo, hi = min(s for s, _ in spans), max(e for _, e in spans)
+    else:
+        lo, hi = 0, 0
+    centre = (lo + hi) // 2
+    start = max(0, min(centre - budget // 2, len(text) - budget))
+    if hi - lo <= budget:
+        start = max(0, min(start, lo))
+        start = max(start, hi - budget)
+    end = min(len(text), start + budget)
+    if start > 0:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < end else start
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > start else end
+    return (ELLIPSIS if start > 0 else "") + text[start:end].strip() + (ELLIPSIS if end < len(text) else "")
+
+
+def highlight_spans(quote: str, analyzer: Analyzer, query: QueryTerms) -> tuple[tuple[int, int], ...]:
+    wanted = query.index_terms
+    spans = sorted({(t.start, t.end) for t in analyzer.tokens(quote) if t.term in wanted})
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    return tuple(merged)
+
+
+def build_quote(chunk: Chunk, window: QuoteWindow, analyzer: Analyzer, query: QueryTerms,
+                max_chars: int) -> tuple[str, tuple[tuple[int, int], ...]]:
+    spans = chunk.paragraph_sentences
+    raw = chunk.paragraph.text[spans[window.first].start:spans[window.last].end]
+    quote = fold_ws(raw)
+    if len(quote) > max_chars:
+        quote = trim_around(quote, highlight_spans(quote, analyzer, query), max_chars)
+    return quote, highlight_spans(quote, analyzer, query)
