@@ -18,6 +18,12 @@ from bot.core.engine import Engine, build_snapshot
 from bot.core.evaluation import evaluate, load_eval_items
 
 
+def _value(field_type: type, text: str) -> object:
+    if field_type is bool:
+        return text.strip().lower() in ("1", "true", "yes")
+    return text if field_type is str else field_type(text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("questions", type=Path, nargs="+")
@@ -35,7 +41,7 @@ def main() -> None:
     for part in args.grid.split(";"):
         key, values = part.split("=")
         field_type = type(getattr(base, key))
-        axes.append([(key, v if field_type is str else field_type(v)) for v in values.split(",")])
+        axes.append([(key, _value(field_type, v)) for v in values.split(",")])
     rows = []
     for combo in itertools.product(*axes):
         settings = dataclasses.replace(base, **dict(combo))

@@ -13,7 +13,7 @@ from bot.core.config import RetrievalSettings, load_settings
 from bot.core.documents import parse_document
 from bot.core.engine import Engine, build_snapshot, load_snapshot
 from bot.core.query import expand_unknown
-from bot.core.quotes import ELLIPSIS, trim_around
+from bot.core.quotes import ELLIPSIS, continue_into_next, trim_around
 
 REPO = Path(__file__).resolve().parent.parent
 SETTINGS = load_settings(REPO / "config" / "config.yaml").retrieval
@@ -127,6 +127,17 @@ def test_long_sentence_is_trimmed_around_its_match() -> None:
     assert trimmed.startswith(ELLIPSIS) and trimmed.endswith(ELLIPSIS)
     assert "Iskander-M" in trimmed
     assert not re.search(r"\w…|…\w", trimmed.replace("…filler", "").replace("padding…", ""))
+
+
+def test_a_quote_continues_into_a_sentence_too_long_to_fit() -> None:
+    quote = "Why it matters."
+    following = "Because " + " ".join(f"word{i}" for i in range(80)) + " end."
+    out = continue_into_next(quote, following, 120)
+    assert out.startswith("Why it matters. Because word0 ")
+    assert out.endswith("…") and len(out) <= 120
+    assert out[:-1] in quote + " " + following  # verbatim up to the cut
+    assert not out[:-1].endswith(" ")  # cut at a word boundary
+    assert continue_into_next("x" * 100, following, 120) == "x" * 100  # no room: unchanged
 
 
 def test_citation_link_jumps_to_the_quoted_sentence(tmp_path: Path) -> None:

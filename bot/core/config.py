@@ -32,6 +32,7 @@ class RetrievalSettings:
     top: int = 3
     max_quote_chars: int = 400
     max_quote_sentences: int = 3
+    continue_quote: bool = True
     chunk_sentences: int = 3
     chunk_overlap: int = 1
     chunk_max_chars: int = 900

@@ -202,11 +202,31 @@ def highlight_spans(quote: str, analyzer: Analyzer, query: QueryTerms) -> tuple[
     return tuple(merged)
 
 
+MIN_CONTINUATION = 40  # characters of a following sentence worth showing before the cut
+
+
+def continue_into_next(quote: str, following: str, max_chars: int) -> str:
+    """``quote`` plus the start of the following sentence, cut at a word with …, when room
+    is left: the answer to a "why" question often opens the sentence after the one that
+    repeats the question's words, and that sentence may be too long to quote whole."""
+    room = max_chars - len(quote) - 1 - len(ELLIPSIS)
+    if room < MIN_CONTINUATION:
+        return quote
+    cut = following.rfind(" ", 0, room + 1)
+    if cut < MIN_CONTINUATION:
+        return quote
+    return f"{quote} {following[:cut].rstrip()}{ELLIPSIS}"
+
+
 def build_quote(chunk: Chunk, window: QuoteWindow, analyzer: Analyzer, query: QueryTerms,
-                max_chars: int) -> tuple[str, tuple[tuple[int, int], ...]]:
+                max_chars: int, continue_quote: bool = True) -> tuple[str, tuple[tuple[int, int], ...]]:
     spans = chunk.paragraph_sentences
-    raw = chunk.paragraph.text[spans[window.first].start:spans[window.last].end]
-    quote = fold_ws(raw)
+    text = chunk.paragraph.text
+    quote = fold_ws(text[spans[window.first].start:spans[window.last].end])
     if len(quote) > max_chars:
         quote = trim_around(quote, highlight_spans(quote, analyzer, query), max_chars)
+    elif continue_quote and window.last + 1 < len(spans):
+        following = fold_ws(text[spans[window.last + 1].start:spans[window.last + 1].end])
+        if len(quote) + 1 + len(following) > max_chars:  # it would have joined the window if it fit
+            quote = continue_into_next(quote, following, max_chars)
     return quote, highlight_spans(quote, analyzer, query)

@@ -102,7 +102,8 @@ def rank_passages(snap: Snapshot, query: QueryTerms, top: int) -> list[Passage]:
         if any(u[:2] == span[:2] and u[2] < span[3] and span[2] < u[3] for u in used):
             continue  # overlapping windows of one paragraph: a near-duplicate
         used.append(span)
-        quote, spans = build_quote(chunk, window, snap.analyzer, query, settings.max_quote_chars)
+        quote, spans = build_quote(chunk, window, snap.analyzer, query, settings.max_quote_chars,
+                                   settings.continue_quote)
         doc = documents[chunk.doc_id]
         first_sentence = chunk.paragraph.text[sentences[window.first].start:sentences[window.first].end]
         link = text_fragment_link(doc.url, first_sentence) if doc.url else None
