@@ -169,3 +169,10 @@ def test_decline_threshold_is_a_setting() -> None:
     question = "When does the harbour open for tourists?"
     assert not Engine(build_snapshot([doc], [], strict)).ask(question).answered
     assert Engine(build_snapshot([doc], [], lenient)).ask(question).answered
+
+
+def test_a_question_naming_something_unknown_is_declined(engine: Engine) -> None:
+    # "join" and "NATO" match the article well; Finland is never mentioned in it.
+    assert not engine.ask("When did Finland join NATO?").answered
+    assert engine.ask("Which Russian-led blocs is Belarus part of?").answered  # "-led" is no name
+    assert engine.ask("What did Lukashenko do after the elections?").answered  # alias of a known name

@@ -44,6 +44,7 @@ class RetrievalSettings:
     candidates: int = 10
     answer_kind_bonus: float = 0.15
     require_answer_kind: bool = True
+    decline_unknown_names: bool = True
     generic_weight: float = 0.2
 
     def validate(self) -> list[str]:

@@ -63,8 +63,7 @@ def expand_unknown(term: str, vocabulary: Sequence[str]) -> tuple[str, ...]:
         if not cand.isalpha():
             continue
         prefix = common_prefix(term, cand)
-        if (prefix >= 5 and prefix >= len(term) - 3) or (prefix >= 4 and prefix >= len(term) - 1) \
-                or (len(term) >= 6 and within_one_edit(term, cand)):
+        if (prefix >= 5 and prefix >= len(term) - 3) or (len(term) >= 6 and within_one_edit(term, cand)):
             out.append(cand)
     return tuple(out)
 
@@ -90,6 +89,22 @@ def answer_kind(question: str) -> str | None:
     return None
 
 
+_INNER_NAME = re.compile(r"(?<=[^\s.!?¿¡\"“(])\s+([A-Z][\w’'-]*)")
+
+
+def name_terms(question: str, analyzer: Analyzer) -> frozenset[str]:
+    """Terms of the capitalised words inside a question ("When did Finland join NATO?").
+
+    A name the knowledge base has never seen is strong evidence that the question is
+    about something else, however well its other words match. Only the capitalised parts
+    of hyphenated words count ("Russian-led": Russian), and everyday words do not ("TV").
+    """
+    words = [m.group(1) for m in _INNER_NAME.finditer(question)]
+    parts = [p for w in words for p in re.split(r"[-‐‑]", w) if p[:1].isupper()]
+    generic = analyzer.generic_terms(" ".join(parts))
+    return frozenset(t for p in parts for t in analyzer.terms(p) if t not in generic)
+
+
 def split_compound(term: str, vocabulary: Sequence[str]) -> tuple[str, ...]:
     """"counteroffensive" → ("counter", "offens") when the index has both halves."""
     def known(word: str) -> bool:
@@ -111,6 +126,7 @@ class QueryTerms:
     groups: dict[str, tuple[str, ...]]  # question term -> index terms that match it
     weights: dict[str, float]  # question term -> weight
     kind: str | None = None  # the sort of answer wanted (number, time), see answer_kind()
+    unknown_names: frozenset[str] = frozenset()  # names in the question the index has never seen
 
     @classmethod
     def from_question(cls, question: str, analyzer: Analyzer, index: BM25Index,
@@ -132,7 +148,9 @@ class QueryTerms:
             if term in generic:
                 weights[term] *= generic_weight
         terms = tuple(a for t in raw for a in groups[t])
-        return cls(terms, groups, weights, answer_kind(question))
+        unknown = frozenset(t for t in name_terms(question, analyzer)
+                            if t in groups and not index.doc_freqs.get(groups[t][0], 0))
+        return cls(terms, groups, weights, answer_kind(question), unknown)
 
     @property
     def total_weight(self) -> float:

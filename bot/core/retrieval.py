@@ -38,6 +38,8 @@ def is_evidence(query: QueryTerms, present: set[str] | frozenset[str], index: BM
     Either it covers most of the question's weight, or a fair share of it through at
     least two *distinctive* question terms (ones in fewer than half of the chunks).
     """
+    if settings.decline_unknown_names and query.unknown_names:
+        return False
     covered = query.covered(present)
     coverage = sum(query.weights[t] for t in covered) / query.total_weight if query.total_weight else 0.0
     if coverage >= settings.confident_coverage:
