@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.core.analysis import Analyzer, stem
+from bot.core.analysis import Analyzer
 from bot.core.chunking import Chunk
 from bot.core.query import QueryTerms
 
@@ -50,8 +50,9 @@ class SentenceFacts:
         return [frozenset(analyzer.terms(m.group())) for m in _NAME.finditer(self.text)]
 
 
-_NUMBER_TERMS = frozenset(stem(w) for w in _NUMBER_WORDS) | {"percent"}
-_MONTH_TERMS = frozenset(stem(m) for m in _MONTHS)
+# Matched on the words as written: stems collide ("times" and "time").
+_NUMBER_WORD = re.compile(r"\b(?:" + "|".join(sorted(_NUMBER_WORDS)) + r")\b|%", re.IGNORECASE)
+_MONTH_WORD = re.compile(r"\b(?:" + "|".join(sorted(m.title() for m in _MONTHS)) + r")\b")  # not "may"
 _ORDINAL_NUMBER = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b")
 
 
@@ -62,8 +63,8 @@ def sentence_facts(text: str, analyzer: Analyzer) -> SentenceFacts:
     numbers = frozenset(t for t in terms if t[:1].isdigit())
     ordinals = {m.group(1) for m in _ORDINAL_NUMBER.finditer(text)}
     times = frozenset(t for t in numbers if _YEAR.match(t) or t in ordinals)
-    return SentenceFacts(terms, numbers, times, not terms.isdisjoint(_NUMBER_TERMS),
-                         not terms.isdisjoint(_MONTH_TERMS), len(fold_ws(text)), text)
+    return SentenceFacts(terms, numbers, times, _NUMBER_WORD.search(text) is not None,
+                         _MONTH_WORD.search(text) is not None, len(fold_ws(text)), text)
 
 
 def has_answer_kind(facts: SentenceFacts, kind: str | None, exclude: frozenset[str],
