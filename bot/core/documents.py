@@ -26,6 +26,23 @@ REQUIRED_KEYS = ("title",)
 ALLOWED_KEYS = frozenset({"title", "published", "url", "author", "language", "tags"})
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^(```|~~~)")
+# libyaml's SafeLoader when PyYAML was built with it: the same safe subset of YAML as
+# yaml.safe_load, seven times faster, which matters with thousands of knowledge files.
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def safe_load(text: str) -> Any:
+    """``yaml.safe_load`` (no arbitrary objects), through libyaml when available.
+
+    On an error the text is parsed again by PyYAML's own loader, which points at the
+    line of the problem where libyaml points at the end of the block.
+    """
+    try:
+        return yaml.load(text, Loader=_SAFE_LOADER)  # a SafeLoader, exactly as safe_load uses
+    except yaml.YAMLError:
+        return yaml.safe_load(text)
+
+
 _DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
@@ -88,7 +105,7 @@ def _key_line(front: str, first_line: int, key: str) -> int:
 
 def _parse_front_matter(path: str, front: str, first_line: int) -> dict[str, Any]:
     try:
-        meta = yaml.safe_load(front) if front.strip() else None
+        meta = safe_load(front) if front.strip() else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = first_line + mark.line if mark is not None else first_line
