@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.core import persist
 from bot.core.config import RetrievalSettings
 from bot.core.corpus_gen import generate
 from bot.core.engine import Engine, load_snapshot
@@ -65,6 +66,21 @@ def test_any_change_invalidates_the_saved_index(kb: tuple[Path, list[str]], tmp_
     rebuilt = load_or_build(folder, tmp_path / "data", settings)
     again = load_saved_snapshot(folder, tmp_path / "data", settings)
     assert again is not None and len(again.chunks) == len(rebuilt.chunks)
+
+
+def test_start_up_does_not_reread_files_whose_size_and_time_are_unchanged(
+        kb: tuple[Path, list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder, _ = kb
+    save_snapshot(load_snapshot(folder, SETTINGS), folder, tmp_path / "data")
+    hashed: list[int] = []
+    real = persist.content_hash
+    monkeypatch.setattr(persist, "content_hash", lambda data: hashed.append(1) or real(data))
+    assert load_saved_snapshot(folder, tmp_path / "data", SETTINGS) is not None
+    assert hashed == []  # every file was recognised by its size and modification time
+    files = sorted(folder.glob("*.md"))
+    files[0].write_bytes(files[0].read_bytes().replace(b"---\n\n", b"---\n\nChanged. ", 1))
+    assert load_saved_snapshot(folder, tmp_path / "data", SETTINGS) is None  # the edit is seen
+    assert hashed == [1]  # ...by re-reading only the changed file
 
 
 def test_a_tampered_pickle_is_refused_not_executed(kb: tuple[Path, list[str]], tmp_path: Path) -> None:
