@@ -179,7 +179,7 @@ class AliasTable:
     single: dict[str, str] = field(default_factory=dict)
     phrases: dict[tuple[str, ...], str] = field(default_factory=dict)
 
-    @property
+    @functools.cached_property
     def max_phrase(self) -> int:
         return max((len(p) for p in self.phrases), default=0)
 

@@ -88,6 +88,8 @@ class MemoAnalyzer(Analyzer):
         single, phrases, longest = table.single, table.phrases, table.max_phrase
         starts = table.phrase_starts
         aliased = list(map(single.get, out, out))
+        if starts.isdisjoint(out):
+            return aliased
         # A phrase's group term goes right after the phrase's first word, as in tokens().
         for i in reversed([i for i, term in enumerate(out) if term in starts]):
             found = [phrases[seq] for n in range(2, longest + 1)

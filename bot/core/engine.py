@@ -99,15 +99,10 @@ def build_snapshot(documents: Sequence[Document], alias_groups: Sequence[Sequenc
         key = cache_key(alias_groups, settings)
         if cache is None or cache.key != key:
             cache = BuildCache(key, MemoAnalyzer().with_aliases(alias_groups))
-        chunks, arrays = cache.build(documents, settings, _chunk_index_text)
+        chunks, arrays = cache.build(documents, settings)
         index = BM25Index.from_arrays(arrays, bm25_params(settings))
         return Snapshot(tuple(documents), tuple(tuple(g) for g in alias_groups), cache.analyzer, chunks,
                         index, settings, tuple(problems), time.time(), time.perf_counter() - started, cache)
-
-
-def _chunk_index_text(chunk: Chunk) -> str:
-    """A heading says what its paragraphs are about, so its words count for them too."""
-    return chunk.text if not chunk.paragraph.section else f"{chunk.paragraph.section}\n{chunk.text}"
 
 
 def load_snapshot(knowledge_dir: Path, settings: RetrievalSettings,
