@@ -118,6 +118,9 @@ def split_compound(term: str, vocabulary: Sequence[str]) -> tuple[str, ...]:
     return ()
 
 
+MAX_QUESTION_TERMS = 64
+
+
 @dataclass(frozen=True, slots=True)
 class QueryTerms:
     """The question's terms, each with the index terms that count as matching it."""
@@ -132,6 +135,8 @@ class QueryTerms:
     def from_question(cls, question: str, analyzer: Analyzer, index: BM25Index,
                       generic_weight: float = 1.0) -> QueryTerms:
         raw = analyzer.terms(question)
+        if len(raw) > MAX_QUESTION_TERMS:  # a pasted essay is not a question: bound the work
+            raw = raw[:MAX_QUESTION_TERMS]
         generic = analyzer.generic_terms(question) if generic_weight != 1.0 else frozenset()
         groups: dict[str, tuple[str, ...]] = {}
         weights: dict[str, float] = {}
