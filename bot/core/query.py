@@ -149,7 +149,7 @@ class QueryTerms:
                 # about, but a paraphrase should not outweigh every word that did match.
                 weights[term] = term_weight(index.n_docs, max(df, 1))
             else:
-                weights[term] = max(term_weight(index.n_docs, index.doc_freqs[a]) for a in alternatives)
+                weights[term] = min(term_weight(index.n_docs, index.doc_freqs[a]) for a in alternatives)
             if term in generic:
                 weights[term] *= generic_weight
         terms = tuple(a for t in raw for a in groups[t])
