@@ -30,7 +30,7 @@ def engine() -> Engine:
     [
         # file                      hit@1  hit@3  answerable declined  off-topic declined
         ("questions.yaml",            0.92,  0.96,  0,                   13),
-        ("questions_second_set.yaml", 0.75,  0.80,  2,                   10),
+        ("questions_second_set.yaml", 0.82,  0.84,  2,                   10),
         ("questions_third_set.yaml",  0.92,  0.92,  1,                   15),
         ("questions_fourth_set.yaml", 0.84,  0.90,  0,                   15),
         ("questions_fifth_set.yaml",  0.93,  0.94,  1,                   16),
