@@ -6,13 +6,17 @@ import textwrap
 
 from bot.core.answer import Answer
 
+MAX_TOPICS = 8  # titles named in a decline; a large knowledge base would flood the terminal
+
 
 def render_text(answer: Answer, width: int = 88, color: bool = False) -> str:
     """Quotes with their citations; matched terms marked when ``color`` (a terminal)."""
     if not answer.answered:
         lines = [answer.message or "Nothing in the knowledge base answers this."]
         if answer.topics:
-            lines.append("The knowledge base covers: " + "; ".join(answer.topics))
+            shown = "; ".join(answer.topics[:MAX_TOPICS])
+            more = len(answer.topics) - MAX_TOPICS
+            lines.append("The knowledge base covers: " + shown + (f"; and {more} more" if more > 0 else ""))
         return "\n".join(lines)
     out: list[str] = []
     for n, passage in enumerate(answer.passages, 1):
