@@ -7,8 +7,6 @@ as building from the corpus directly).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import rank_bm25
@@ -132,28 +130,3 @@ def test_cached_build_equals_direct_index() -> None:
         assert np.max(np.abs(second.index.scores(query) - direct.scores(query))) <= 1e-9
     # Unchanged documents were not re-chunked: their chunk objects are the very same.
     assert second.chunks[0] is first.chunks[0]
-
-
-def test_a_build_split_with_a_helper_process_answers_like_one_process(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.core import build_cache
-    from bot.core.corpus_gen import generate
-    from bot.core.engine import Engine, load_snapshot
-
-    corpus = generate(400, seed=5, n_questions=30)
-    folder = corpus.write(tmp_path / "kb")
-    settings = RetrievalSettings()
-    serial = load_snapshot(folder, settings)
-    monkeypatch.setattr(build_cache, "PARALLEL_MIN_CHARS", 0)  # force the helper process
-    started: list[int] = []
-    real_start = build_cache._Helper.start
-    monkeypatch.setattr(build_cache._Helper, "start",
-                        lambda self, *a: (started.append(len(self.share)), real_start(self, *a))[1])
-    parallel = load_snapshot(folder, settings)
-    assert started and started[0] > 0  # the helper really took a share
-    assert [c.chunk_id for c in parallel.chunks] == [c.chunk_id for c in serial.chunks]
-    for question in corpus.questions:
-        a, b = Engine(serial).ask(question), Engine(parallel).ask(question)
-        assert a.to_json() == b.to_json()
-    terms = ["alpha", "beta", *[t for q in corpus.questions for t in serial.analyzer.terms(q)][:50]]
-    assert np.allclose(parallel.index.scores(terms), serial.index.scores(terms), atol=1e-9)
