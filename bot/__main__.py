@@ -2,5 +2,5 @@
 
 from bot.cli import main
 
-if __name__ == "__main__":  # not when a build's helper process imports this module (spawn)
+if __name__ == "__main__":  # importable without side effects (e.g. by multiprocessing)
     raise SystemExit(main())
