@@ -113,6 +113,7 @@ class DiscordStandIn:
         self.event_sent_at: dict[int, float] = {}  # interaction id -> when it was dispatched
         self.callback_at: dict[int, float] = {}  # interaction id -> when its first callback arrived
         self._responded: set[int] = set()
+        self._askers: dict[str, dict[str, Any]] = {}  # interaction id or token -> the user who asked
         self._attachments: dict[str, tuple[bytes, str]] = {}
         self._sockets: list[web.WebSocketResponse] = []
         self._seq = 0
@@ -280,6 +281,7 @@ class DiscordStandIn:
     ) -> dict[str, Any]:
         user = user or self.user()
         iid = self.new_id()
+        self._askers[str(iid)] = self._askers[f"itoken-{iid}"] = user
         payload: dict[str, Any] = {
             "id": str(iid),
             "application_id": str(self.application_id),
@@ -542,8 +544,11 @@ class DiscordStandIn:
         return rec
 
     def _message_from(
-        self, body: dict[str, Any] | None, channel_id: int | str, interaction_id: int | None = None
+        self, body: dict[str, Any] | None, channel_id: int | str, interaction_id: int | None = None,
+        asked_by: str | None = None,
     ) -> dict[str, Any]:
+        """A message the bot created. ``asked_by`` (an interaction id or token) adds, as Discord
+        does for responses to an interaction, ``interaction_metadata`` naming who asked."""
         body = body or {}
         mid = self.new_id()
         message = {
@@ -564,6 +569,11 @@ class DiscordStandIn:
             "flags": int(body.get("flags") or 0),
             "components": body.get("components") or [],
         }
+        asker = self._askers.get(asked_by) if asked_by is not None else None
+        if asker is not None:
+            message["interaction_metadata"] = {
+                "id": str(interaction_id or 0), "type": 2, "user": asker,
+                "authorizing_integration_owners": {}}
         self.messages[mid] = message
         return message
 
@@ -619,10 +629,10 @@ class DiscordStandIn:
             if request.method == "DELETE":
                 return web.Response(status=204)
             if m.group(3) and request.method == "PATCH":
-                return _json(self._message_from(rec.json, self.channel_id, 0))
+                return _json(self._message_from(rec.json, self.channel_id, 0, m.group(2)))
             if m.group(3):
-                return _json(self._message_from(None, self.channel_id, 0))
-            return _json(self._message_from(rec.json, self.channel_id, 0))
+                return _json(self._message_from(None, self.channel_id, 0, m.group(2)))
+            return _json(self._message_from(rec.json, self.channel_id, 0, m.group(2)))
         m = re.fullmatch(r"/channels/(\d+)/messages", path)
         if m and request.method == "POST":
             return _json(self._message_from(rec.json, m.group(1)))
@@ -650,7 +660,9 @@ class DiscordStandIn:
         interaction: dict[str, Any] = {"id": str(interaction_id), "type": 2}
         resource: dict[str, Any] = {"type": kind}
         if kind in (CHANNEL_MESSAGE, UPDATE_MESSAGE, DEFERRED_CHANNEL_MESSAGE):
-            message = self._message_from(data, self.channel_id, interaction_id)
+            new_message = kind != UPDATE_MESSAGE  # an update keeps the original message's asker
+            message = self._message_from(data, self.channel_id, interaction_id,
+                                         str(interaction_id) if new_message else None)
             interaction.update(
                 response_message_id=message["id"],
                 response_message_loading=kind == DEFERRED_CHANNEL_MESSAGE,

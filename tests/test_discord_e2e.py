@@ -350,6 +350,25 @@ async def test_more_pages_through_passages_and_survives_restart(standin, start_b
     assert "page 3 of 3" in update.json["data"]["embeds"][0]["footer"]["text"]
 
 
+async def test_more_pressed_by_someone_else_pages_a_private_copy(standin, start_bot, settings):
+    await start_bot(with_discord(settings, passages_per_page=2, max_passages=6))
+    event = await ask(standin, "tomatoes")  # asked by the default user, publicly
+    await standin.wait_callback(int(event["id"]))
+    shared = cb_message(standin, event)
+    press = standin.component(shared, "kb:more:1", user=standin.user(42, "bystander"))
+    await standin.dispatch("INTERACTION_CREATE", press)
+    reply = await standin.wait_callback(int(press["id"]))
+    # Not an UPDATE_MESSAGE: the asker's message stays as it was; the bystander gets page 2 privately.
+    assert reply.json["type"] == CHANNEL_MESSAGE
+    assert reply.json["data"]["flags"] & EPHEMERAL
+    assert "page 2 of 3" in reply.json["data"]["embeds"][0]["footer"]["text"]
+    assert reply.json["data"]["allowed_mentions"] == NO_MENTIONS
+    # The asker pressing the same button still turns the page of the shared message.
+    own = standin.component(shared, "kb:more:1")
+    await standin.dispatch("INTERACTION_CREATE", own)
+    assert (await standin.wait_callback(int(own["id"]))).json["type"] == UPDATE_MESSAGE
+
+
 async def test_feedback_buttons_record_votes(standin, start_bot, settings):
     bot = await start_bot()
     event = await ask(standin, "How often should I water tomatoes?")

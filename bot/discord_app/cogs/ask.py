@@ -142,6 +142,12 @@ def cooldown_text(retry_after: float) -> str:
     return render.text_message(f"You're asking quickly. You can ask again <t:{when}:R>.")
 
 
+
+def asker_id(message: discord.Message | None) -> int | None:
+    """Who asked for this answer (for answers to slash commands and buttons); None otherwise."""
+    meta = message.interaction_metadata if message is not None else None
+    return meta.user.id if meta is not None else None
+
 class AskCog(commands.Cog, name="Ask"):
     """Answers questions; see the module docstring."""
 
@@ -287,6 +293,17 @@ class AskCog(commands.Cog, name="Ask"):
         return await task
 
     async def show_page(self, interaction: discord.Interaction[Any], page: int) -> None:
+        asker = asker_id(interaction.message)
+        if asker is not None and asker != interaction.user.id:
+            # Someone else's public answer: page through a private copy instead of changing
+            # the message under the asker's eyes.
+            _question, answer = await self._resolve_in_time(interaction, edit=False)
+            card = render.render_answer(answer, page, self.per_page, private=True)
+            if interaction.response.is_done():
+                await interaction.followup.send(ephemeral=True, **card_kwargs(card))
+            else:
+                await interaction.response.send_message(ephemeral=True, **card_kwargs(card))
+            return
         _question, answer = await self._resolve_in_time(interaction, edit=True)
         card = render.render_answer(answer, page, self.per_page)
         if interaction.response.is_done():
