@@ -37,7 +37,7 @@ mentions please know known give list name named kind sort thing things way ways 
 whose wha whats hows whos exactly really actually anything something someone somebody happen
 happened happens regarding concerning think thought believe lol lmao pls plz hey hi hello guys
 gonna wanna gotta kinda anyone anybody ever supposedly basically probably apparently currently
-deal long true like go going
+deal long true like go going allegedly reportedly purportedly ostensibly
 """.split())
 
 # Irregular forms the stemmer cannot join to their base word ("lost" and "lose").
