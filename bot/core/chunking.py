@@ -84,10 +84,6 @@ class Chunk:
     def text(self) -> str:
         return self.paragraph.text[self.sentences[0].start:self.sentences[-1].end]
 
-    def sentence_text(self, i: int) -> str:
-        span = self.sentences[i]
-        return self.paragraph.text[span.start:span.end]
-
 
 def chunk_paragraph(doc_id: str, paragraph: Paragraph, max_sentences: int, overlap: int,
                     max_chars: int) -> list[Chunk]:

@@ -308,12 +308,6 @@ class BM25Index:
         """All indexed terms, sorted (for prefix look-ups of unseen question terms)."""
         return sorted(self.term_ids)
 
-    def chunks_with(self, term: str) -> npt.NDArray[np.int32]:
-        tid = self.term_ids.get(term)
-        if tid is None:
-            return np.empty(0, dtype=np.int32)
-        return self.postings[self.indptr[tid]:self.indptr[tid + 1]]
-
     def memory_bytes(self) -> int:
         """Bytes held by the index arrays plus an estimate for the vocabulary dict."""
         a = self.arrays
