@@ -154,15 +154,15 @@ def worker_ours(kb: Path, questions: list[str], runs: int, lag: bool) -> dict[st
 
 
 def _chunk_texts(kb: Path) -> tuple[list[str], Any]:
-    from bot.core.build_cache import chunk_index_text
     from bot.core.chunking import chunk_documents
     from bot.core.config import RetrievalSettings
     from bot.core.documents import load_documents
+    from bot.core.term_counts import chunk_segments
 
     s = RetrievalSettings()
     docs = load_documents(kb).documents
     chunks = chunk_documents(docs, s.chunk_sentences, s.chunk_overlap, s.chunk_max_chars)
-    return [chunk_index_text(c) for c in chunks], s
+    return ["\n".join(chunk_segments(c)) for c in chunks], s
 
 
 def worker_bm25s(kb: Path, questions: list[str], runs: int) -> dict[str, Any]:

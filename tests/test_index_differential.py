@@ -13,12 +13,12 @@ import rank_bm25
 
 from bot.core.analysis import Analyzer
 from bot.core.analysis_cache import MemoAnalyzer
-from bot.core.build_cache import chunk_terms
 from bot.core.config import RetrievalSettings
 from bot.core.corpus_gen import generate
 from bot.core.documents import parse_document
 from bot.core.engine import bm25_params, build_snapshot
 from bot.core.index import VARIANTS, BM25Index, BM25Params
+from bot.core.term_counts import reference_chunk_terms
 
 REFERENCE = {"okapi": rank_bm25.BM25Okapi, "bm25l": rank_bm25.BM25L, "bm25plus": rank_bm25.BM25Plus}
 
@@ -119,7 +119,7 @@ def test_cached_build_equals_direct_index() -> None:
     second_docs = [docs[0], changed, *docs[3:]]
     second = build_snapshot(second_docs, (), settings, cache=first.cache)
     analyzer = Analyzer()
-    direct = BM25Index(chunk_terms(second.chunks, analyzer), bm25_params(settings))
+    direct = BM25Index(reference_chunk_terms(second.chunks, analyzer), bm25_params(settings))
     assert sorted(second.index.term_ids) == sorted(direct.term_ids)
     fresh = build_snapshot(second_docs, (), settings)
     assert [c.chunk_id for c in second.chunks] == [c.chunk_id for c in fresh.chunks]

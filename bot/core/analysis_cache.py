@@ -58,8 +58,12 @@ class MemoAnalyzer(Analyzer):
             return list(hit)
         return [Token(t.term, t.start + start, t.end + start) for t in hit]
 
-    def _raw_term_strings(self, raw: str, expand: bool) -> tuple[str, ...]:
+    def raw_terms(self, raw: str, expand: bool = True) -> tuple[str, ...]:
+        """The terms (before aliases) of one raw token of :func:`token_strings`."""
         memo = self._term_memo[expand]
+        hit = memo.get(raw)
+        if hit is not None:
+            return hit
         kind = classify_token(raw)
         if kind == "word":
             hit = tuple(t.term for t in Analyzer._word_terms(self, raw, 0, expand))
@@ -81,7 +85,7 @@ class MemoAnalyzer(Analyzer):
             out = []
             for raw in raw_tokens:
                 hit = memo.get(raw)
-                out.extend(hit if hit is not None else self._raw_term_strings(raw, expand_compounds))
+                out.extend(hit if hit is not None else self.raw_terms(raw, expand_compounds))
         table = self.aliases
         if not table.single and not table.phrases:
             return out

@@ -14,18 +14,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
 
-from bot.core.analysis import Analyzer
+from bot.core.analysis_cache import MemoAnalyzer
 from bot.core.chunking import Chunk, chunk_documents
 from bot.core.config import RetrievalSettings
 from bot.core.documents import (
     Document,
 )
 from bot.core.index import IndexArrays, arrays_from_counts
+from bot.core.term_counts import TermCounter
 
 Int32Array = npt.NDArray[np.int32]
 
@@ -34,21 +34,6 @@ def cache_key(alias_groups: Sequence[Sequence[str]], settings: RetrievalSettings
     """What chunks and terms depend on besides the document itself."""
     return (tuple(tuple(g) for g in alias_groups), settings.chunk_sentences, settings.chunk_overlap,
             settings.chunk_max_chars)
-
-
-def chunk_terms(chunks: Sequence[Chunk], analyzer: Analyzer) -> list[list[str]]:
-    """The index terms of each chunk (of :func:`chunk_index_text`).
-
-    Analysing each chunk's text whole is faster than analysing each sentence once and
-    joining: the overlap costs less than the per-call overhead of three times as many calls.
-    """
-    return [analyzer.terms(chunk_index_text(chunk)) for chunk in chunks]
-
-
-def chunk_index_text(chunk: Chunk) -> str:
-    """What a chunk is indexed as: its text, after its section heading (a heading says what
-    its paragraphs are about, so its words count for them too)."""
-    return chunk.text if not chunk.paragraph.section else f"{chunk.paragraph.section}\n{chunk.text}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,33 +50,18 @@ class DocTerms:
 class BuildCache:
     """Chunks and term counts per document, reused across rebuilds with the same key."""
 
-    def __init__(self, key: tuple[object, ...], analyzer: Analyzer) -> None:
+    def __init__(self, key: tuple[object, ...], analyzer: MemoAnalyzer) -> None:
         self.key = key
         self.analyzer = analyzer  # a MemoAnalyzer keeps its word cache across rebuilds too
-        self._vocab: dict[str, int] = {}
-        self._terms: list[str] = []
+        self._counter = TermCounter(analyzer)
         self._docs: dict[tuple[str, str], DocTerms] = {}
         self._lock = threading.Lock()
 
     def _analyse(self, doc: Document, settings: RetrievalSettings) -> DocTerms:
         chunks = tuple(chunk_documents([doc], settings.chunk_sentences, settings.chunk_overlap,
                                        settings.chunk_max_chars))
-        vocab, terms = self._vocab, self._terms
-        words = chunk_terms(chunks, self.analyzer)
-        for term in set(chain.from_iterable(words)).difference(vocab):
-            vocab[term] = len(terms)
-            terms.append(term)
-        # Count (chunk, term) pairs with numpy instead of a Counter per chunk: one sort of
-        # the document's term ids, keyed by chunk, replaces millions of dict operations.
-        lens = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
-        ids = np.fromiter(map(vocab.__getitem__, chain.from_iterable(words)), dtype=np.int64,
-                          count=int(lens.sum()))
-        width = len(terms)
-        keys, tfs = np.unique(np.repeat(np.arange(len(words), dtype=np.int64), lens) * width + ids,
-                              return_counts=True)
-        uniq = np.bincount(keys // width, minlength=len(words)) if width else np.zeros(len(words))
-        return DocTerms(chunks, (keys % width).astype(np.int32) if width else keys.astype(np.int32),
-                        tfs.astype(np.int32), uniq.astype(np.int32), lens.astype(np.int32))
+        counts = self._counter.count(chunks)
+        return DocTerms(chunks, counts.rows, counts.tfs, counts.uniq, counts.lens)
 
     def build(self, documents: Sequence[Document],
               settings: RetrievalSettings) -> tuple[tuple[Chunk, ...], IndexArrays]:
@@ -111,8 +81,8 @@ class BuildCache:
                 arrays = [getattr(p, name) for p in parts]
                 return np.concatenate(arrays) if arrays else np.empty(0, dtype=np.int32)
 
-            arrays = arrays_from_counts(cat("rows"), cat("tfs"), cat("uniq"), cat("lens"), self._terms)
-            return chunks, arrays
+            return chunks, arrays_from_counts(cat("rows"), cat("tfs"), cat("uniq"), cat("lens"),
+                                              self._counter.terms)
 
 
     def parts(self, documents: Sequence[Document]) -> tuple[
@@ -129,15 +99,14 @@ class BuildCache:
                 return np.concatenate(arrays) if arrays else np.empty(0, dtype=np.int32)
 
             n_chunks = np.array([len(p.chunks) for p in ok], dtype=np.int32)
-            return list(self._terms), cat("rows"), cat("tfs"), cat("uniq"), cat("lens"), n_chunks
+            return list(self._counter.terms), cat("rows"), cat("tfs"), cat("uniq"), cat("lens"), n_chunks
 
     def restore(self, documents: Sequence[Document], chunks: Sequence[Chunk], terms: list[str],
                 rows: Int32Array, tfs: Int32Array, uniq: Int32Array, lens: Int32Array,
                 n_chunks: Int32Array) -> None:
         """Refill the cache from :meth:`parts` output saved alongside ``documents`` and ``chunks``."""
         with self._lock:
-            self._terms = list(terms)
-            self._vocab = dict(zip(self._terms, range(len(self._terms)), strict=True))
+            self._counter = TermCounter(self.analyzer, terms)
             chunk_ptr = np.zeros(len(n_chunks) + 1, dtype=np.int64)
             np.cumsum(n_chunks, out=chunk_ptr[1:])
             post_ptr = np.zeros(len(uniq) + 1, dtype=np.int64)

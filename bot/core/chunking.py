@@ -14,13 +14,35 @@ from bot.core.documents import Document, Paragraph
 
 # A sentence ends at . ! ? (…) optionally followed by closing quotes or brackets, then
 # whitespace and something that can start a sentence. A line break also ends a sentence
-# (block-quote attribution lines, list items).
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9À-Ý])|\n+")
-_LAST_WORD = re.compile(r"(?<![A-Za-z.])([A-Za-z.]+)\.[\"'”’)\]]*$")
+# (block-quote attribution lines, list items). A full stop after a known abbreviation
+# ("Mr.", "U.S.") or a single letter (an initial) does not; those are negative
+# look-behinds, one per length, since Python's look-behinds have a fixed width.
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof st jr sr vs etc e.g i.e u.s u.k u.n no nos fig cf approx gen col lt sgt rev "
     "jan feb mar apr jun jul aug sep sept oct nov dec inc ltd co corp".split()
 )
+
+
+def _not_after_abbreviation() -> str:
+    """Look-behinds rejecting "<abbreviation>." where the abbreviation is a whole run of
+    letters and dots (preceded by something else, or by the start of the text)."""
+    by_length: dict[int, list[str]] = {}
+    for word in [*sorted(_ABBREVIATIONS), "[a-z]"]:
+        by_length.setdefault(1 if word == "[a-z]" else len(word), []).append(
+            word if word == "[a-z]" else re.escape(word))
+    parts = []
+    for words in by_length.values():
+        either = "|".join(words)
+        parts.append(rf"(?<![^A-Za-z.](?ai:{either})\.)(?<!^(?ai:{either})\.)")
+    return "".join(parts)
+
+
+# Two patterns, each starting with what it must consume (a punctuation mark, a line
+# break) so the regex engine can skip ahead to candidates instead of trying every position.
+# Each matches the white space between two sentences in its group 1.
+_AFTER_PUNCTUATION = re.compile(
+    rf"[.!?…]{_not_after_abbreviation()}[\"'”’)\]]*(\s+)(?=[\"'“‘(\[]?[A-Z0-9À-Ý])")
+_AROUND_LINE_BREAK = re.compile(r"([^\S\n]*\n\s*)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,29 +58,12 @@ class Span:
 
 def split_sentences(text: str) -> tuple[Span, ...]:
     """Character spans of the sentences of ``text`` (surrounding whitespace excluded)."""
-    spans: list[Span] = []
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        end = match.end() if match.group().strip() else match.start()
-        # Only the last word matters; searching a short tail keeps this linear in the text.
-        last_word = _LAST_WORD.search(text, max(start, end - 24), end)
-        if last_word and match.group() != "\n" and "\n" not in match.group():
-            word = last_word.group(1).lower()
-            if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
-                continue
-        _append(spans, text, start, end)
-        start = end
-    _append(spans, text, start, len(text))
-    return tuple(spans)
-
-
-def _append(spans: list[Span], text: str, start: int, end: int) -> None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if end > start:
-        spans.append(Span(start, end))
+    gaps = [m.span(1) for m in _AFTER_PUNCTUATION.finditer(text)]
+    if "\n" in text:  # both kinds of gap are whole runs of white space: the same run is the same gap
+        gaps = sorted({*gaps, *(m.span(1) for m in _AROUND_LINE_BREAK.finditer(text))})
+    starts = [len(text) - len(text.lstrip()), *(end for _, end in gaps)]
+    ends = [*(start for start, _ in gaps), len(text.rstrip())]
+    return tuple(Span(a, b) for a, b in zip(starts, ends, strict=True) if b > a)
 
 
 @dataclass(frozen=True, slots=True)

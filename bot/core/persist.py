@@ -36,7 +36,7 @@ from bot.core.documents import ALIASES_FILE, content_hash, knowledge_files
 from bot.core.engine import Snapshot, bm25_params, gc_paused
 from bot.core.index import BM25Index, IndexArrays
 
-FORMAT = 2
+FORMAT = 3  # 3: chunks are indexed heading by heading and sentence by sentence
 INDEX_DIR = "index"
 _SOURCES = (analysis, analysis_cache, build_cache, chunking, documents, index)
 _ALLOWED = {
