@@ -51,7 +51,13 @@ class MemoAnalyzer(Analyzer):
         memo = self._memo[expand]
         hit = memo.get(raw)
         if hit is None:
-            hit = tuple(super()._word_terms(raw, 0, expand))
+            # One term always spans the whole word (a compound's parts come after it), so the
+            # term memo, which index builds fill, answers most misses without re-analysis.
+            terms = self.raw_terms(raw, expand)
+            if len(terms) > 1:
+                hit = tuple(super()._word_terms(raw, 0, expand))
+            else:
+                hit = tuple(Token(t, 0, len(raw)) for t in terms)
             if len(memo) < MAX_ENTRIES:
                 memo[raw] = hit
         if not start:
