@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.core import analysis, analysis_cache, build_cache, chunking, documents, index
+from bot.core import analysis, analysis_cache, build_cache, chunking, documents, index, term_counts
 from bot.core.analysis_cache import MemoAnalyzer
 from bot.core.build_cache import BuildCache, cache_key
 from bot.core.config import RetrievalSettings
@@ -36,9 +36,9 @@ from bot.core.documents import ALIASES_FILE, content_hash, knowledge_files
 from bot.core.engine import Snapshot, bm25_params, gc_paused
 from bot.core.index import BM25Index, IndexArrays
 
-FORMAT = 3  # 3: chunks are indexed heading by heading and sentence by sentence
+FORMAT = 2
 INDEX_DIR = "index"
-_SOURCES = (analysis, analysis_cache, build_cache, chunking, documents, index)
+_SOURCES = (analysis, analysis_cache, build_cache, chunking, documents, index, term_counts)
 _ALLOWED = {
     ("bot.core.documents", "Document"), ("bot.core.documents", "Paragraph"),
     ("bot.core.chunking", "Chunk"), ("bot.core.chunking", "Span"),
