@@ -21,11 +21,9 @@ import numpy.typing as npt
 from bot.core.analysis_cache import MemoAnalyzer
 from bot.core.chunking import Chunk, chunk_documents
 from bot.core.config import RetrievalSettings
-from bot.core.documents import (
-    Document,
-)
+from bot.core.documents import Document
 from bot.core.index import IndexArrays, arrays_from_counts
-from bot.core.term_counts import TermCounter
+from bot.core.term_counts import ChunkCounts, TermCounter
 
 Int32Array = npt.NDArray[np.int32]
 
@@ -38,13 +36,16 @@ def cache_key(alias_groups: Sequence[Sequence[str]], settings: RetrievalSettings
 
 @dataclass(frozen=True, slots=True)
 class DocTerms:
-    """One document's chunks and term counts (global term ids), chunk by chunk."""
+    """One document's chunks and their term counts (global term ids)."""
 
     chunks: tuple[Chunk, ...]
-    rows: Int32Array  # term id per (chunk, distinct term)
-    tfs: Int32Array  # its count in the chunk
-    uniq: Int32Array  # distinct terms per chunk
-    lens: Int32Array  # tokens per chunk
+    counts: ChunkCounts
+
+
+def _concat(parts: Sequence[DocTerms], name: str) -> Int32Array:
+    """One count array (``rows``, ``tfs``, ...) of several documents, in order."""
+    arrays = [getattr(p.counts, name) for p in parts]
+    return np.concatenate(arrays) if arrays else np.empty(0, dtype=np.int32)
 
 
 class BuildCache:
@@ -60,8 +61,7 @@ class BuildCache:
     def _analyse(self, doc: Document, settings: RetrievalSettings) -> DocTerms:
         chunks = tuple(chunk_documents([doc], settings.chunk_sentences, settings.chunk_overlap,
                                        settings.chunk_max_chars))
-        counts = self._counter.count(chunks)
-        return DocTerms(chunks, counts.rows, counts.tfs, counts.uniq, counts.lens)
+        return DocTerms(chunks, self._counter.count(chunks))
 
     def build(self, documents: Sequence[Document],
               settings: RetrievalSettings) -> tuple[tuple[Chunk, ...], IndexArrays]:
@@ -76,30 +76,21 @@ class BuildCache:
                 parts.append(part)
             self._docs = live  # forget removed and replaced versions
             chunks = tuple(c for p in parts for c in p.chunks)
-
-            def cat(name: str) -> Int32Array:
-                arrays = [getattr(p, name) for p in parts]
-                return np.concatenate(arrays) if arrays else np.empty(0, dtype=np.int32)
-
-            return chunks, arrays_from_counts(cat("rows"), cat("tfs"), cat("uniq"), cat("lens"),
+            return chunks, arrays_from_counts(_concat(parts, "rows"), _concat(parts, "tfs"),
+                                              _concat(parts, "uniq"), _concat(parts, "lens"),
                                               self._counter.terms)
-
 
     def parts(self, documents: Sequence[Document]) -> tuple[
             list[str], Int32Array, Int32Array, Int32Array, Int32Array, Int32Array] | None:
         """The cached counts of ``documents`` concatenated (for saving), or None if any is missing."""
         with self._lock:
-            parts = [self._docs.get((d.doc_id, d.content_hash)) for d in documents]
-            if any(p is None for p in parts):
+            found = [self._docs.get((d.doc_id, d.content_hash)) for d in documents]
+            parts = [p for p in found if p is not None]
+            if len(parts) < len(found):
                 return None
-            ok = [p for p in parts if p is not None]
-
-            def cat(name: str) -> Int32Array:
-                arrays = [getattr(p, name) for p in ok]
-                return np.concatenate(arrays) if arrays else np.empty(0, dtype=np.int32)
-
-            n_chunks = np.array([len(p.chunks) for p in ok], dtype=np.int32)
-            return list(self._counter.terms), cat("rows"), cat("tfs"), cat("uniq"), cat("lens"), n_chunks
+            n_chunks = np.array([len(p.chunks) for p in parts], dtype=np.int32)
+            return (list(self._counter.terms), _concat(parts, "rows"), _concat(parts, "tfs"),
+                    _concat(parts, "uniq"), _concat(parts, "lens"), n_chunks)
 
     def restore(self, documents: Sequence[Document], chunks: Sequence[Chunk], terms: list[str],
                 rows: Int32Array, tfs: Int32Array, uniq: Int32Array, lens: Int32Array,
@@ -116,4 +107,4 @@ class BuildCache:
                 c0, c1 = int(chunk_ptr[i]), int(chunk_ptr[i + 1])
                 p0, p1 = int(post_ptr[c0]), int(post_ptr[c1])
                 self._docs[(doc.doc_id, doc.content_hash)] = DocTerms(
-                    tuple(chunks[c0:c1]), rows[p0:p1], tfs[p0:p1], uniq[c0:c1], lens[c0:c1])
+                    tuple(chunks[c0:c1]), ChunkCounts(rows[p0:p1], tfs[p0:p1], uniq[c0:c1], lens[c0:c1]))
