@@ -185,12 +185,19 @@ class TermCounter:
                     values.append(canonical)
         return np.insert(ids, at, values) if at else ids
 
+    def _reference_counts(self, chunks: Sequence[Chunk]) -> ChunkCounts:
+        """Counts by analysing each segment on its own: for text that holds the separator."""
+        words = reference_chunk_terms(chunks, self.analyzer)
+        lens = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+        ids = np.fromiter(map(self._id, chain.from_iterable(words)), dtype=np.int64, count=int(lens.sum()))
+        return _count(np.repeat(np.arange(len(words), dtype=np.int64), lens), ids, lens, len(self.terms))
+
     def count(self, chunks: Sequence[Chunk]) -> ChunkCounts:
         """Term counts of ``chunks`` (typically one document's, in order)."""
         segments, spec = _segments(chunks)
         joined = f" {SEPARATOR} ".join(segments)
         if not chunks or joined.count(SEPARATOR) != len(segments) - 1:  # the text holds the separator
-            return counts_from_terms(reference_chunk_terms(chunks, self.analyzer), self)
+            return self._reference_counts(chunks)
         ids = self._ids_with_phrases(self._slots(joined))
         separators = ids < 0
         segment_of = np.cumsum(separators)[~separators]
@@ -229,13 +236,6 @@ def _segments(chunks: Sequence[Chunk]) -> tuple[list[str], Int64Array]:
         start = where[1] + chunk.first_sentence
         spec.append((where[0], start, start + len(chunk.sentences)))
     return segments, np.array(spec, dtype=np.int64).reshape(-1, 3)
-
-
-def counts_from_terms(words: list[list[str]], counter: TermCounter) -> ChunkCounts:
-    """Counts from term lists (the reference path): ids from ``counter``'s vocabulary."""
-    lens = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
-    ids = np.fromiter(map(counter._id, chain.from_iterable(words)), dtype=np.int64, count=int(lens.sum()))
-    return _count(np.repeat(np.arange(len(words), dtype=np.int64), lens), ids, lens, len(counter.terms))
 
 
 def _count(chunk_of: Int64Array, ids: Int64Array, lens: Int64Array, width: int) -> ChunkCounts:
