@@ -21,10 +21,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bot.bench import machine  # noqa: E402
+from bench.corpus_gen import generate  # noqa: E402
+from bench.run import machine  # noqa: E402
 from bot.core.config import DiscordSettings, Settings  # noqa: E402
-from bot.core.corpus_gen import generate  # noqa: E402
-from bot.core.engine import Engine, load_snapshot  # noqa: E402
+from bot.core.engine import Engine  # noqa: E402
+from bot.core.index.build import load_snapshot  # noqa: E402
 from tests.discord_standin import DEFERRED_CHANNEL_MESSAGE, DiscordStandIn, pointed_at  # noqa: E402
 
 

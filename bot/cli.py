@@ -1,8 +1,11 @@
-"""Command line: ``python -m bot ask|check|eval|run|health|bench``.
+"""Command line: ``python -m bot ask|check|eval|run|health``.
 
 Only the core is imported for ``ask``, ``check`` and ``eval`` (no ``discord``), so the
-command line starts fast and works without a token. ``run`` imports the Discord layer
-lazily.
+command line starts fast and works without a token; ``ask`` and ``eval`` start from the saved
+index when it is still valid. ``run`` imports the Discord layer lazily. Output is a clean pipe:
+``ask --json --batch`` writes exactly one UTF-8 JSON object per input line, and text meant for a
+terminal has its control characters escaped (a file name or a quote cannot move the cursor or
+forge a ``path:line:`` line).
 """
 
 from __future__ import annotations
@@ -11,12 +14,17 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.core.config import DEFAULT_CONFIG_PATH, Settings, load_settings
-from bot.core.problems import ProblemError
+from bot.core.problems import Problem, ProblemError
+from bot.render_text import terminal_safe
+
+if TYPE_CHECKING:
+    from bot.core.engine import Engine
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -70,8 +78,6 @@ def build_parser() -> argparse.ArgumentParser:
                         help="heartbeat older than this counts as unhealthy (default 90)")
     _add_knowledge_options(health)
 
-    sub.add_parser("bench", help="measure build time, latency and memory (python -m bot bench --help)",
-                   add_help=False)
     return parser
 
 
@@ -84,50 +90,102 @@ def _knowledge_dir(args: argparse.Namespace, settings: Settings) -> Path:
     return args.knowledge if args.knowledge is not None else Path(settings.knowledge_dir)
 
 
-def cmd_ask(args: argparse.Namespace) -> int:
+def _clean(text: str) -> str:
+    """``text`` as valid Unicode: bytes that were not UTF-8 (argv, a pipe) become U+FFFD."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _emit_json(obj: dict[str, object]) -> None:
+    """One JSON object per line, always UTF-8 whatever the terminal's locale."""
+    line = (json.dumps(obj, ensure_ascii=False) + "\n").encode("utf-8")
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is not None:
+        sys.stdout.flush()
+        buffer.write(line)
+        buffer.flush()
+    else:  # pragma: no cover - a stdout without a byte buffer
+        sys.stdout.write(line.decode("utf-8"))
+        sys.stdout.flush()
+
+
+def _warn_problems(problems: Sequence[Problem]) -> None:
+    for problem in problems:
+        print(f"warning: {terminal_safe(str(problem))}", file=sys.stderr)
+
+
+def _engine(args: argparse.Namespace, settings: Settings) -> tuple[Engine, Path] | int:
+    """The engine from the saved index when it is still valid (else built and saved)."""
     from bot.core.engine import Engine
+    from bot.core.index.saved import load_or_build
+
+    directory = _knowledge_dir(args, settings)
+    snapshot = load_or_build(directory, Path(settings.data_dir), settings.retrieval, settings.limits)
+    _warn_problems(snapshot.problems)
+    if not snapshot.documents:
+        print(f"error: no knowledge files could be loaded from {terminal_safe(str(directory))}",
+              file=sys.stderr)
+        return EXIT_PROBLEMS
+    return Engine(snapshot, settings.limits), directory
+
+
+def _batch_lines(source: Path) -> Iterator[tuple[int, str, str | None]]:
+    """(line number, question, problem) for every line of ``source`` (``-``: stdin), blank ones too."""
+    stream = sys.stdin.buffer if str(source) == "-" else source.open("rb")
+    with stream:
+        for number, raw in enumerate(stream, 1):
+            raw = raw.rstrip(b"\n").rstrip(b"\r")
+            try:
+                yield number, raw.decode("utf-8"), None
+            except UnicodeDecodeError as exc:
+                yield number, raw.decode("utf-8", "replace"), \
+                    f"line {number} is not valid UTF-8 (byte {exc.start}); it was not asked"
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
     from bot.render_text import render_text
 
+    if args.batch is not None and not args.json:
+        print("error: --batch needs --json", file=sys.stderr)
+        return EXIT_USAGE
+    if args.batch is not None and args.question:
+        print("error: give either a question or --batch FILE, not both", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json and args.batch is None and not args.question:
+        print("error: --json needs a question or --batch FILE", file=sys.stderr)
+        return EXIT_USAGE
+    if args.batch is not None and str(args.batch) != "-" and not args.batch.is_file():
+        print(f"error: --batch {terminal_safe(str(args.batch))}: no such file", file=sys.stderr)
+        return EXIT_USAGE
     settings = _settings(args)
-    directory = _knowledge_dir(args, settings)
-    engine = Engine.from_folder(directory, settings.retrieval)
-    for problem in engine.snapshot.problems:
-        print(f"warning: {problem}", file=sys.stderr)
-    if not engine.snapshot.documents:
-        print(f"error: no knowledge files could be loaded from {directory}", file=sys.stderr)
-        return EXIT_PROBLEMS
+    loaded = _engine(args, settings)
+    if isinstance(loaded, int):
+        return loaded
+    engine, _directory = loaded
 
     def emit(question: str) -> None:
-        answer = engine.ask(question, args.top)
+        answer = engine.ask(_clean(question), args.top)
         if args.json:
-            print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+            _emit_json(answer.to_json())
         else:
             print(render_text(answer, color=sys.stdout.isatty()), flush=True)
 
     if args.batch is not None:
-        if not args.json:
-            print("error: --batch needs --json", file=sys.stderr)
-            return EXIT_USAGE
-        if args.question:
-            print("error: give either a question or --batch FILE, not both", file=sys.stderr)
-            return EXIT_USAGE
         try:
-            stream = sys.stdin if str(args.batch) == "-" else args.batch.open(encoding="utf-8")
+            for _number, question, problem in _batch_lines(args.batch):
+                if problem is None:
+                    emit(question)
+                else:  # one object per input line, always: say why this one has no answer
+                    _emit_json({"question": question, "answered": False, "passages": [], "error": problem})
         except OSError as exc:
-            print(f"error: --batch {args.batch}: {exc.strerror or exc}", file=sys.stderr)
+            print(f"error: --batch {terminal_safe(str(args.batch))}: {exc.strerror or exc}", file=sys.stderr)
             return EXIT_USAGE
-        with stream:
-            for line in stream:
-                line = line.rstrip("\n")
-                if line.strip():
-                    emit(line)
         return EXIT_OK
     if args.question:
         emit(" ".join(args.question))
         return EXIT_OK
-    if args.json:
-        print("error: --json needs a question or --batch FILE", file=sys.stderr)
-        return EXIT_USAGE
     print("Ask a question (empty line or Ctrl-D to quit).", file=sys.stderr)
     while True:
         try:
@@ -135,6 +193,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
         except (EOFError, KeyboardInterrupt):
             print(file=sys.stderr)
             return EXIT_OK
+        except UnicodeDecodeError:
+            print("That line was not valid UTF-8; please type it again.", file=sys.stderr)
+            continue
         if not question.strip():
             return EXIT_OK
         emit(question)
@@ -142,17 +203,17 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from bot.core.engine import load_snapshot
+    from bot.core.index.build import load_snapshot
 
     settings = _settings(args)
     directory = _knowledge_dir(args, settings)
-    snap = load_snapshot(directory, settings.retrieval)
+    snap = load_snapshot(directory, settings.retrieval, settings.limits)
     for problem in snap.problems:
-        print(problem)
+        print(terminal_safe(str(problem)))
     if snap.problems:
         return EXIT_PROBLEMS
     if not snap.documents:
-        print(f"{directory}: no knowledge files (*.md, *.markdown, *.txt)")
+        print(f"{terminal_safe(str(directory))}: no knowledge files (*.md, *.markdown, *.txt)")
         return EXIT_PROBLEMS
     print(f"ok: {len(snap.documents)} document(s), {len(snap.chunks)} chunk(s), "
           f"{len(snap.alias_groups)} alias group(s)")
@@ -160,13 +221,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from bot.core.engine import Engine
     from bot.core.evaluation import evaluate, load_eval_items
 
     settings = _settings(args)
-    engine = Engine.from_folder(_knowledge_dir(args, settings), settings.retrieval)
-    for problem in engine.snapshot.problems:
-        print(f"warning: {problem}", file=sys.stderr)
+    loaded = _engine(args, settings)
+    if isinstance(loaded, int):
+        return loaded
+    engine, _directory = loaded
     items = load_eval_items(args.file)
     report = evaluate(items, engine.ask)
     for line in report.summary_lines():
@@ -174,7 +235,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if report.misses:
         print(f"misses ({len(report.misses)}):")
         for miss in report.misses:
-            print("  " + miss)
+            print("  " + terminal_safe(miss))
     if args.min_hit1 is not None and report.hit_at_1 < args.min_hit1:
         print(f"hit@1 {report.hit_at_1:.3f} is below --min-hit1 {args.min_hit1}", file=sys.stderr)
         return EXIT_PROBLEMS
@@ -199,17 +260,13 @@ COMMANDS = {"ask": cmd_ask, "check": cmd_check, "eval": cmd_eval, "run": cmd_run
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["bench"]:  # the benchmark parses its own options (--sizes, --quick, ...)
-        from bot.bench import main as bench_main
-
-        return bench_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command](args)
     except ProblemError as exc:
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
+            print(terminal_safe(str(problem)), file=sys.stderr)
         return EXIT_PROBLEMS if args.command in ("check", "eval") else EXIT_USAGE
     except KeyboardInterrupt:
         return 130

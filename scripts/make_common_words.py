@@ -1,4 +1,4 @@
-"""Regenerate bot/core/data/common_english.txt: the most frequent English words.
+"""Regenerate bot/core/text/data/common_english.txt: the most frequent English words.
 
 Run once, offline, with the ``wordfreq`` package installed (it is not a dependency of
 the bot): python scripts/make_common_words.py 3000
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from wordfreq import top_n_list  # type: ignore[import-not-found]
 
-OUT = Path(__file__).resolve().parent.parent / "bot" / "core" / "data" / "common_english.txt"
+OUT = Path(__file__).resolve().parent.parent / "bot" / "core" / "text" / "data" / "common_english.txt"
 
 
 def main() -> None:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from tests.discord_standin import DiscordStandIn, pointed_at
@@ -77,7 +77,7 @@ def settings(tmp_path: Path, knowledge_dir: Path) -> Any:
 
 def with_discord(settings: Any, **changes: Any) -> Any:
     """``settings`` with some ``discord`` fields changed."""
-    return dataclasses.replace(settings, discord=dataclasses.replace(settings.discord, **changes))
+    return msgspec.structs.replace(settings, discord=msgspec.structs.replace(settings.discord, **changes))
 
 
 @pytest.fixture

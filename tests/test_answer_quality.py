@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from bot.core.config import load_settings
-from bot.core.engine import Engine, load_snapshot
+from bot.core.engine import Engine
 from bot.core.evaluation import evaluate, load_eval_items
+from bot.core.index.build import load_snapshot
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data"

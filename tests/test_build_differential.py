@@ -1,155 +1,162 @@
-"""The fast build paths against their slow, obvious definitions.
+"""The index a build makes against its definition, and an incremental build against a fresh one.
 
-The sentence splitter (one pattern with look-behinds for abbreviations) must split
-exactly like the loop it replaced, and the document-at-a-time term counter (white-space
-words, a memo of term ids, numpy counting) must count exactly the terms of analysing
-each heading and sentence on its own. Both are checked on generated articles and on
-random text built from the pieces that make splitting and tokenising hard.
+Definition: a chunk is indexed as the analyzer's terms of its paragraph's section heading and of
+each of its sentences, each analysed on its own; BM25 over those term lists is
+``BM25Index.from_corpus``. The build gets there another way (a batch of documents analysed in one
+call, numpy counting, postings carried over from the previous snapshot), so these tests compare
+the two on generated articles with aliases (phrases included) and on hard text.
 """
 
 from __future__ import annotations
-
-import re
-from collections import Counter
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.analysis import Analyzer
-from bot.core.analysis_cache import MemoAnalyzer
-from bot.core.chunking import Span, chunk_documents, split_sentences
-from bot.core.corpus_gen import generate
-from bot.core.documents import Document, Paragraph, parse_document
-from bot.core.term_counts import ChunkCounts, TermCounter, reference_chunk_terms
-
-# --- the sentence splitter as it was before the single-pattern version ---------------------------
-
-_OLD_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9À-Ý])|\n+")
-_OLD_LAST_WORD = re.compile(r"(?<![A-Za-z.])([A-Za-z.]+)\.[\"'”’)\]]*$")
-_OLD_ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof st jr sr vs etc e.g i.e u.s u.k u.n no nos fig cf approx gen col lt sgt rev "
-    "jan feb mar apr jun jul aug sep sept oct nov dec inc ltd co corp".split()
-)
-
-
-def old_split_sentences(text: str) -> tuple[Span, ...]:
-    spans: list[Span] = []
-    start = 0
-
-    def append(start: int, end: int) -> None:
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if end > start:
-            spans.append(Span(start, end))
-
-    for match in _OLD_END.finditer(text):
-        end = match.end() if match.group().strip() else match.start()
-        last_word = _OLD_LAST_WORD.search(text, max(start, end - 24), end)
-        if last_word and match.group() != "\n" and "\n" not in match.group():
-            word = last_word.group(1).lower()
-            if word in _OLD_ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
-                continue
-        append(start, end)
-        start = end
-    append(start, len(text))
-    return tuple(spans)
-
-
-PIECES = ["Mr.", "mr.", "U.S.", "e.g.", "No.", "A.", "J.", "x.", "St.", "etc.", "a.b.c.", "Sept.",
-          ".", "!", "?", "…", "..", '"', "”", "’", ")", "]", "“", "(", " ", " ", "  ", "\n", "\n\n", " \n ",
-          "\t", "\u00a0", "The", "the", "word", "Belarus", "1991", "37", "000", "À", "é", "Émile", "K",
-          "\u212a", "ſt", "-", "—", "'", "%", "9,5", "x"]
-texts = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
-
-
-@settings(max_examples=1500, deadline=None)
-@given(texts)
-def test_sentence_splitter_matches_the_loop_it_replaced(text: str) -> None:
-    assert split_sentences(text) == old_split_sentences(text)
-
-
-def test_sentence_splitter_matches_on_generated_articles() -> None:
-    corpus = generate(300, seed=11, n_questions=1)
-    docs = [parse_document(n, d) for n, d in corpus.files.items() if n.endswith(".md")]
-    paragraphs = [p.text for doc in docs for p in doc.paragraphs]
-    assert len(paragraphs) > 100
-    for text in paragraphs:
-        assert split_sentences(text) == old_split_sentences(text)
-
-
-# --- the term counter against analysing each segment ---------------------------------------------
-
-def reference_counts(chunks: list, analyzer: Analyzer) -> list[Counter[str]]:
-    return [Counter(words) for words in reference_chunk_terms(chunks, analyzer)]
-
-
-def counted(counts: ChunkCounts, terms: list[str]) -> list[Counter[str]]:
-    out: list[Counter[str]] = []
-    pos = 0
-    for n_distinct, length in zip(counts.uniq.tolist(), counts.lens.tolist(), strict=True):
-        rows = counts.rows[pos:pos + n_distinct].tolist()
-        tfs = counts.tfs[pos:pos + n_distinct].tolist()
-        pos += n_distinct
-        counter = Counter({terms[r]: tf for r, tf in zip(rows, tfs, strict=True)})
-        assert sum(counter.values()) == length
-        out.append(counter)
-    return out
-
+from bench.corpus_gen import generate
+from bot.core.config import RetrievalSettings
+from bot.core.index.bm25 import BM25Index, BM25Params
+from bot.core.index.build import Snapshot, build_snapshot
+from bot.core.knowledge.documents import Document, Paragraph, parse_document
+from bot.core.knowledge.sentences import split_sentences
+from bot.core.text.analyzer import Analyzer
 
 GROUPS = [("Soviet Union", "USSR"), ("Lukashenka", "Lukashenko"), ("security service", "KGB"),
           ("union state", "Soyuznoye gosudarstvo"), ("KGB", "komitet")]
 
 
-def test_counter_equals_segment_analysis_on_generated_articles() -> None:
-    corpus = generate(400, seed=7, n_questions=1)
-    docs = [parse_document(n, d) for n, d in corpus.files.items() if n.endswith(".md")]
-    plain = Analyzer().with_aliases(GROUPS)
-    counter = TermCounter(MemoAnalyzer().with_aliases(GROUPS))
-    for _ in range(2):  # the second pass is served from the memo
-        for doc in docs:
-            chunks = chunk_documents([doc], 3, 1, 900)
-            assert counted(counter.count(chunks), counter.terms) == reference_counts(chunks, plain)
+def definition_corpus(snap: Snapshot, analyzer: Analyzer) -> list[list[str]]:
+    """Each chunk's terms, heading and sentences analysed one by one."""
+    table = snap.chunks
+    out = []
+    for i in range(len(table)):
+        p = int(table.chunk_para[i])
+        paragraph = table.paragraph(p)
+        first, last = table.chunk_sentences(i)
+        spans = table.sentence_spans(p)[first:last + 1]
+        terms = analyzer.terms(paragraph.section) if paragraph.section else []
+        for a, b in spans:
+            terms += analyzer.terms(paragraph.text[a:b])
+        out.append(terms)
+    return out
+
+
+def assert_same_index(snap: Snapshot, reference: BM25Index, rng: np.random.Generator) -> None:
+    assert snap.index.terms == reference.terms
+    assert np.array_equal(snap.index.doc_len, reference.doc_len)
+    assert np.array_equal(snap.index.arrays.df, reference.arrays.df)
+    terms = reference.terms
+    for _ in range(30):
+        if not terms:
+            break
+        query = [terms[int(i)] for i in rng.integers(0, len(terms), size=3)]
+        assert np.max(np.abs(snap.index.scores(query) - reference.scores(query)), initial=0) <= 1e-9
+
+
+def documents(n_chunks: int, seed: int) -> list[Document]:
+    corpus = generate(n_chunks, seed=seed, n_questions=1)
+    return [parse_document(n, d) for n, d in sorted(corpus.files.items()) if n.endswith(".md")]
+
+
+def test_built_index_equals_the_definition_on_generated_articles() -> None:
+    settings_ = RetrievalSettings()
+    text = ("---\ntitle: A\n---\n\n# The Soviet Union\n\nThe USSR and the security service (KGB) "
+            "met Lukashenko. The Soviet Union fell.\n")
+    extra = parse_document("aliases-here.md", text.encode())
+    snap = build_snapshot([*documents(400, 7), extra], GROUPS, settings_)
+    analyzer = Analyzer().with_aliases(GROUPS)
+    reference = BM25Index.from_corpus(definition_corpus(snap, analyzer), BM25Params.from_settings(settings_))
+    assert_same_index(snap, reference, np.random.default_rng(0))
+    assert any("_" in t for t in snap.index.terms)  # the alias groups were applied
 
 
 SEGMENT_PIECES = ["Soviet", "Union", "soviet union", "USSR", "security", "service", "KGB", "Union State",
                   "37", "000", "37 000", "37\u00a0000", "1,5", "9k", "27th", "%", "Russia-Belarus",
                   "Lukashenko's", "the", "a", "of", "Émile", "e\u0301", "co\u00adoperation", "x", "—",
-                  " ", " ", "  ", "\n", ".", ". ", "! ", '"', "(", "'", "’s", "\t"]
+                  " ", " ", "  ", "\n", ".", ". ", "! ", '"', "(", "'", "’s", "\t", "A" * 120]
 paragraph_texts = st.lists(st.sampled_from(SEGMENT_PIECES), min_size=1, max_size=30).map("".join)
 
 
-@settings(max_examples=400, deadline=None)
-@given(st.lists(st.tuples(paragraph_texts, st.one_of(st.none(), paragraph_texts)), min_size=1, max_size=4))
-def test_counter_equals_segment_analysis_on_hard_text(paras: list[tuple[str, str | None]]) -> None:
-    paragraphs = tuple(Paragraph(i + 1, text, i + 1, section)
-                       for i, (text, section) in enumerate(paras) if text.strip())
-    doc = Document("d", "D", None, None, None, None, paragraphs, "d.md", "h")
-    chunks = chunk_documents([doc], 2, 1, 20)
-    plain = Analyzer().with_aliases(GROUPS)
-    counter = TermCounter(MemoAnalyzer().with_aliases(GROUPS))
-    assert counted(counter.count(chunks), counter.terms) == reference_counts(chunks, plain)
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.tuples(paragraph_texts, st.one_of(st.none(), paragraph_texts)),
+                         min_size=1, max_size=4), min_size=1, max_size=3))
+def test_built_index_equals_the_definition_on_hard_text(docs: list[list[tuple[str, str | None]]]) -> None:
+    built = []
+    for d, paras in enumerate(docs):
+        paragraphs = tuple(Paragraph(i + 1, text.strip(), i + 1, section)
+                           for i, (text, section) in enumerate(p for p in paras if p[0].strip()))
+        if paragraphs:
+            built.append(Document(f"d{d}", "D", None, None, None, None, paragraphs, f"d{d}.md", f"h{d}"))
+    settings_ = RetrievalSettings(chunk_sentences=2, chunk_overlap=1, chunk_max_chars=20)
+    snap = build_snapshot(built, GROUPS, settings_)
+    analyzer = Analyzer().with_aliases(GROUPS)
+    reference = BM25Index.from_corpus(definition_corpus(snap, analyzer), BM25Params.from_settings(settings_))
+    assert_same_index(snap, reference, np.random.default_rng(1))
 
 
-def test_text_holding_the_separator_takes_the_reference_path() -> None:
-    doc = Document("d", "D", None, None, None, None,
-                   (Paragraph(1, "Minsk\x00Moscow talks. Second sentence here.", 1, "Heading"),), "d.md", "h")
-    chunks = chunk_documents([doc], 1, 0, 900)
-    counter = TermCounter(MemoAnalyzer())
-    result = counted(counter.count(chunks), counter.terms)
-    assert result == reference_counts(chunks, Analyzer())
-    assert result[0]["minsk"] == 1 and result[0]["moscow"] == 1
+def test_joined_terms_are_each_segments_terms_between_breaks() -> None:
+    analyzer = Analyzer().with_aliases(GROUPS)
+    segments = ["The Soviet", "Union fell", "37 000 people", "", "USSR and the KGB", "security service"]
+    flat = analyzer.joined_terms(segments)
+    pieces: list[list[str]] = [[]]
+    for term in flat:
+        if term == "\x00":
+            pieces.append([])
+        else:
+            pieces[-1].append(term)
+    assert pieces == [analyzer.terms(s) for s in segments]
+    assert "soviet_union" not in pieces[0] + pieces[1]  # no phrase across a segment break
 
 
-def test_vocabulary_ids_are_stable_across_documents() -> None:
-    corpus = generate(60, seed=2, n_questions=1)
-    docs = [parse_document(n, d) for n, d in corpus.files.items() if n.endswith(".md")]
-    counter = TermCounter(MemoAnalyzer())
-    first = counter.count(chunk_documents(docs[:1], 3, 1, 900))
-    terms_then = list(counter.terms)
-    for doc in docs[1:]:
-        counter.count(chunk_documents([doc], 3, 1, 900))
-    assert counter.terms[:len(terms_then)] == terms_then
-    assert np.all(first.rows < len(terms_then))
+def test_an_incremental_build_equals_a_fresh_one() -> None:
+    settings_ = RetrievalSettings()
+    docs = documents(600, 5)
+    first = build_snapshot(docs, GROUPS, settings_)
+    changed = parse_document(docs[1].path, (b"---\ntitle: Changed\n---\n\nThe Zorbulon treaty of 1922 was "
+                                            b"signed by the Soviet Union. A second sentence.\n"))
+    added = parse_document("zz-new.md", b"---\ntitle: New\n---\n\nA brand new paragraph on Quexville.\n")
+    second_docs = [docs[0], changed, *docs[3:], added]
+    second = build_snapshot(second_docs, GROUPS, settings_, previous=first)
+    fresh = build_snapshot(second_docs, GROUPS, settings_)
+    assert [second.chunks.chunk_id(i) for i in range(len(second.chunks))] == \
+        [fresh.chunks.chunk_id(i) for i in range(len(fresh.chunks))]
+    for name in ("doc_para", "para_sent", "sent_start", "sent_end", "doc_chunk", "chunk_para", "chunk_first",
+                 "chunk_count", "chunk_window"):
+        assert np.array_equal(getattr(second.chunks, name), getattr(fresh.chunks, name)), name
+    assert_same_index(second, fresh.index, np.random.default_rng(2))
+    for name in ("indptr", "postings", "doc_len"):
+        assert np.array_equal(getattr(second.index.arrays, name), getattr(fresh.index.arrays, name)), name
+    # Terms only the removed documents had are gone from the vocabulary: nothing stale is kept.
+    assert set(second.index.terms) == set(fresh.index.terms)
+    # Other aliases: nothing can be carried over, and the result is still a fresh build's.
+    other = build_snapshot(second_docs, [("Zorbulon", "Zorb")], settings_, previous=second)
+    assert other.index.terms == build_snapshot(second_docs, [("Zorbulon", "Zorb")], settings_).index.terms
+
+
+def test_fifty_edits_of_one_file_keep_the_vocabulary_as_small_as_the_text() -> None:
+    settings_ = RetrievalSettings()
+    snap = None
+    for i in range(50):
+        words = " ".join(f"word{i}x{j}" for j in range(200))
+        doc = parse_document("one.md", f"---\ntitle: One\n---\n\n{words}.\n".encode())
+        snap = build_snapshot([doc], (), settings_, previous=snap)
+    assert snap is not None and len(snap.index.terms) == 200  # this version's words, nothing older
+
+
+SPLIT_PIECES = ["Mr.", "U.S.", "e.g.", "No.", "A.", "St.", "etc.", ".", "!", "?", "…", '"', "”", ")",
+                "(", " ", "  ", "\n", "\n\n", "\t", "\u00a0", "The", "word", "Belarus", "1991", "À", "é"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(SPLIT_PIECES), max_size=40).map("".join))
+def test_sentences_tile_the_text(text: str) -> None:
+    """Sentences are in order, never overlap, start and end on non-space, and only white space
+    lies between them: a quote made of whole sentences is always verbatim text."""
+    starts, ends = split_sentences(text)
+    assert len(starts) == len(ends)
+    bounds = [0, *[x for pair in zip(starts, ends, strict=True) for x in pair], len(text)]
+    assert bounds == sorted(bounds)
+    for a, b in zip(starts, ends, strict=True):
+        assert b > a and not text[a].isspace() and not text[b - 1].isspace()
+    gaps = [text[e:s] for e, s in zip([0, *ends], [*starts, len(text)], strict=True)]
+    assert all(not g.strip() for g in gaps)

@@ -44,9 +44,49 @@ def test_batch_is_json_lines_in_order(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["ask", "--json", "--batch", str(batch), *KNOWLEDGE]) == 0
     lines = capsys.readouterr().out.splitlines()
     objs = [json.loads(line) for line in lines]
-    assert [o["question"] for o in objs] == [q for q in questions if q]
-    assert [o["answered"] for o in objs] == [True, False, True]
-    assert objs[1]["passages"] == []
+    # Every input line, the blank one too, gets exactly one output line: they line up.
+    assert [o["question"] for o in objs] == questions
+    assert [o["answered"] for o in objs] == [True, False, False, True]
+    assert objs[1]["passages"] == [] and objs[2]["passages"] == []
+
+
+@pytest.mark.parametrize("from_stdin", [False, True])
+def test_batch_with_invalid_utf8_answers_every_other_line(tmp_path: Path, from_stdin: bool) -> None:
+    data = (b"How many people were detained after the 2020 protests?\n"
+            b"Who is Boris \xff\xfe Gryzlov?\n"
+            b"\n"
+            b"When was the Soviet Union founded?")  # no newline at the end
+    batch = tmp_path / "q.txt"
+    batch.write_bytes(data)
+    source = "-" if from_stdin else str(batch)
+    result = subprocess.run([sys.executable, "-m", "bot", "ask", "--json", "--batch", source, *KNOWLEDGE],
+                            input=data if from_stdin else b"", capture_output=True, cwd=REPO, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert b"Traceback" not in result.stderr
+    lines = result.stdout.decode("utf-8").splitlines()  # strict: the output is valid UTF-8
+    objs = [json.loads(line) for line in lines]
+    assert len(objs) == 4
+    assert objs[0]["answered"] and objs[3]["answered"]
+    assert not objs[1]["answered"] and "line 2 is not valid UTF-8" in objs[1]["error"]
+    assert objs[1]["question"] == "Who is Boris \ufffd\ufffd Gryzlov?"
+    assert objs[2] == {"question": "", "answered": False, "passages": []}
+
+
+def test_text_output_escapes_control_characters(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "evil.md").write_text(
+        "---\ntitle: \"Tea \\e[2J\\e]0;owned\\a guide\"\n---\n\n"
+        "Green tea \x1b[31mbrews\x1b[0m at eighty degrees for two minutes.\n", encoding="utf-8")
+    forged = tmp_path / "x\nforged.md:1: everything is fine.md"
+    forged.write_text("---\ntitle: [unclosed\n---\n\nText.\n", encoding="utf-8")
+    question = "Is green tea made at eighty degrees for two minutes?"
+    assert main(["ask", "--knowledge", str(tmp_path), question]) == 0
+    out = capsys.readouterr()
+    assert "\x1b" not in out.out and "\x07" not in out.out
+    assert "\\x1b[31m" in out.out  # shown, not obeyed
+    assert main(["check", "--knowledge", str(tmp_path)]) == 1
+    printed = capsys.readouterr().out.splitlines()
+    assert not any(line.startswith("forged.md") for line in printed)  # no forged path:line: line
+    assert any("x\\nforged.md" in line for line in printed)
 
 
 def test_readable_output_has_quotes_and_citations(capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.analysis import Analyzer
-from bot.core.chunking import chunk_paragraph, split_sentences
-from bot.core.documents import Paragraph
+from bot.core.config import RetrievalSettings
+from bot.core.knowledge.chunking import ChunkTable, chunk_document
+from bot.core.knowledge.documents import Document, Paragraph
+from bot.core.knowledge.sentences import split_sentences
+from bot.core.text.analyzer import Analyzer
 
 A = Analyzer()
 
@@ -60,18 +62,30 @@ def test_aliases_join_spellings_both_ways() -> None:
 
 def test_sentence_spans_are_exact_and_skip_abbreviations() -> None:
     text = "Dr. Smith met Mr. Jones in the U.S. on Monday. It rained! Did it?\nA. Person, Minsk"
-    spans = split_sentences(text)
-    sentences = [text[s.start:s.end] for s in spans]
+    starts, ends = split_sentences(text)
+    sentences = [text[a:b] for a, b in zip(starts, ends, strict=True)]
     assert sentences == ["Dr. Smith met Mr. Jones in the U.S. on Monday.", "It rained!", "Did it?",
                          "A. Person, Minsk"]
 
 
+def _table(*paragraphs: Paragraph, max_chars: int = 10_000) -> ChunkTable:
+    doc = Document("doc", "T", None, None, None, None, paragraphs, "doc.md", "h")
+    settings = RetrievalSettings(chunk_sentences=3, chunk_overlap=1, chunk_max_chars=max_chars)
+    return ChunkTable.assemble([doc], [chunk_document(doc, settings)])
+
+
 def test_long_paragraphs_become_overlapping_windows_with_stable_ids() -> None:
     text = " ".join(f"Sentence number {i} is here." for i in range(1, 9))
-    paragraph = Paragraph(4, text, 10, None)
-    chunks = chunk_paragraph("doc", paragraph, max_sentences=3, overlap=1, max_chars=10_000)
-    assert [c.chunk_id for c in chunks] == ["doc#p4.w1", "doc#p4.w2", "doc#p4.w3", "doc#p4.w4"]
-    assert [(c.first_sentence, c.last_sentence) for c in chunks] == [(0, 2), (2, 4), (4, 6), (6, 7)]
-    assert chunks[0].text.startswith("Sentence number 1") and chunks[-1].text.endswith("number 8 is here.")
-    short = chunk_paragraph("doc", Paragraph(1, "One. Two.", 1, None), 3, 1, 10_000)
-    assert [c.chunk_id for c in short] == ["doc#p1"]
+    table = _table(Paragraph(1, "One. Two.", 1, None), Paragraph(2, text, 10, None))
+    ids = [table.chunk_id(i) for i in range(len(table))]
+    assert ids == ["doc#p1", "doc#p2.w1", "doc#p2.w2", "doc#p2.w3", "doc#p2.w4"]
+    assert [table.chunk_sentences(i) for i in range(1, 5)] == [(0, 2), (2, 4), (4, 6), (6, 7)]
+    assert table.text(1).startswith("Sentence number 1") and table.text(4).endswith("number 8 is here.")
+    assert all(table.find(chunk_id) == i for i, chunk_id in enumerate(ids))
+    assert table.find("doc#p2.w9") is None and table.find("other#p1") is None
+
+
+def test_a_short_paragraph_longer_than_the_char_limit_is_one_window() -> None:
+    table = _table(Paragraph(1, "One long sentence here. And another.", 1, None), max_chars=10)
+    assert [table.chunk_id(i) for i in range(len(table))] == ["doc#p1.w1"]
+    assert table.text(0) == "One long sentence here. And another."

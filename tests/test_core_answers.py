@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from bot.core.answer import Outcome, text_fragment_link
+from bot.core.answering.query import expand_unknown
+from bot.core.answering.quotes import continue_into_next, trim_around
 from bot.core.config import RetrievalSettings, load_settings
-from bot.core.documents import parse_document
-from bot.core.engine import Engine, build_snapshot, load_snapshot
-from bot.core.query import expand_unknown
-from bot.core.quotes import ELLIPSIS, continue_into_next, trim_around
+from bot.core.engine import Engine
+from bot.core.index.bm25 import BM25Index, BM25Params
+from bot.core.index.build import build_snapshot, load_snapshot
+from bot.core.knowledge.documents import parse_document
+from bot.core.text.chars import ELLIPSIS
 
 REPO = Path(__file__).resolve().parent.parent
 SETTINGS = load_settings(REPO / "config" / "config.yaml").retrieval
@@ -43,7 +46,7 @@ QUESTIONS = [
 def test_quotes_are_verbatim_short_and_cited(engine: Engine, question: str) -> None:
     answer = engine.ask(question)
     assert answer.answered, question
-    docs = engine.snapshot.documents_by_id
+    docs = {d.doc_id: d for d in engine.snapshot.documents}
     for passage in answer.passages:
         assert len(passage.quote) <= SETTINGS.max_quote_chars
         source = _folded("\n\n".join(p.text for p in docs[passage.citation.doc_id].paragraphs))
@@ -154,18 +157,19 @@ def test_citation_link_jumps_to_the_quoted_sentence(tmp_path: Path) -> None:
 
 
 def test_unseen_words_reach_their_relatives() -> None:
-    vocabulary = sorted(["dissolut", "invas", "counter", "offens", "lukashenka"])
-    assert "dissolut" in expand_unknown("dissolv", vocabulary)
-    assert expand_unknown("counteroffens", vocabulary) == ("counter", "offens")
-    assert "lukashenka" in expand_unknown("lukashenko", vocabulary)
-    assert expand_unknown("pizza", vocabulary) == ()
+    index = BM25Index.from_corpus([["dissolut", "invas", "counter", "offens", "lukashenka"]],
+                                  BM25Params.from_settings(SETTINGS))
+    assert "dissolut" in expand_unknown("dissolv", index)
+    assert expand_unknown("counteroffens", index) == ("counter", "offens")
+    assert "lukashenka" in expand_unknown("lukashenko", index)
+    assert expand_unknown("pizza", index) == ()
 
 
 def test_decline_threshold_is_a_setting() -> None:
     text = b"---\ntitle: D\n---\nThe harbour opens at nine.\n\nFish are sold at noon.\n"
     doc = parse_document(Path("d.md"), text)
-    strict = dataclasses.replace(RetrievalSettings(), min_coverage=1.0, confident_coverage=1.0)
-    lenient = dataclasses.replace(RetrievalSettings(), min_coverage=0.0, confident_coverage=0.0)
+    strict = msgspec.structs.replace(RetrievalSettings(), min_coverage=1.0, confident_coverage=1.0)
+    lenient = msgspec.structs.replace(RetrievalSettings(), min_coverage=0.0, confident_coverage=0.0)
     question = "When does the harbour open for tourists?"
     assert not Engine(build_snapshot([doc], [], strict)).ask(question).answered
     assert Engine(build_snapshot([doc], [], lenient)).ask(question).answered

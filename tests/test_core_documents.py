@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.documents import load_documents, parse_document
+from bot.core.knowledge.documents import load_documents, parse_document
 from bot.core.problems import ProblemError
 
 REPO = Path(__file__).resolve().parent.parent

@@ -13,7 +13,9 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from bot.core.engine import load_snapshot
+import msgspec
+
+from bot.core.index.build import load_snapshot
 from bot.discord_app import render
 from tests.conftest import with_discord
 from tests.discord_standin import (
@@ -168,10 +170,9 @@ async def test_decline_names_topics_and_quotes_nothing(standin, start_bot, setti
 
 
 async def test_declines_not_recorded_when_question_logging_is_off(standin, start_bot, settings):
-    import dataclasses
 
-    quiet = dataclasses.replace(
-        settings, moderation=dataclasses.replace(settings.moderation, log_questions=False)
+    quiet = msgspec.structs.replace(
+        settings, moderation=msgspec.structs.replace(settings.moderation, log_questions=False)
     )
     bot = await start_bot(quiet)
     event = await ask(standin, "What is the capital of Peru?")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import re
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from tests.discord_standin import CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, EPHEMERAL, DiscordStandIn
@@ -19,7 +19,8 @@ MODERATOR = {"user_id": 500_000_000_000_000_777, "name": "mod"}
 
 
 def with_moderation(settings: Any, **changes: Any) -> Any:
-    return dataclasses.replace(settings, moderation=dataclasses.replace(settings.moderation, **changes))
+    moderation = msgspec.structs.replace(settings.moderation, **changes)
+    return msgspec.structs.replace(settings, moderation=moderation)
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import engine as engine_module
 from bot.core.config import RetrievalSettings
 from bot.core.engine import Engine
+from bot.core.index import build as engine_module
 from bot.moderation.records import Records
 from bot.moderation.reloader import Reloader, ReloadSummary, folder_fingerprint
 from bot.moderation.store import KnowledgeStore

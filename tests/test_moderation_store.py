@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.aliases import parse_aliases
-from bot.core.documents import content_hash, knowledge_files, parse_document
+from bot.core.knowledge.aliases import parse_aliases
+from bot.core.knowledge.documents import content_hash, knowledge_files, parse_document
 from bot.moderation import store as store_module
 from bot.moderation.records import Records
 from bot.moderation.store import KnowledgeStore, StoreError

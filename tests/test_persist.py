@@ -1,19 +1,24 @@
-"""Saved index: a restart answers exactly as a fresh build, and any change invalidates it."""
+"""Saved index: a restart answers exactly as a fresh build, any change invalidates it, and the
+saved files are plain arrays and JSON, private, crash-safe, never code."""
 
 from __future__ import annotations
 
-import pickle
-from dataclasses import replace
+import os
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
+import msgspec
 import numpy as np
 import pytest
 
-from bot.core import persist
+from bench.corpus_gen import generate
 from bot.core.config import RetrievalSettings
-from bot.core.corpus_gen import generate
-from bot.core.engine import Engine, load_snapshot
-from bot.core.persist import load_or_build, load_saved_snapshot, save_snapshot
+from bot.core.engine import Engine
+from bot.core.index import saved
+from bot.core.index.build import Snapshot, load_snapshot
+from bot.core.index.saved import load_or_build, load_saved_snapshot, save_snapshot
 
 SETTINGS = RetrievalSettings()
 
@@ -24,9 +29,13 @@ def kb(tmp_path: Path) -> tuple[Path, list[str]]:
     return corpus.write(tmp_path / "kb"), list(corpus.questions)
 
 
-def answers(snap, questions: list[str]) -> list[dict]:  # type: ignore[no-untyped-def]
+def answers(snap: Snapshot, questions: list[str]) -> list[dict[str, object]]:
     engine = Engine(snap)
     return [engine.ask(q).to_json() for q in questions]
+
+
+def chunk_ids(snap: Snapshot) -> list[str]:
+    return [snap.chunks.chunk_id(i) for i in range(len(snap.chunks))]
 
 
 def test_saved_snapshot_answers_like_a_fresh_build(kb: tuple[Path, list[str]], tmp_path: Path) -> None:
@@ -36,12 +45,28 @@ def test_saved_snapshot_answers_like_a_fresh_build(kb: tuple[Path, list[str]], t
     assert (tmp_path / "data" / "index" / "manifest.json").exists()
     loaded = load_saved_snapshot(folder, tmp_path / "data", SETTINGS)
     assert loaded is not None
-    assert [c.chunk_id for c in loaded.chunks] == [c.chunk_id for c in built.chunks]
+    assert chunk_ids(loaded) == chunk_ids(built)
     assert loaded.documents == built.documents
     assert answers(loaded, questions) == answers(built, questions)
     assert sum(Engine(loaded).ask(q).answered for q in questions) > 0
     for name in ("postings", "codes", "indptr", "doc_len"):
         assert np.array_equal(getattr(loaded.index.arrays, name), getattr(built.index.arrays, name))
+
+
+def test_the_saved_index_is_arrays_and_json_only_and_private(kb: tuple[Path, list[str]],
+                                                             tmp_path: Path) -> None:
+    folder, _ = kb
+    old_umask = os.umask(0o022)
+    try:
+        target = save_snapshot(load_snapshot(folder, SETTINGS), folder, tmp_path / "data")
+    finally:
+        os.umask(old_umask)
+    assert {p.suffix for p in target.iterdir()} == {".npy", ".json"}
+    assert stat.S_IMODE(target.stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in target.iterdir())
+    for p in target.glob("*.npy"):
+        np.load(p, allow_pickle=False)  # no object arrays: loading cannot run code
 
 
 @pytest.mark.parametrize("change", ["edit", "add", "remove", "aliases", "settings"])
@@ -60,7 +85,7 @@ def test_any_change_invalidates_the_saved_index(kb: tuple[Path, list[str]], tmp_
     elif change == "aliases":
         (folder / "aliases.yaml").write_bytes(b"aliases:\n  - [Zorb, Zorbulon]\n")
     else:
-        settings = replace(SETTINGS, k1=SETTINGS.k1 + 0.1)
+        settings = msgspec.structs.replace(SETTINGS, k1=SETTINGS.k1 + 0.1)
     assert load_saved_snapshot(folder, tmp_path / "data", settings) is None
     # load_or_build rebuilds, saves, and the next start-up uses the new save.
     rebuilt = load_or_build(folder, tmp_path / "data", settings)
@@ -69,32 +94,54 @@ def test_any_change_invalidates_the_saved_index(kb: tuple[Path, list[str]], tmp_
 
 
 def test_start_up_does_not_reread_files_whose_size_and_time_are_unchanged(
-        kb: tuple[Path, list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        kb: tuple[Path, list[str]], tmp_path: Path) -> None:
     folder, _ = kb
     save_snapshot(load_snapshot(folder, SETTINGS), folder, tmp_path / "data")
-    hashed: list[int] = []
-    real = persist.content_hash
-    monkeypatch.setattr(persist, "content_hash", lambda data: hashed.append(1) or real(data))
-    assert load_saved_snapshot(folder, tmp_path / "data", SETTINGS) is not None
-    assert hashed == []  # every file was recognised by its size and modification time
+    manifest = tmp_path / "data" / "index" / "manifest.json"
+    known = msgspec.json.decode(manifest.read_bytes())["files"]
     files = sorted(folder.glob("*.md"))
-    files[0].write_bytes(files[0].read_bytes().replace(b"---\n\n", b"---\n\nChanged. ", 1))
-    assert load_saved_snapshot(folder, tmp_path / "data", SETTINGS) is None  # the edit is seen
-    assert hashed == [1]  # ...by re-reading only the changed file
+    # A file recognised by size and time is not read: a wrong recorded hash goes unnoticed...
+    forged = dict(known, **{files[0].name: [*known[files[0].name][:2], "0" * 64]})
+    assert saved._file_hashes(folder, forged)[files[0].name][2] == "0" * 64
+    # ...while a file whose time changed is read again and gets its true hash.
+    os.utime(files[0], ns=(files[0].stat().st_atime_ns, files[0].stat().st_mtime_ns + 10**9))
+    assert saved._file_hashes(folder, forged)[files[0].name][2] == known[files[0].name][2]
 
 
-def test_a_tampered_pickle_is_refused_not_executed(kb: tuple[Path, list[str]], tmp_path: Path) -> None:
-    folder, _ = kb
-    target = save_snapshot(load_snapshot(folder, SETTINGS), folder, tmp_path / "data")
-    marker = tmp_path / "pwned"
-
-    class Evil:
-        def __reduce__(self):  # type: ignore[no-untyped-def]
-            return (Path.touch, (marker,))
-
-    (target / "objects.pickle").write_bytes(pickle.dumps((Evil(), (), (), ())))
+@pytest.mark.parametrize("damage", ["truncate", "garbage_json", "wrong_length"])
+def test_a_damaged_saved_index_is_ignored_not_trusted(kb: tuple[Path, list[str]], tmp_path: Path,
+                                                      damage: str) -> None:
+    folder, questions = kb
+    built = load_snapshot(folder, SETTINGS)
+    target = save_snapshot(built, folder, tmp_path / "data")
+    if damage == "truncate":
+        data = (target / "postings.npy").read_bytes()
+        (target / "postings.npy").write_bytes(data[: len(data) // 2])
+    elif damage == "garbage_json":
+        (target / "documents.json").write_bytes(b'{"documents": [1, 2')
+    else:
+        np.save(target / "doc_len.npy", np.zeros(3, dtype=np.int32))
     assert load_saved_snapshot(folder, tmp_path / "data", SETTINGS) is None
-    assert not marker.exists()
+    assert answers(load_or_build(folder, tmp_path / "data", SETTINGS), questions) == answers(built, questions)
+
+
+def test_a_writer_killed_mid_save_leaves_nothing_behind_for_long(kb: tuple[Path, list[str]],
+                                                                  tmp_path: Path) -> None:
+    folder, _ = kb
+    data = tmp_path / "data"
+    data.mkdir()
+    # A folder like the one a killed writer leaves: named after a process that no longer runs.
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    leftover = data / f".index-{dead.stdout.strip()}-abc123"
+    leftover.mkdir()
+    (leftover / "postings.npy").write_bytes(b"partial")
+    mine = data / f".index-{os.getpid()}-inprogress"  # a save of this very process, in progress
+    mine.mkdir()
+    save_snapshot(load_snapshot(folder, SETTINGS), folder, data)
+    assert not leftover.exists()
+    assert mine.exists()
+    assert sorted(p.name for p in data.iterdir()) == sorted(["index", mine.name])
 
 
 def test_incremental_reload_after_start_up_reanalyses_only_the_changed_file(
@@ -109,8 +156,7 @@ def test_incremental_reload_after_start_up_reanalyses_only_the_changed_file(
     fresh = load_snapshot(folder, SETTINGS)
     assert answers(reloaded, [*questions, "Zorbulon treaty Quexville"]) == answers(
         fresh, [*questions, "Zorbulon treaty Quexville"])
-    # Unchanged documents kept their parsed objects and chunks from the saved snapshot.
+    # Unchanged documents kept their parsed objects from the saved snapshot.
     unchanged = files[0].stem
-    assert reloaded.documents_by_id[unchanged] is loaded.documents_by_id[unchanged]
-    first_chunk = next(c for c in reloaded.chunks if c.doc_id == unchanged)
-    assert first_chunk is next(c for c in loaded.chunks if c.doc_id == unchanged)
+    before = next(d for d in loaded.documents if d.doc_id == unchanged)
+    assert next(d for d in reloaded.documents if d.doc_id == unchanged) is before

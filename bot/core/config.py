@@ -1,224 +1,268 @@
-"""Typed settings loaded from ``config/config.yaml`` and validated at start-up.
+"""Typed settings, declared once, loaded from ``config/config.yaml`` and validated at start-up.
 
-Each section is a frozen dataclass; the loader walks the type hints, so a new setting is
-one annotated field with a default. Unknown keys and wrong types fail with the dotted key
-name (``retrieval.k1: expected a number``) instead of surfacing later as odd behaviour.
+Every setting is one annotated field of a ``msgspec.Struct``: its type, its default, its bounds
+(``Meta(ge=…, le=…)``) and the sentence the README's configuration table shows
+(``Meta(description=…)``; tests/test_config.py checks the README against
+:func:`settings_reference`). Unknown keys and wrong values fail with the dotted key and the
+value found (``retrieval.k1: expected a number, got 'fast'``), all of them at once, instead of
+surfacing later as odd behaviour. Code that needs a default takes it from these structs.
 Secrets never live here: the Discord token comes from the environment.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import types
+import copy
+import re
 import typing
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, cast
 
-import yaml
+import msgspec
 
-from bot.core.problems import Problem, ProblemError
+from bot.core.problems import Problem, ProblemError, load_yaml
 
 DEFAULT_CONFIG_PATH = Path("config/config.yaml")
 
-
-@dataclass(frozen=True)
-class RetrievalSettings:
-    variant: Literal["okapi", "bm25l", "bm25plus"] = "bm25plus"
-    k1: float = 1.2
-    b: float = 0.5
-    delta: float = 0.5
-    epsilon: float = 0.25
-    top: int = 3
-    max_quote_chars: int = 400
-    max_quote_sentences: int = 3
-    continue_quote: bool = True
-    chunk_sentences: int = 3
-    chunk_overlap: int = 1
-    chunk_max_chars: int = 900
-    min_coverage: float = 0.2
-    confident_coverage: float = 0.4
-    distinctive_df: float = 0.5
-    decide_on: Literal["quote", "chunk"] = "chunk"
-    sentence_weight: float = 0.5
-    candidates: int = 10
-    answer_kind_bonus: float = 0.15
-    require_answer_kind: bool = True
-    decline_unknown_names: bool = True
-    generic_weight: float = 0.2
-
-    def validate(self) -> list[str]:
-        errors = []
-        if self.k1 < 0:
-            errors.append("k1: must be 0 or more")
-        if not 0 <= self.b <= 1:
-            errors.append("b: must be between 0 and 1")
-        if self.delta < 0:
-            errors.append("delta: must be 0 or more")
-        if not 1 <= self.top <= 25:
-            errors.append("top: must be between 1 and 25")
-        if not 80 <= self.max_quote_chars <= 1000:
-            errors.append("max_quote_chars: must be between 80 and 1000")
-        if not 1 <= self.max_quote_sentences <= 5:
-            errors.append("max_quote_sentences: must be between 1 and 5")
-        if self.chunk_sentences < 1:
-            errors.append("chunk_sentences: must be 1 or more")
-        if not 0 <= self.chunk_overlap < self.chunk_sentences:
-            errors.append("chunk_overlap: must be 0 or more and less than chunk_sentences")
-        if not 0 <= self.min_coverage <= 1:
-            errors.append("min_coverage: must be between 0 and 1")
-        if not 0 <= self.confident_coverage <= 1:
-            errors.append("confident_coverage: must be between 0 and 1")
-        if not 0 < self.distinctive_df <= 1:
-            errors.append("distinctive_df: must be more than 0 and at most 1")
-        return errors
+Variant = Literal["okapi", "bm25l", "bm25plus"]
+VARIANTS: tuple[Variant, ...] = typing.get_args(Variant)
 
 
-@dataclass(frozen=True)
-class DiscordSettings:
-    token_file: str | None = None
-    guild_ids: list[int] = field(default_factory=list)
-    answer_channel_ids: list[int] = field(default_factory=list)
-    cooldown_rate: int = 5
-    cooldown_seconds: float = 30.0
-    passages_per_page: int = 3
-    max_passages: int = 9
-    status_text: str = "/ask a question"
-    heartbeat_file: str | None = None
-
-    def validate(self) -> list[str]:
-        errors = []
-        if self.cooldown_rate < 1:
-            errors.append("cooldown_rate: must be 1 or more")
-        if self.cooldown_seconds < 0:
-            errors.append("cooldown_seconds: must be 0 or more")
-        if not 1 <= self.passages_per_page <= 5:
-            errors.append("passages_per_page: must be between 1 and 5")
-        if not 1 <= self.max_passages <= 25:
-            errors.append("max_passages: must be between 1 and 25")
-        return errors
+def _m(description: str, **bounds: float) -> msgspec.Meta:
+    """A setting's README sentence and bounds (``ge``, ``le``, ``gt``)."""
+    meta: msgspec.Meta = cast(Any, msgspec.Meta)(description=description, **bounds)
+    return meta
 
 
-@dataclass(frozen=True)
-class ModerationSettings:
-    moderator_role_ids: list[int] = field(default_factory=list)
-    log_channel_id: int | None = None
-    max_upload_bytes: int = 1_000_000
-    log_questions: bool = True
-    reload_debounce_seconds: float = 1.0
-    watch_interval_seconds: float = 1.0
-
-    def validate(self) -> list[str]:
-        errors = []
-        if self.max_upload_bytes < 1:
-            errors.append("max_upload_bytes: must be 1 or more")
-        if self.reload_debounce_seconds < 0:
-            errors.append("reload_debounce_seconds: must be 0 or more")
-        if self.watch_interval_seconds <= 0:
-            errors.append("watch_interval_seconds: must be more than 0")
-        return errors
+class _Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A config section: immutable, unknown keys refused."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    knowledge_dir: str = "knowledge"
-    data_dir: str = "data"
-    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
-    discord: DiscordSettings = field(default_factory=DiscordSettings)
-    moderation: ModerationSettings = field(default_factory=ModerationSettings)
+class RetrievalSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    variant: Annotated[Variant, _m("BM25 variant: `okapi`, `bm25l` or `bm25plus`")] = "bm25plus"
+    k1: Annotated[float, _m("BM25 term-frequency saturation", ge=0)] = 1.2
+    b: Annotated[float, _m("BM25 length normalisation", ge=0, le=1)] = 0.5
+    delta: Annotated[float, _m("BM25L/BM25+ lower bound for a matched term", ge=0)] = 0.5
+    epsilon: Annotated[float, _m("Okapi only: floor for negative IDF, as a share of the mean IDF",
+                                 ge=0)] = 0.25
+    top: Annotated[int, _m("passages in an answer", ge=1, le=25)] = 3
+    max_quote_chars: Annotated[int, _m("longest quote", ge=80, le=1000)] = 400
+    max_quote_sentences: Annotated[int, _m("most sentences in a quote", ge=1, le=5)] = 3
+    continue_quote: Annotated[bool, _m(
+        "fill the quote with the start of the next sentence, cut at a word with `…`, "
+        "when it does not fit whole")] = True
+    chunk_sentences: Annotated[int, _m("long paragraphs are indexed as windows of this many "
+                                       "sentences…", ge=1, le=50)] = 3
+    chunk_overlap: Annotated[int, _m("…overlapping by this many", ge=0)] = 1
+    chunk_max_chars: Annotated[int, _m("…when they are longer than this", ge=1)] = 900
+    min_coverage: Annotated[float, _m(
+        "answer when a passage holds at least this share of the question's weight through "
+        "≥ 2 distinctive terms…", ge=0, le=1)] = 0.2
+    confident_coverage: Annotated[float, _m("…or this share through any terms", ge=0, le=1)] = 0.4
+    distinctive_df: Annotated[float, _m("a distinctive term is in at most this share of the chunks",
+                                        gt=0, le=1)] = 0.5
+    decide_on: Annotated[Literal["quote", "chunk"], _m(
+        "judge coverage over the whole chunk or only the quote (`quote`)")] = "chunk"
+    generic_weight: Annotated[float, _m("weight of everyday English words in that judgement",
+                                        ge=0, le=1)] = 0.2
+    sentence_weight: Annotated[float, _m("ranking: weight of the quote's coverage beside BM25",
+                                         ge=0)] = 0.5
+    answer_kind_bonus: Annotated[float, _m(
+        "ranking: bonus when the quote holds what the question asks for (number, date, name)",
+        ge=0)] = 0.15
+    require_answer_kind: Annotated[bool, _m(
+        "a \"how many\" question is only answered by a passage with a number")] = True
+    decline_unknown_names: Annotated[bool, _m(
+        "decline a question that names something (a capitalised, non-everyday word) the knowledge "
+        "base never mentions")] = True
+    candidates: Annotated[int, _m("how many of BM25's best chunks are re-ranked by their quotes",
+                                  ge=1, le=200)] = 10
 
-    def validate(self) -> list[str]:
-        return []
+    def __post_init__(self) -> None:
+        if self.chunk_overlap >= self.chunk_sentences:
+            raise ValueError(f"chunk_overlap: must be less than chunk_sentences ({self.chunk_sentences}), "
+                             f"got {self.chunk_overlap}")
+        if self.min_coverage > self.confident_coverage:
+            raise ValueError(f"min_coverage: must be at most confident_coverage ({self.confident_coverage}), "
+                             f"got {self.min_coverage}")
 
-
-T = TypeVar("T")
-
-
-def _type_name(tp: Any) -> str:
-    names = {int: "a whole number", float: "a number", bool: "true or false", str: "text"}
-    if tp in names:
-        return names[tp]
-    origin = typing.get_origin(tp)
-    if origin is Literal:
-        return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
-    if origin is list:
-        return f"a list of {_type_name(typing.get_args(tp)[0])}s"
-    return getattr(tp, "__name__", str(tp))
-
-
-def _convert(value: Any, tp: Any, key: str) -> Any:
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        args = typing.get_args(tp)
-        if value is None and type(None) in args:
-            return None
-        inner = [a for a in args if a is not type(None)]
-        return _convert(value, inner[0], key)
-    if origin is Literal:
-        if value not in typing.get_args(tp):
-            raise ValueError(f"{key}: expected {_type_name(tp)}, got {value!r}")
-        return value
-    if origin is list:
-        if not isinstance(value, list):
-            raise ValueError(f"{key}: expected {_type_name(tp)}, got {value!r}")
-        (item,) = typing.get_args(tp)
-        return [_convert(v, item, f"{key}[{i}]") for i, v in enumerate(value)]
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        if value is None:
-            value = {}
-        if not isinstance(value, dict):
-            raise ValueError(f"{key}: expected a section of 'key: value' lines, got {value!r}")
-        return _build(tp, value, key + ".")
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise ValueError(f"{key}: expected true or false, got {value!r}")
-        return value
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{key}: expected a whole number, got {value!r}")
-        return value
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"{key}: expected a number, got {value!r}")
-        return float(value)
-    if tp is str:
-        if not isinstance(value, str):
-            raise ValueError(f"{key}: expected text, got {value!r}")
-        return value
-    raise ValueError(f"{key}: unsupported setting type {tp!r}")  # pragma: no cover
+    @property
+    def analysis_key(self) -> tuple[int, int, int]:
+        """What the chunks depend on besides the text (an index built with others is not reused)."""
+        return (self.chunk_sentences, self.chunk_overlap, self.chunk_max_chars)
 
 
-def _build(cls: type[T], data: dict[str, Any], prefix: str = "") -> T:
-    hints = typing.get_type_hints(cls)
-    fields = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    errors: list[str] = []
-    values: dict[str, Any] = {}
-    for key, value in data.items():
-        if key not in fields:
-            errors.append(f"{prefix}{key}: unknown setting (known: {', '.join(sorted(fields))})")
-            continue
+class LimitSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    max_file_bytes: Annotated[int, _m("largest knowledge file read from disk (larger ones are "
+                                      "reported and left out)", ge=1)] = 5_000_000
+    max_paragraphs: Annotated[int, _m("most paragraphs in one knowledge file", ge=1)] = 20_000
+    max_alias_names: Annotated[int, _m("most names in `aliases.yaml`, counted after YAML anchors "
+                                       "are expanded", ge=2)] = 20_000
+    max_question_chars: Annotated[int, _m("longer questions are cut to this many characters "
+                                          "before analysis", ge=10, le=100_000)] = 6000
+
+
+class DiscordSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    token_file: Annotated[str | None, _m("file holding the token, used when `DISCORD_TOKEN` is unset")] = None
+    guild_ids: Annotated[list[int], _m("register commands to these servers (instant); empty: globally")] = []
+    answer_channel_ids: Annotated[list[int], _m(
+        "channels where every message is a question (needs Message Content)")] = []
+    cooldown_rate: Annotated[int, _m("per-user limit: questions…", ge=1)] = 5
+    cooldown_seconds: Annotated[float, _m("…per this many seconds", ge=0)] = 30.0
+    passages_per_page: Annotated[int, _m("passages per page", ge=1, le=5)] = 3
+    max_passages: Annotated[int, _m("how far **More** pages", ge=1, le=25)] = 9
+    status_text: Annotated[str, _m("the bot's status")] = "/ask a question"
+    heartbeat_file: Annotated[str | None, _m(
+        "file refreshed while connected, read by `health` (default `<data_dir>/heartbeat`)")] = None
+
+
+class ModerationSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    moderator_role_ids: Annotated[list[int], _m("roles that may use `/kb` besides Manage Server")] = []
+    log_channel_id: Annotated[int | None, _m("channel for reload summaries")] = None
+    max_upload_bytes: Annotated[int, _m("largest upload", ge=1)] = 1_000_000
+    log_questions: Annotated[bool, _m("keep declined questions for `/kb gaps`")] = True
+    watch_interval_seconds: Annotated[float, _m("how often the folder is checked", gt=0)] = 1.0
+    reload_debounce_seconds: Annotated[float, _m("how long the folder must be quiet before a rebuild",
+                                                 ge=0)] = 1.0
+
+
+class Settings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    knowledge_dir: Annotated[str, _m("folder of knowledge files and `aliases.yaml`")] = "knowledge"
+    data_dir: Annotated[str, _m("the bot's own records: SQLite database, history, saved index, "
+                                "heartbeat")] = "data"
+    retrieval: RetrievalSettings = RetrievalSettings()
+    limits: LimitSettings = LimitSettings()
+    discord: DiscordSettings = DiscordSettings()
+    moderation: ModerationSettings = ModerationSettings()
+
+
+# ---- loading -------------------------------------------------------------------------------------
+
+_AT = re.compile(r"^(?P<what>.*) - at `\$(?P<path>[^`]*)`$", re.S)
+_TYPE_WORDS = {"int": "a whole number", "float": "a number", "bool": "true or false", "str": "text",
+               "object": "a section of 'key: value' lines", "array": "a list", "null": "nothing"}
+_MISSING = object()
+
+
+def _path_keys(path: str) -> list[str | int]:
+    return [int(p[1:-1]) if p.startswith("[") else p.lstrip(".")
+            for p in re.findall(r"\.[^.\[]+|\[\d+\]", path)]
+
+
+def _dotted(keys: list[str | int]) -> str:
+    out = ""
+    for k in keys:
+        out += f"[{k}]" if isinstance(k, int) else (f".{k}" if out else k)
+    return out
+
+
+def _value_at(data: Any, keys: list[str | int]) -> Any:
+    for k in keys:
         try:
-            values[key] = _convert(value, hints[key], prefix + key)
-        except ValueError as exc:
-            errors.extend(str(exc).split("\n"))
-    if errors:
-        raise ValueError("\n".join(errors))
-    obj = cls(**values)
-    problems = [prefix + e for e in obj.validate()]  # type: ignore[attr-defined]
-    if problems:
-        raise ValueError("\n".join(problems))
-    return obj
+            data = data[k]
+        except (KeyError, IndexError, TypeError):
+            return _MISSING
+    return data
+
+
+def _field_type(keys: list[str | int]) -> Any:
+    """The declared type of the setting at ``keys`` (list items: the item type)."""
+    tp: Any = Settings
+    for k in keys:
+        while typing.get_origin(tp) is Annotated:
+            tp = typing.get_args(tp)[0]
+        if isinstance(k, int):
+            args = typing.get_args(tp)
+            tp = args[0] if args else Any
+            continue
+        hints = typing.get_type_hints(tp, include_extras=True) if isinstance(tp, type) else {}
+        tp = hints.get(k, Any)
+    while typing.get_origin(tp) is Annotated:
+        tp = typing.get_args(tp)[0]
+    return tp
+
+
+def _describe_type(tp: Any) -> str:
+    if typing.get_origin(tp) is Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
+    if tp in (int, float, bool, str):
+        return _TYPE_WORDS[tp.__name__]
+    if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
+        return _TYPE_WORDS["object"]
+    if typing.get_origin(tp) is list:
+        item = _describe_type(typing.get_args(tp)[0])
+        return "a list of " + (item.removeprefix("a ") + "s")
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    return _describe_type(args[0]) if len(args) == 1 else "a valid value"
+
+
+def _message(what: str, keys: list[str | int], data: Any) -> tuple[str, list[str | int] | None]:
+    """A msgspec error as ``key: what is wrong, got value`` and the keys to drop to find the next one."""
+    value = _value_at(data, keys)
+    got = f", got {value!r}" if value is not _MISSING else ""
+    unknown = re.match(r"Object contains unknown field `(?P<name>[^`]*)`", what)
+    if unknown:
+        section = _field_type(keys)
+        known = ", ".join(sorted(f.name for f in msgspec.structs.fields(section)))
+        full = [*keys, unknown["name"]]
+        return f"{_dotted(full)}: unknown setting (known: {known})", full
+    bound = re.match(r"Expected `\w+` (?P<op>>=|<=|>|<) (?P<n>[-\d.e]+)", what)
+    if bound:
+        n = bound["n"].removesuffix(".0")
+        rule = {">=": f"{n} or more", "<=": f"at most {n}", ">": f"more than {n}", "<": f"less than {n}"}
+        return f"{_dotted(keys)}: must be {rule[bound['op']]}{got}", keys
+    if re.match(r"Expected `[\w| ]+`, got `\w+`|Invalid enum value", what):
+        return f"{_dotted(keys)}: expected {_describe_type(_field_type(keys))}{got}", keys
+    # A cross-field check of a section ("chunk_overlap: must be less than ..."): name the key.
+    key, sep, rest = what.partition(": ")
+    if sep and re.fullmatch(r"\w+", key):
+        return f"{_dotted([*keys, key])}: {rest}", None
+    return f"{_dotted(keys) or 'config'}: {what}", None
+
+
+def _drop(data: Any, keys: list[str | int]) -> bool:
+    parent = _value_at(data, keys[:-1])
+    try:
+        del parent[keys[-1]]
+    except (KeyError, IndexError, TypeError):
+        return False
+    return True
+
+
+def _none_sections_as_empty(data: dict[str, Any]) -> dict[str, Any]:
+    """``retrieval:`` with nothing under it means all defaults, as an absent section does."""
+    sections = {f.name for f in msgspec.structs.fields(Settings) if f.name in
+                ("retrieval", "limits", "discord", "moderation")}
+    return {k: ({} if v is None and k in sections else v) for k, v in data.items()}
+
+
+def _errors(data: dict[str, Any]) -> Iterator[str]:
+    """Every problem of ``data``: convert, report, drop the bad key, convert again (at most 30)."""
+    data = copy.deepcopy(data)
+    for _ in range(30):
+        try:
+            msgspec.convert(data, Settings)
+            return
+        except msgspec.ValidationError as exc:
+            m = _AT.match(str(exc))
+            what, keys = (m["what"], _path_keys(m["path"])) if m else (str(exc), [])
+            text, drop = _message(what, keys, data)
+            yield text
+            if drop is None or not drop or not _drop(data, drop):
+                return
 
 
 def parse_settings(data: Any, source: str = "<config>") -> Settings:
+    """Settings from parsed YAML; every wrong key as a :class:`Problem` of ``source``."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ProblemError(Problem(source, 1, "config must be a mapping of 'key: value' lines"))
+    data = _none_sections_as_empty(data)
     try:
-        return _build(Settings, data)
-    except ValueError as exc:
-        raise ProblemError([Problem(source, None, line) for line in str(exc).split("\n")]) from None
+        return msgspec.convert(data, Settings)
+    except msgspec.ValidationError:
+        raise ProblemError([Problem(source, None, e) for e in _errors(data)]) from None
 
 
 def load_settings(path: Path | None = None, required: bool = False) -> Settings:
@@ -229,12 +273,43 @@ def load_settings(path: Path | None = None, required: bool = False) -> Settings:
             raise ProblemError(Problem(str(path), None, "config file not found"))
         return Settings()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = getattr(exc, "problem", exc)
-        raise ProblemError(Problem(str(path), line, f"not valid YAML: {reason}")) from None
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ProblemError(Problem(str(path), None, f"cannot read: {exc}")) from None
-    return parse_settings(data, str(path))
+    return parse_settings(load_yaml(text, str(path)), str(path))
+
+
+# ---- the reference table of the README -------------------------------------------------------------
+
+def _default_text(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "`true`" if value else "`false`"
+    if isinstance(value, list):
+        return "`[]`" if not value else f"`{value}`"
+    if isinstance(value, float) and value.is_integer():
+        return f"`{int(value)}`"
+    if isinstance(value, int):
+        return f"`{value}`"
+    return f"`{value}`"
+
+
+def settings_reference() -> list[str]:
+    """The README's configuration table rows (``| key | default | what it does |``), from the schema."""
+    rows = ["| key | default | what it does |", "|---|---|---|"]
+
+    def walk(struct: type[msgspec.Struct], prefix: str) -> None:
+        hints = typing.get_type_hints(struct, include_extras=True)
+        for f in msgspec.structs.fields(struct):
+            tp = hints[f.name]
+            inner = typing.get_args(tp)[0] if typing.get_origin(tp) is Annotated else tp
+            if isinstance(inner, type) and issubclass(inner, msgspec.Struct):
+                walk(inner, f"{prefix}{f.name}.")
+                continue
+            meta = next((a for a in typing.get_args(tp)[1:] if isinstance(a, msgspec.Meta)), None)
+            description = meta.description if meta is not None and meta.description else ""
+            rows.append(f"| `{prefix}{f.name}` | {_default_text(f.default)} | {description} |")
+
+    walk(Settings, "")
+    return rows

@@ -1,172 +1,178 @@
-"""The answer engine: a knowledge snapshot (documents → chunks → index) and ``ask``.
+"""The answer engine: the current snapshot, and ``ask``.
 
-A :class:`Snapshot` is immutable and built off the event loop; :class:`Engine` holds the
-current one and swaps in a new one atomically, so a question asked during a rebuild is
-answered from the previous snapshot and never sees a half-built index.
+A :class:`Snapshot` is immutable; :class:`Engine` holds the current one together with what
+answering it needs besides (an analyzer with a small memo, and a bounded cache of the sentence
+facts of paragraphs that questions reached), and swaps both in one step. A question asked during
+a rebuild is answered from the previous snapshot and never sees a half-built index, and answering
+writes nothing into any snapshot.
+
+Time bound: a question is cut to ``limits.max_question_chars`` characters and 64 terms before
+analysis, at most 8 unseen terms are matched to their relatives, alias phrases have at most 8
+terms, and at most ``retrieval.candidates`` chunks are quoted, so the work per answer is bounded
+whatever the question and the knowledge base hold (README, "Answer quality": time bound).
 """
 
 from __future__ import annotations
 
-import functools
-import gc
 import threading
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 
-from bot.core.aliases import load_aliases
-from bot.core.analysis import Analyzer
-from bot.core.analysis_cache import MemoAnalyzer
 from bot.core.answer import Answer, Outcome
-from bot.core.build_cache import BuildCache, cache_key
-from bot.core.chunking import Chunk
-from bot.core.config import RetrievalSettings
-from bot.core.documents import Document, load_documents
-from bot.core.index import BM25Index, BM25Params
-from bot.core.problems import Problem, ProblemError
-from bot.core.query import QueryTerms
-from bot.core.quotes import SentenceFacts
-from bot.core.retrieval import rank_passages
+from bot.core.answering.query import QueryTerms
+from bot.core.answering.quotes import SentenceFacts, paragraph_facts
+from bot.core.answering.retrieval import rank_passages
+from bot.core.config import LimitSettings, RetrievalSettings
+from bot.core.index.build import Snapshot, load_snapshot
+from bot.core.text.analyzer import Analyzer
+
+ANSWER_MEMO = 100_000  # word forms the answering analyzer remembers
+FACTS_CACHE = 4096  # paragraphs whose sentence facts are kept
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """Everything needed to answer, derived from the knowledge files; disposable."""
+class _Answering:
+    """A snapshot and what answering it needs besides; owned by the engine, replaced with it."""
 
-    documents: tuple[Document, ...]
-    alias_groups: tuple[tuple[str, ...], ...]
-    analyzer: Analyzer
-    chunks: tuple[Chunk, ...]
-    index: BM25Index
-    settings: RetrievalSettings
-    problems: tuple[Problem, ...]
-    built_at: float
-    build_seconds: float
-    # Per-document chunks and term counts, reused by the next build (see build_cache).
-    cache: BuildCache | None = field(default=None, compare=False, repr=False)
+    def __init__(self, snapshot: Snapshot, memo_limit: int = ANSWER_MEMO,
+                 facts_limit: int = FACTS_CACHE) -> None:
+        self.snapshot = snapshot
+        self.analyzer = Analyzer(aliases=snapshot.aliases, memo_limit=memo_limit)
+        self._facts: OrderedDict[int, list[SentenceFacts]] = OrderedDict()
+        self._facts_limit = facts_limit
+        self._lock = threading.Lock()
 
-    @functools.cached_property
-    def documents_by_id(self) -> dict[str, Document]:
-        return {d.doc_id: d for d in self.documents}
+    def facts_size(self) -> int:
+        return len(self._facts)
 
-    @functools.cached_property
-    def facts_cache(self) -> dict[tuple[str, int], list[SentenceFacts]]:
-        """Per-paragraph sentence analysis for quotes, filled as questions touch paragraphs."""
-        return {}
-
-    @functools.cached_property
-    def topics(self) -> tuple[str, ...]:
-        """Titles of the documents, computed once per snapshot (not once per question)."""
-        return tuple(d.title for d in self.documents)
-
-    def chunk_counts(self) -> dict[str, int]:
-        counts = {d.doc_id: 0 for d in self.documents}
-        for c in self.chunks:
-            counts[c.doc_id] += 1
-        return counts
+    def facts_of(self, paragraph: int) -> list[SentenceFacts]:
+        """Sentence facts of a global paragraph, computed once while it stays in the cache."""
+        with self._lock:
+            hit = self._facts.get(paragraph)
+            if hit is not None:
+                self._facts.move_to_end(paragraph)
+                return hit
+        chunks = self.snapshot.chunks
+        facts = paragraph_facts(chunks.paragraph(paragraph).text, chunks.sentence_spans(paragraph),
+                                self.analyzer)
+        with self._lock:
+            self._facts[paragraph] = facts
+            while len(self._facts) > self._facts_limit:
+                self._facts.popitem(last=False)
+        return facts
 
 
-def bm25_params(settings: RetrievalSettings) -> BM25Params:
-    return BM25Params(settings.variant, settings.k1, settings.b, settings.delta, settings.epsilon)
+@dataclass(frozen=True, slots=True)
+class DebugHit:
+    """One chunk as BM25 ranked it, with what it matched of the question (``/kb test``)."""
+
+    rank: int
+    chunk_id: str
+    title: str
+    paragraph: int
+    bm25: float
+    coverage: float
+    matched: tuple[str, ...]
+    missing: tuple[str, ...]
+    preview: str
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building, then freeze what was built.
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """How the engine saw a question: its answer, its weighted terms, BM25's raw top chunks."""
 
-    A build allocates millions of small, acyclic objects (tokens, term lists); with the
-    collector on, each full collection walks every live object, so the build time grows
-    with the square of the corpus (23 s instead of a few at 100k chunks). Afterwards the
-    new snapshot's objects (chunks, spans, paragraphs: ~700k at 100k chunks) would still
-    be walked by the next collections, which hold the GIL for a quarter of a second each
-    and stall the event loop; ``gc.freeze`` moves everything alive into the permanent
-    generation, which the collector skips. Snapshots hold no reference cycles, so a
-    replaced one is still freed by reference counting (tests/test_engine_memory.py).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if was_enabled:
-            gc.enable()
-
-
-def build_snapshot(documents: Sequence[Document], alias_groups: Sequence[Sequence[str]],
-                   settings: RetrievalSettings, problems: Sequence[Problem] = (),
-                   cache: BuildCache | None = None) -> Snapshot:
-    """Chunk, analyse and index ``documents``; with ``cache`` (from the previous snapshot),
-    documents whose content is unchanged are not analysed again."""
-    with gc_paused():
-        started = time.perf_counter()
-        key = cache_key(alias_groups, settings)
-        if cache is None or cache.key != key:
-            cache = BuildCache(key, MemoAnalyzer().with_aliases(alias_groups))
-        chunks, arrays = cache.build(documents, settings)
-        index = BM25Index.from_arrays(arrays, bm25_params(settings))
-        return Snapshot(tuple(documents), tuple(tuple(g) for g in alias_groups), cache.analyzer, chunks,
-                        index, settings, tuple(problems), time.time(), time.perf_counter() - started, cache)
-
-
-def load_snapshot(knowledge_dir: Path, settings: RetrievalSettings,
-                  previous: Snapshot | None = None) -> Snapshot:
-    """Load the knowledge folder; broken files keep their last good version from ``previous``."""
-    result = load_documents(knowledge_dir, previous.documents if previous else ())
-    problems = list(result.problems)
-    try:
-        aliases = load_aliases(knowledge_dir)
-    except ProblemError as exc:
-        problems.extend(exc.problems)
-        aliases = previous.alias_groups if previous else ()
-    return build_snapshot(result.documents, aliases, settings, problems,
-                          previous.cache if previous else None)
+    answer: Answer
+    weights: dict[str, float]
+    hits: tuple[DebugHit, ...]
 
 
 class Engine:
     """Answers questions from the current snapshot; thread-safe, swap-in-place."""
 
-    def __init__(self, snapshot: Snapshot) -> None:
-        self._snapshot = snapshot
+    def __init__(self, snapshot: Snapshot, limits: LimitSettings | None = None, *,
+                 memo_limit: int = ANSWER_MEMO, facts_limit: int = FACTS_CACHE) -> None:
+        self._caches = (memo_limit, facts_limit)
+        self._state = _Answering(snapshot, *self._caches)
         self._lock = threading.Lock()
+        self.limits = limits or LimitSettings()
 
     @classmethod
-    def from_folder(cls, knowledge_dir: Path, settings: RetrievalSettings) -> Engine:
-        return cls(load_snapshot(knowledge_dir, settings))
+    def from_folder(cls, knowledge_dir: Path, settings: RetrievalSettings,
+                    limits: LimitSettings | None = None) -> Engine:
+        return cls(load_snapshot(knowledge_dir, settings, limits), limits)
 
     @property
     def snapshot(self) -> Snapshot:
-        return self._snapshot
+        return self._state.snapshot
 
     def swap(self, snapshot: Snapshot) -> Snapshot:
-        """Install a new snapshot; returns the one it replaced."""
+        """Install a new snapshot (with a fresh answering state); returns the one it replaced."""
+        state = _Answering(snapshot, *self._caches)
         with self._lock:
-            old, self._snapshot = self._snapshot, snapshot
-        return old
+            old, self._state = self._state, state
+        return old.snapshot
+
+    def _query(self, state: _Answering, question: str) -> QueryTerms:
+        snap = state.snapshot
+        return QueryTerms.from_question(question[:self.limits.max_question_chars], state.analyzer,
+                                        snap.index, snap.settings.generic_weight)
 
     def ask(self, question: str, top: int | None = None) -> Answer:
-        snap = self._snapshot  # one read: the whole answer comes from one snapshot
-        return answer_question(snap, question, top or snap.settings.top)
+        state = self._state  # one read: the whole answer comes from one snapshot
+        return self._answer(state, question, top or state.snapshot.settings.top)
 
+    def _answer(self, state: _Answering, question: str, top: int) -> Answer:
+        snap = state.snapshot
+        question = question.strip()
+        topics = snap.topics
+        if not any(ch.isalnum() for ch in question[:self.limits.max_question_chars]):
+            return Answer(question, Outcome.EMPTY_QUESTION, (),
+                          "Your question is empty: ask in words, for example "
+                          "“How many people were detained after the 2020 protests?”", topics)
+        if not len(snap.chunks):
+            return Answer(question, Outcome.NO_KNOWLEDGE, (), "The knowledge base is empty.", topics)
+        query = self._query(state, question)
+        if not query.terms:
+            return Answer(question, Outcome.ONLY_COMMON_WORDS, (),
+                          "Your question has only common words; name the person, place, event "
+                          "or thing you want to know about.", topics)
+        passages = rank_passages(query, snap.index, snap.chunks, state.facts_of, state.analyzer,
+                                 snap.settings, top)
+        if not passages:
+            return Answer(question, Outcome.NO_MATCH, (),
+                          "Nothing in the knowledge base answers this.", topics)
+        return Answer(question, Outcome.ANSWERED, tuple(passages), None, topics)
 
-def answer_question(snap: Snapshot, question: str, top: int) -> Answer:
-    question = question.strip()
-    topics = snap.topics
-    if not any(ch.isalnum() for ch in question):
-        return Answer(question, Outcome.EMPTY_QUESTION, (),
-                      "Your question is empty: ask in words, for example "
-                      "“How many people were detained after the 2020 protests?”", topics)
-    if not snap.chunks:
-        return Answer(question, Outcome.NO_KNOWLEDGE, (), "The knowledge base is empty.", topics)
-    query = QueryTerms.from_question(question, snap.analyzer, snap.index, snap.settings.generic_weight)
-    if not query.terms:
-        return Answer(question, Outcome.ONLY_COMMON_WORDS, (),
-                      "Your question has only common words; name the person, place, event "
-                      "or thing you want to know about.", topics)
-    passages = rank_passages(snap, query, top)
-    if not passages:
-        return Answer(question, Outcome.NO_MATCH, (),
-                      "Nothing in the knowledge base answers this.", topics)
-    return Answer(question, Outcome.ANSWERED, tuple(passages), None, topics)
+    def explain(self, question: str, k: int = 5) -> Explanation:
+        """The answer, the question's weighted terms and the top ``k`` chunks by raw BM25 score
+        (before any decline): the moderators' debug view asks this, it does not re-analyse."""
+        state = self._state
+        snap = state.snapshot
+        answer = self._answer(state, question, snap.settings.top)
+        query = self._query(state, question.strip())
+        hits: list[DebugHit] = []
+        chunks = snap.chunks
+        for rank, (i, score) in enumerate(snap.index.top(query.terms, k) if query.terms else (), 1):
+            present = set(state.analyzer.terms(chunks.text(i)))
+            covered = query.covered(present)
+            paragraph = chunks.chunk_paragraph(i)
+            hits.append(DebugHit(rank, chunks.chunk_id(i), chunks.document_of(i).title, paragraph.number,
+                                 score, query.coverage(present),
+                                 tuple(t for t in query.groups if t in covered),
+                                 tuple(t for t in query.groups if t not in covered),
+                                 " ".join(chunks.text(i).split())[:160]))
+        return Explanation(answer, dict(query.weights), tuple(hits))
+
+    def cache_sizes(self) -> dict[str, int]:
+        """Entries in the engine's own caches (bounded: word forms, paragraphs' sentence facts)."""
+        state = self._state
+        return {"word_forms": state.analyzer.memo_size(), "paragraphs": state.facts_size()}
+
+    def describe_chunk(self, chunk_id: str) -> tuple[str, int, str] | None:
+        """(document title, paragraph number, text) of a chunk id, or None when it is gone."""
+        chunks = self.snapshot.chunks
+        i = chunks.find(chunk_id)
+        if i is None:
+            return None
+        return chunks.document_of(i).title, chunks.chunk_paragraph(i).number, chunks.text(i)
+

@@ -16,6 +16,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 TEMP_PREFIX = ".kbtmp-"
 PRIVATE_FILE = 0o600
@@ -77,6 +78,12 @@ def atomic_write(path: Path, data: bytes | str, *, mode: int | None = PRIVATE_FI
             os.unlink(tmp)
         raise
     fsync_dir(path.parent)
+
+
+def create_private(path: Path) -> BinaryIO:
+    """A new file open for writing, readable by this user only whatever the umask."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    return os.fdopen(fd, "wb")
 
 
 def is_inside(path: Path, folder: Path) -> bool:

@@ -25,7 +25,7 @@ from discord.ext import commands
 from bot.core.answer import Answer
 from bot.core.config import Settings
 from bot.core.engine import Engine
-from bot.core.persist import load_or_build
+from bot.core.index.saved import load_or_build
 from bot.discord_app import errors
 from bot.health import heartbeat_path
 from bot.moderation.records import Records
@@ -121,9 +121,10 @@ class KnowledgeBot(commands.Bot):
             # The saved index (data_dir/index) makes a restart fast; it is only used when
             # every knowledge file and setting still matches, else rebuilt and saved again.
             snapshot = await asyncio.to_thread(
-                load_or_build, self.knowledge_dir, self.data_dir, self.settings.retrieval
+                load_or_build, self.knowledge_dir, self.data_dir, self.settings.retrieval,
+                self.settings.limits,
             )
-            self._engine = Engine(snapshot)
+            self._engine = Engine(snapshot, self.settings.limits)
         snap = self.engine.snapshot
         for problem in snap.problems:
             log.warning("knowledge problem: %s", problem)

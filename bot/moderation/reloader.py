@@ -20,9 +20,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.core import engine as engine_module
-from bot.core.config import RetrievalSettings
-from bot.core.engine import Engine, Snapshot
+from bot.core.config import LimitSettings, RetrievalSettings
+from bot.core.engine import Engine
+from bot.core.index import build as build_module
+from bot.core.index.build import Snapshot
 from bot.core.problems import Problem
 from bot.moderation.store import Change, KnowledgeStore, is_managed_file
 
@@ -143,10 +144,11 @@ class Reloader:
 
     def __init__(self, engine: Engine, knowledge_dir: Path, retrieval: RetrievalSettings, *,
                  interval: float = 1.0, debounce: float = 1.0, store: KnowledgeStore | None = None,
-                 listener: ReloadListener | None = None) -> None:
+                 listener: ReloadListener | None = None, limits: LimitSettings | None = None) -> None:
         self.engine = engine
         self.knowledge_dir = Path(knowledge_dir)
         self.retrieval = retrieval
+        self.limits = limits or LimitSettings()
         self.interval = interval
         self.debounce = debounce
         self.store = store
@@ -212,8 +214,8 @@ class Reloader:
             fingerprint = await asyncio.to_thread(folder_fingerprint, self.knowledge_dir)
             previous = self.engine.snapshot
             started = time.perf_counter()
-            new = await asyncio.to_thread(engine_module.load_snapshot, self.knowledge_dir, self.retrieval,
-                                          previous)
+            new = await asyncio.to_thread(build_module.load_snapshot, self.knowledge_dir, self.retrieval,
+                                          self.limits, previous)
             disk_changes: tuple[Change, ...] = ()
             if self.store is not None:
                 names = changed_names(self._built, fingerprint)

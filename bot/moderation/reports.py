@@ -9,11 +9,10 @@ how much was left out.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-from bot.core.engine import Snapshot
-from bot.core.query import QueryTerms
+from bot.core.engine import DebugHit, Engine
+from bot.core.index.build import Snapshot
 from bot.moderation.records import AuditEntry, DeclinedGap, UnhelpfulGap
 from bot.moderation.store import Version
 
@@ -93,17 +92,16 @@ def audit_list(entries: Sequence[AuditEntry], limit: int = 1900) -> str:
     return join_within(lines, limit, lambda n: f"… and {n} more")
 
 
-def _chunk_label(snap: Snapshot, chunk_id: str, safe: Escape) -> str:
-    for chunk in snap.chunks:
-        if chunk.chunk_id == chunk_id:
-            doc = snap.documents_by_id.get(chunk.doc_id)
-            title = safe(doc.title) if doc else chunk.doc_id
-            preview = " ".join(chunk.text.split())[:80]
-            return f"{title} · ¶{chunk.paragraph.number} (“{safe(preview)}…”)"
-    return f"`{safe(chunk_id)}` (no longer in the knowledge base)"
+def _chunk_label(engine: Engine, chunk_id: str, safe: Escape) -> str:
+    found = engine.describe_chunk(chunk_id)
+    if found is None:
+        return f"`{safe(chunk_id)}` (no longer in the knowledge base)"
+    title, number, text = found
+    preview = " ".join(text.split())[:80]
+    return f"{safe(title)} · ¶{number} (“{safe(preview)}…”)"
 
 
-def gaps_report(declined: Sequence[DeclinedGap], unhelpful: Sequence[UnhelpfulGap], snap: Snapshot,
+def gaps_report(declined: Sequence[DeclinedGap], unhelpful: Sequence[UnhelpfulGap], engine: Engine,
                 log_questions: bool, limit: int = 3900, safe: Escape = _identity) -> str:
     """``/kb gaps``: what people asked that the bot could not answer, and answers marked unhelpful."""
     lines = ["**Questions the bot declined most often**"]
@@ -119,42 +117,8 @@ def gaps_report(declined: Sequence[DeclinedGap], unhelpful: Sequence[UnhelpfulGa
     for g in unhelpful:
         asked = f" — e.g. “{safe(g.last_question[:120])}”" if g.last_question else ""
         lines.append(f"• {g.not_helpful}× not helpful, {g.helpful}× helpful: "
-                     f"{_chunk_label(snap, g.chunk_id, safe)}{asked}")
+                     f"{_chunk_label(engine, g.chunk_id, safe)}{asked}")
     return join_within(lines, limit, lambda n: f"… and {n} more")
-
-
-@dataclass(frozen=True, slots=True)
-class DebugHit:
-    """One chunk as BM25 ranked it, with what it matched of the question."""
-
-    rank: int
-    chunk_id: str
-    title: str
-    paragraph: int
-    bm25: float
-    coverage: float
-    matched: tuple[str, ...]
-    missing: tuple[str, ...]
-    preview: str
-
-
-def debug_ranking(snap: Snapshot, question: str, k: int = 5) -> tuple[dict[str, float], list[DebugHit]]:
-    """The question's weighted terms and the top ``k`` chunks by raw BM25 score (before any decline)."""
-    query = QueryTerms.from_question(question, snap.analyzer, snap.index, snap.settings.generic_weight)
-    if not query.terms:
-        return dict(query.weights), []
-    hits: list[DebugHit] = []
-    documents = snap.documents_by_id
-    for rank, (i, score) in enumerate(snap.index.top(query.terms, k), 1):
-        chunk = snap.chunks[i]
-        present = set(snap.analyzer.terms(chunk.text))
-        covered = query.covered(present)
-        doc = documents.get(chunk.doc_id)
-        hits.append(DebugHit(rank, chunk.chunk_id, doc.title if doc else chunk.doc_id, chunk.paragraph.number,
-                             score, query.coverage(present), tuple(t for t in query.groups if t in covered),
-                             tuple(t for t in query.groups if t not in covered),
-                             " ".join(chunk.text.split())[:160]))
-    return dict(query.weights), hits
 
 
 def debug_report(question: str, outcome: str, weights: dict[str, float], hits: Sequence[DebugHit],

@@ -27,7 +27,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from bot.core.documents import ALIASES_FILE, KNOWLEDGE_SUFFIXES, content_hash, knowledge_files
+from bot.core.knowledge.aliases import ALIASES_FILE
+from bot.core.knowledge.documents import KNOWLEDGE_SUFFIXES, content_hash, knowledge_files
 from bot.moderation.records import Records
 from bot.moderation.uploads import UploadRejected, ValidUpload, check_filename, validate_upload
 

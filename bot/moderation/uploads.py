@@ -13,8 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from bot.core.aliases import parse_aliases
-from bot.core.documents import ALIASES_FILE, Document, content_hash, parse_document
+from bot.core.knowledge.aliases import ALIASES_FILE, parse_aliases
+from bot.core.knowledge.documents import Document, content_hash, parse_document
 from bot.core.problems import ProblemError
 
 ALLOWED_SUFFIXES = (".md", ".txt", ".yaml")

@@ -95,6 +95,7 @@ class KbCog(
             debounce=self.moderation.reload_debounce_seconds,
             store=self.store,
             listener=self.post_summary,
+            limits=self.bot.settings.limits,
         )
         await self.reloader.start()
 
@@ -342,13 +343,12 @@ class KbCog(
         self, interaction: discord.Interaction[Any], question: app_commands.Range[str, 1, 1000]
     ) -> None:
         await self.defer(interaction)
-        snap = self.bot.engine.snapshot
+        engine = self.bot.engine
 
         def run() -> str:
-            answer = self.bot.engine.ask(question)
-            weights, hits = reports.debug_ranking(snap, question, 5)
+            seen = engine.explain(question, 5)
             return reports.debug_report(
-                question, answer.outcome.name, weights, hits, MESSAGE_LIMIT, render.safe
+                question, seen.answer.outcome.name, seen.weights, seen.hits, MESSAGE_LIMIT, render.safe
             )
 
         await self.reply(interaction, await asyncio.to_thread(run))
@@ -367,7 +367,7 @@ class KbCog(
         text = reports.gaps_report(
             declined,
             unhelpful,
-            self.bot.engine.snapshot,
+            self.bot.engine,
             self.moderation.log_questions,
             MESSAGE_LIMIT,
             render.safe,

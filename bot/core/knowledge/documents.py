@@ -16,33 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from bot.core.problems import Problem, ProblemError
+from bot.core.config import LimitSettings
+from bot.core.files import OutsideFolder, read_inside
+from bot.core.problems import Problem, ProblemError, load_yaml
 
 KNOWLEDGE_SUFFIXES = (".md", ".markdown", ".txt")
-ALIASES_FILE = "aliases.yaml"
 REQUIRED_KEYS = ("title",)
 ALLOWED_KEYS = frozenset({"title", "published", "url", "author", "language", "tags"})
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^(```|~~~)")
-# libyaml's SafeLoader when PyYAML was built with it: the same safe subset of YAML as
-# yaml.safe_load, seven times faster, which matters with thousands of knowledge files.
-_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def safe_load(text: str) -> Any:
-    """``yaml.safe_load`` (no arbitrary objects), through libyaml when available.
-
-    On an error the text is parsed again by PyYAML's own loader, which points at the
-    line of the problem where libyaml points at the end of the block.
-    """
-    try:
-        return yaml.load(text, Loader=_SAFE_LOADER)  # a SafeLoader, exactly as safe_load uses
-    except yaml.YAMLError:
-        return yaml.safe_load(text)
-
-
 _DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
@@ -54,9 +36,6 @@ class Paragraph:
     text: str
     line: int
     section: str | None
-
-    def __reduce__(self) -> tuple[type[Paragraph], tuple[object, ...]]:
-        return (Paragraph, (self.number, self.text, self.line, self.section))
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,13 +83,8 @@ def _key_line(front: str, first_line: int, key: str) -> int:
 
 
 def _parse_front_matter(path: str, front: str, first_line: int) -> dict[str, Any]:
-    try:
-        meta = safe_load(front) if front.strip() else None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = first_line + mark.line if mark is not None else first_line
-        reason = getattr(exc, "problem", None) or str(exc).split("\n")[0]
-        raise ProblemError(Problem(path, line, f"front matter is not valid YAML: {reason}")) from None
+    meta = load_yaml(front, path, first_line=first_line, what="front matter is not valid YAML") \
+        if front.strip() else None
     if meta is None:
         raise ProblemError(Problem(path, first_line, "front matter is empty: 'title:' is required"))
     if not isinstance(meta, dict):
@@ -221,10 +195,29 @@ def parse_paragraphs(body_lines: list[str], first_line: int) -> tuple[Paragraph,
     return tuple(paragraphs)
 
 
-def parse_document(path: Path | str, data: bytes, display_path: str | None = None) -> Document:
-    """Parse one knowledge file; raises :class:`ProblemError` naming the file and line."""
-    path = Path(path)
+def parse_document(path: Path | str, data: bytes, display_path: str | None = None,
+                   limits: LimitSettings | None = None) -> Document:
+    """Parse one knowledge file; raises :class:`ProblemError` naming the file and line.
+
+    This is the guard for one file: whatever goes wrong inside (a parser's own exception
+    included) becomes a problem of this file, so one bad file never stops the others.
+    """
     shown = display_path or str(path)
+    try:
+        return _parse_document(Path(path), data, shown, limits or LimitSettings())
+    except ProblemError:
+        raise
+    except RecursionError:
+        raise ProblemError(Problem(shown, None, "nested too deeply to be read")) from None
+    except Exception as exc:
+        raise ProblemError(Problem(shown, None, f"cannot be read as a knowledge file: "
+                                                f"{type(exc).__name__}: {exc}")) from None
+
+
+def _parse_document(path: Path, data: bytes, shown: str, limits: LimitSettings) -> Document:
+    if len(data) > limits.max_file_bytes:
+        raise ProblemError(Problem(shown, None, f"is {len(data):,} bytes; the limit is "
+                                                f"{limits.max_file_bytes:,} (limits.max_file_bytes)"))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -245,6 +238,9 @@ def parse_document(path: Path | str, data: bytes, display_path: str | None = Non
     paragraphs = parse_paragraphs(body, body_line)
     if not paragraphs:
         raise ProblemError(Problem(shown, body_line, "no paragraphs after the front matter"))
+    if len(paragraphs) > limits.max_paragraphs:
+        raise ProblemError(Problem(shown, None, f"has {len(paragraphs):,} paragraphs; the limit is "
+                                                f"{limits.max_paragraphs:,} (limits.max_paragraphs)"))
     return Document(
         doc_id=doc_id,
         title=title,
@@ -274,20 +270,28 @@ class LoadResult:
     problems: tuple[Problem, ...]
 
 
-def load_documents(directory: Path, previous: Iterable[Document] = ()) -> LoadResult:
+def load_documents(directory: Path, previous: Iterable[Document] = (),
+                   limits: LimitSettings | None = None) -> LoadResult:
     """Load every knowledge file of ``directory``.
 
     ``previous`` holds the documents of the last good load: a file that is broken now keeps
     its last good version, so an edit in progress never takes knowledge away, and a file
     whose bytes are unchanged keeps its parsed document instead of being parsed again
-    (front matter parsing alone costs seconds for thousands of files).
+    (front matter parsing alone costs seconds for thousands of files). A folder that is
+    missing (unmounted, renamed) is a problem, and every previous document is kept: an
+    absent folder is far more often an accident than the wish to forget everything.
+
+    A file whose real path is outside the folder (a symbolic link to ``/etc/passwd`` or
+    ``/proc/self/environ``) is never read.
     """
+    limits = limits or LimitSettings()
     last_good = {d.doc_id: d for d in previous}
     documents: dict[str, Document] = {}
     problems: list[Problem] = []
     if not directory.is_dir():
-        problems.append(Problem(str(directory), None, "knowledge folder does not exist"))
-        return LoadResult((), tuple(problems))
+        problems.append(Problem(str(directory), None, "knowledge folder is missing or not a folder"
+                                + ("; still serving the documents loaded before" if last_good else "")))
+        return LoadResult(tuple(last_good.values()), tuple(problems))
     for path in knowledge_files(directory):
         doc_id = path.stem
         if doc_id in documents:
@@ -295,18 +299,22 @@ def load_documents(directory: Path, previous: Iterable[Document] = ()) -> LoadRe
                                                      f"{documents[doc_id].path}; rename one of them"))
             continue
         try:
-            data = path.read_bytes()
+            data = read_inside(path, directory, limits.max_file_bytes)
             old = last_good.get(doc_id)
             if old is not None and old.path == str(path) and old.content_hash == content_hash(data):
                 documents[doc_id] = old
             else:
-                documents[doc_id] = parse_document(path, data)
+                documents[doc_id] = parse_document(path, data, limits=limits)
         except ProblemError as exc:
             problems.extend(exc.problems)
-            if doc_id in last_good:
-                documents[doc_id] = last_good[doc_id]
+        except OutsideFolder:
+            problems.append(Problem(str(path), None, f"points outside {directory.name}/ "
+                                                     "(a symbolic link?); not read"))
+            continue  # never serve what such a name pointed at before either
         except OSError as exc:
             problems.append(Problem(str(path), None, f"cannot read: {exc.strerror or exc}"))
-            if doc_id in last_good:
-                documents[doc_id] = last_good[doc_id]
+        else:
+            continue
+        if doc_id in last_good:
+            documents[doc_id] = last_good[doc_id]
     return LoadResult(tuple(documents.values()), tuple(problems))

@@ -98,10 +98,11 @@ async def _loop_lag_during(work: Callable[[], Any], interval: float = 0.005) -> 
 
 
 def worker_ours(kb: Path, questions: list[str], runs: int, lag: bool) -> dict[str, Any]:
-    from bot.core.config import RetrievalSettings
-    from bot.core.engine import Engine, load_snapshot
     from bot.core.persist import load_saved_snapshot, save_snapshot
     from bot.core.query import QueryTerms
+
+    from bot.core.config import RetrievalSettings
+    from bot.core.engine import Engine, load_snapshot
 
     settings = RetrievalSettings()
     res: dict[str, list[float]] = {k: [] for k in (
@@ -160,9 +161,10 @@ def worker_ours(kb: Path, questions: list[str], runs: int, lag: bool) -> dict[st
 
 def _chunk_texts(kb: Path) -> tuple[list[str], Any]:
     from bot.core.chunking import chunk_documents
-    from bot.core.config import RetrievalSettings
     from bot.core.documents import load_documents
     from bot.core.term_counts import chunk_segments
+
+    from bot.core.config import RetrievalSettings
 
     s = RetrievalSettings()
     docs = load_documents(kb).documents
@@ -173,7 +175,6 @@ def _chunk_texts(kb: Path) -> tuple[list[str], Any]:
 def worker_bm25s(kb: Path, questions: list[str], runs: int) -> dict[str, Any]:
     import bm25s
     import Stemmer
-
     from bot.core.analysis import DEFAULT_STOPWORDS
 
     texts, s = _chunk_texts(kb)
@@ -219,7 +220,6 @@ def worker_bm25s(kb: Path, questions: list[str], runs: int) -> dict[str, Any]:
 
 def worker_rank_bm25(kb: Path, questions: list[str], runs: int) -> dict[str, Any]:
     import rank_bm25
-
     from bot.core.analysis_cache import MemoAnalyzer
 
     texts, s = _chunk_texts(kb)

@@ -8,14 +8,12 @@ the quote choice both rest on.
 
 from __future__ import annotations
 
-import bisect
 import math
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.core.analysis import Analyzer
-from bot.core.index import BM25Index
+from bot.core.index.bm25 import BM25Index
+from bot.core.text.analyzer import Analyzer
 
 
 def term_weight(n_docs: int, df: int) -> float:
@@ -44,28 +42,24 @@ def within_one_edit(a: str, b: str) -> bool:
     return a[i:] == b[i + 1:]
 
 
-def expand_unknown(term: str, vocabulary: Sequence[str]) -> tuple[str, ...]:
+def expand_unknown(term: str, index: BM25Index) -> tuple[str, ...]:
     """Index terms that are probably the same word as a term the index has never seen.
 
     The stemmer leaves derivations apart ("dissolved"/"dissolution", "invaded"/"invasion")
     and cannot fix typos; an unseen question term is matched to indexed terms that share
-    all but its last few letters, or that are one typo away.
+    all but its last few letters, or that are one typo away (after the same first two letters).
     """
     if len(term) < 5 or not term.isalpha():
         return ()
-    parts = split_compound(term, vocabulary)
+    parts = split_compound(term, index)
     if parts:
         return parts
-    lo = bisect.bisect_left(vocabulary, term[:2])
-    hi = bisect.bisect_left(vocabulary, term[:2] + "\uffff")
-    out = []
-    for cand in vocabulary[lo:hi]:
-        if not cand.isalpha():
-            continue
-        prefix = common_prefix(term, cand)
-        if (prefix >= 5 and prefix >= len(term) - 3) or (len(term) >= 6 and within_one_edit(term, cand)):
-            out.append(cand)
-    return tuple(out)
+    # Sharing all but the last three letters (and at least five) is sharing this prefix:
+    out = {c for c in index.with_prefix(term[:max(5, len(term) - 3)]) if c.isalpha()}
+    if len(term) >= 6:
+        out.update(c for c in index.with_prefix(term[:2])
+                   if abs(len(c) - len(term)) <= 1 and c.isalpha() and within_one_edit(term, c))
+    return tuple(sorted(out))
 
 
 _ASKS_NUMBER = re.compile(
@@ -105,20 +99,17 @@ def name_terms(question: str, analyzer: Analyzer) -> frozenset[str]:
     return frozenset(t for p in parts for t in analyzer.terms(p) if t not in generic)
 
 
-def split_compound(term: str, vocabulary: Sequence[str]) -> tuple[str, ...]:
+def split_compound(term: str, index: BM25Index) -> tuple[str, ...]:
     """"counteroffensive" → ("counter", "offens") when the index has both halves."""
-    def known(word: str) -> bool:
-        i = bisect.bisect_left(vocabulary, word)
-        return i < len(vocabulary) and vocabulary[i] == word
-
     for cut in range(len(term) - 3, 2, -1):
         head, tail = term[:cut], term[cut:]
-        if known(head) and known(tail):
+        if index.term_id(head) is not None and index.term_id(tail) is not None:
             return (head, tail)
     return ()
 
 
-MAX_QUESTION_TERMS = 64
+MAX_QUESTION_TERMS = 64  # a pasted essay is not a question: bound the work
+MAX_EXPANDED_TERMS = 8  # unseen question terms matched to their relatives; the rest stay unseen
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,27 +125,29 @@ class QueryTerms:
     @classmethod
     def from_question(cls, question: str, analyzer: Analyzer, index: BM25Index,
                       generic_weight: float = 1.0) -> QueryTerms:
-        raw = analyzer.terms(question)
-        if len(raw) > MAX_QUESTION_TERMS:  # a pasted essay is not a question: bound the work
-            raw = raw[:MAX_QUESTION_TERMS]
+        raw = analyzer.terms(question)[:MAX_QUESTION_TERMS]
         generic = analyzer.generic_terms(question) if generic_weight != 1.0 else frozenset()
         groups: dict[str, tuple[str, ...]] = {}
         weights: dict[str, float] = {}
+        expanded = 0
         for term in dict.fromkeys(raw):
-            df = index.doc_freqs.get(term, 0)
-            alternatives = (term,) if df else expand_unknown(term, index.vocabulary)
-            groups[term] = alternatives or (term,)
+            df = index.doc_freq(term)
+            alternatives: tuple[str, ...] = ()
+            if not df and expanded < MAX_EXPANDED_TERMS:
+                alternatives = expand_unknown(term, index)
+                expanded += 1
+            groups[term] = (term,) if df else (alternatives or (term,))
             if df or not alternatives:
                 # An unseen term weighs like the rarest seen one: it is what the question is
                 # about, but a paraphrase should not outweigh every word that did match.
                 weights[term] = term_weight(index.n_docs, max(df, 1))
             else:
-                weights[term] = min(term_weight(index.n_docs, index.doc_freqs[a]) for a in alternatives)
+                weights[term] = min(term_weight(index.n_docs, index.doc_freq(a)) for a in alternatives)
             if term in generic:
                 weights[term] *= generic_weight
         terms = tuple(a for t in raw for a in groups[t])
         unknown = frozenset(t for t in name_terms(question, analyzer)
-                            if t in groups and not index.doc_freqs.get(groups[t][0], 0))
+                            if t in groups and not index.doc_freq(groups[t][0]))
         return cls(terms, groups, weights, answer_kind(question), unknown)
 
     @property

@@ -1,8 +1,9 @@
 """Quotes: which sentences of a passage to show, verbatim, and where its matched words are.
 
-Sentence facts (terms, numbers, dates) are computed once per paragraph and snapshot and
-shared by every question; a quote is the window of 1-3 contiguous sentences that covers
-most of the question, widened while it fits, and trimmed at word boundaries only when a
+Sentence facts (terms, numbers, dates) are computed once per paragraph and kept by the engine
+(a bounded cache: the snapshot itself never changes); a quote is the window of 1-3 contiguous
+sentences that covers most of the question, widened while it fits, and trimmed at word
+boundaries only when a
 single sentence is too long.
 """
 
@@ -11,29 +12,19 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from bot.core.analysis import Analyzer
-from bot.core.chunking import Chunk
-from bot.core.query import QueryTerms
+from bot.core.answering.query import QueryTerms
+from bot.core.text.analyzer import Analyzer
+from bot.core.text.chars import ELLIPSIS
+from bot.core.text.words import MONTHS, NUMBER_WORDS
 
-if TYPE_CHECKING:
-    from bot.core.engine import Snapshot
-
-ELLIPSIS = "…"
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
-_MONTHS = frozenset(
-    "january february march april may june july august september october november december".split())
-_NUMBER_WORDS = frozenset(
-    "one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty "
-    "hundred hundreds thousand thousands million millions billion billions dozen dozens twice half "
-    "third quarter percent times".split())
 _YEAR = re.compile(r"^(1[5-9]|20)\d\d$")
 
 
 @dataclass(frozen=True, slots=True)
 class SentenceFacts:
-    """What one sentence holds, computed once per snapshot and shared by every question."""
+    """What one sentence holds, computed once per paragraph and shared by every question."""
 
     terms: frozenset[str]  # index terms
     numbers: frozenset[str]  # numeric terms ("37000", "9.5")
@@ -52,7 +43,7 @@ class SentenceFacts:
 # Matched on the words as written: stems collide ("times" and "time"). Months only when
 # capitalised (not "may").
 _WORD = re.compile(r"\w+")
-_MONTH_NAMES = frozenset(m.title() for m in _MONTHS)
+_MONTH_NAMES = frozenset(m.title() for m in MONTHS)
 _ORDINAL_NUMBER = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b")
 
 
@@ -67,7 +58,7 @@ def sentence_facts(text: str, analyzer: Analyzer) -> SentenceFacts:
     else:
         times = numbers
     words = _WORD.findall(text)
-    has_number_word = "%" in text or not _NUMBER_WORDS.isdisjoint(_WORD.findall(text.casefold()))
+    has_number_word = "%" in text or not NUMBER_WORDS.isdisjoint(_WORD.findall(text.casefold()))
     return SentenceFacts(terms, numbers, times, has_number_word, not _MONTH_NAMES.isdisjoint(words),
                          len(fold_ws(text)), text)
 
@@ -101,24 +92,12 @@ def fold_ws(text: str) -> str:
 KIND_MARK = "\x00kind"
 
 
-def paragraph_facts(chunk: Chunk, analyzer: Analyzer) -> list[SentenceFacts]:
-    text = chunk.paragraph.text
-    return [sentence_facts(text[s.start:s.end], analyzer) for s in chunk.paragraph_sentences]
+Spans = Sequence[tuple[int, int]]
 
 
-FACTS_CACHE_LIMIT = 50_000  # paragraphs; bounds memory on large knowledge bases
-
-
-def cached_paragraph_facts(snap: Snapshot, chunk: Chunk) -> list[SentenceFacts]:
-    """Sentence facts of the chunk's paragraph, analysed once per snapshot."""
-    cache = snap.facts_cache
-    key = (chunk.doc_id, chunk.paragraph.number)
-    facts = cache.get(key)
-    if facts is None:
-        if len(cache) >= FACTS_CACHE_LIMIT:
-            cache.clear()
-        facts = cache[key] = paragraph_facts(chunk, snap.analyzer)
-    return facts
+def paragraph_facts(text: str, spans: Spans, analyzer: Analyzer) -> list[SentenceFacts]:
+    """Facts of each sentence of a paragraph (``spans`` are its sentences' offsets in ``text``)."""
+    return [sentence_facts(text[a:b], analyzer) for a, b in spans]
 
 
 def paragraph_sentence_terms(facts: Sequence[SentenceFacts], query: QueryTerms,
@@ -140,22 +119,22 @@ def _window_chars(facts: Sequence[SentenceFacts], first: int, last: int) -> int:
     return sum(f.folded_chars for f in facts[first:last + 1]) + (last - first)
 
 
-def choose_window(chunk: Chunk, per_sentence: Sequence[set[str]], facts: Sequence[SentenceFacts],
-                  query: QueryTerms, max_sentences: int, max_chars: int,
+def choose_window(chunk_first: int, chunk_last: int, per_sentence: Sequence[set[str]],
+                  facts: Sequence[SentenceFacts], query: QueryTerms, max_sentences: int, max_chars: int,
                   kind_bonus: float = 0.0) -> QuoteWindow:
     """The contiguous 1..max_sentences sentences covering the most query weight.
 
-    Sentence indices are the paragraph's; the window must overlap the chunk (so each chunk
-    of a long paragraph quotes its own part) but may reach past its edges, so a quote is
-    never cut short by where a chunk happens to end. Ties go to the shorter window, which
-    is then widened by the following sentences while they fit: answers often sit just
-    after the sentence that repeats the question's words.
+    Sentence indices are the paragraph's; the window must overlap the chunk's sentences
+    ``chunk_first..chunk_last`` (so each chunk of a long paragraph quotes its own part) but may
+    reach past its edges, so a quote is never cut short by where a chunk happens to end. Ties go
+    to the shorter window, which is then widened by the following sentences while they fit:
+    answers often sit just after the sentence that repeats the question's words.
     """
     n = len(per_sentence)
     best: tuple[float, int, int] | None = None
-    best_window = (chunk.first_sentence, chunk.first_sentence)
-    for first in range(max(0, chunk.first_sentence - max_sentences + 1), chunk.last_sentence + 1):
-        for last in range(max(first, chunk.first_sentence), min(n, first + max_sentences)):
+    best_window = (chunk_first, chunk_first)
+    for first in range(max(0, chunk_first - max_sentences + 1), chunk_last + 1):
+        for last in range(max(first, chunk_first), min(n, first + max_sentences)):
             if last > first and _window_chars(facts, first, last) > max_chars:
                 break
             matched = set().union(*per_sentence[first:last + 1])
@@ -225,15 +204,14 @@ def continue_into_next(quote: str, following: str, max_chars: int) -> str:
     return f"{quote} {following[:cut].rstrip()}{ELLIPSIS}"
 
 
-def build_quote(chunk: Chunk, window: QuoteWindow, analyzer: Analyzer, query: QueryTerms,
+def build_quote(text: str, spans: Spans, window: QuoteWindow, analyzer: Analyzer, query: QueryTerms,
                 max_chars: int, continue_quote: bool = True) -> tuple[str, tuple[tuple[int, int], ...]]:
-    spans = chunk.paragraph_sentences
-    text = chunk.paragraph.text
-    quote = fold_ws(text[spans[window.first].start:spans[window.last].end])
+    """The quote of ``window`` (sentences of the paragraph ``text``) and its highlighted spans."""
+    quote = fold_ws(text[spans[window.first][0]:spans[window.last][1]])
     if len(quote) > max_chars:
         quote = trim_around(quote, highlight_spans(quote, analyzer, query), max_chars)
     elif continue_quote and window.last + 1 < len(spans):
-        following = fold_ws(text[spans[window.last + 1].start:spans[window.last + 1].end])
+        following = fold_ws(text[spans[window.last + 1][0]:spans[window.last + 1][1]])
         if len(quote) + 1 + len(following) > max_chars:  # it would have joined the window if it fit
             quote = continue_into_next(quote, following, max_chars)
     return quote, highlight_spans(quote, analyzer, query)

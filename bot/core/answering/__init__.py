@@ -1,0 +1,1 @@
+"""Question → query terms → ranked chunks → quotes → passages."""

@@ -1,0 +1,367 @@
+"""BM25 with the exact scores of ``rank_bm25``, precomputed for speed and memory.
+
+``rank_bm25`` recomputes every term's contribution for every chunk on each query (a Python loop
+over the corpus per query term). The scores only depend on the corpus, so this index stores
+compressed sparse rows (term → chunks) and answers a query with a handful of vectorised additions.
+
+Memory: a (term, chunk) contribution is ``idf(term) × tf_part(tf, chunk length)``, and ``tf_part``
+depends only on the pair (tf, chunk length), of which a corpus has a few thousand. So each posting
+stores its chunk (int32) and the code of its pair (uint16) into one small float64 table: 6 bytes
+per posting, while the arithmetic stays float64 and equal to ``rank_bm25``'s (a differential test
+checks ≤ 1e-9 and the same top-k). The vocabulary is one sorted list of terms (term id = position),
+so looking a term up is a bisection and unseen words are matched to their neighbours by prefix
+without a second copy. The formulas are written once, as small pure functions.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.core.config import RetrievalSettings, Variant
+
+FloatArray = npt.NDArray[np.float64]
+Int32Array = npt.NDArray[np.int32]
+Int64Array = npt.NDArray[np.int64]
+DENSE_PAIR_TABLE_MAX = 1 << 24  # (max tf + 1) × (max length + 1) up to this: code pairs without sorting
+
+
+@dataclass(frozen=True, slots=True)
+class BM25Params:
+    variant: Variant
+    k1: float
+    b: float
+    delta: float  # BM25L and BM25+ only
+    epsilon: float  # Okapi only: floor for negative IDF, as a share of the mean IDF
+
+    @classmethod
+    def from_settings(cls, settings: RetrievalSettings) -> BM25Params:
+        return cls(settings.variant, settings.k1, settings.b, settings.delta, settings.epsilon)
+
+
+def idf_okapi(n_docs: int, df: Any) -> Any:
+    return np.log(n_docs - df + 0.5) - np.log(df + 0.5)
+
+
+def idf_bm25l(n_docs: int, df: Any) -> Any:
+    return np.log(n_docs + 1) - np.log(df + 0.5)
+
+
+def idf_bm25plus(n_docs: int, df: Any) -> Any:
+    return np.log((n_docs + 1) / df)
+
+
+def tf_okapi(tf: FloatArray, norm: FloatArray, p: BM25Params) -> FloatArray:
+    """``norm`` is ``1 - b + b * doc_len / avgdl``."""
+    out: FloatArray = tf * (p.k1 + 1) / (tf + p.k1 * norm)
+    return out
+
+
+def tf_bm25l(tf: FloatArray, norm: FloatArray, p: BM25Params) -> FloatArray:
+    ctd = tf / norm
+    out: FloatArray = tf * (p.k1 + 1) * (ctd + p.delta) / (p.k1 + ctd + p.delta)
+    return out
+
+
+def tf_bm25plus(tf: FloatArray, norm: FloatArray, p: BM25Params) -> FloatArray:
+    out: FloatArray = p.delta + (tf * (p.k1 + 1)) / (p.k1 * norm + tf)
+    return out
+
+
+def length_norm(doc_len: FloatArray, avgdl: float, p: BM25Params) -> FloatArray:
+    out: FloatArray = 1 - p.b + p.b * doc_len / avgdl
+    return out
+
+
+def compute_idf(df: npt.NDArray[Any], n_docs: int, p: BM25Params) -> FloatArray:
+    """IDF per term (``df`` in vocabulary order), exactly as ``rank_bm25`` (incl. Okapi's floor)."""
+    df = df.astype(np.float64)
+    if p.variant == "okapi":
+        idf: FloatArray = idf_okapi(n_docs, df)
+        if len(idf):
+            floor = p.epsilon * (math.fsum(idf.tolist()) / len(idf))
+            idf = np.where(idf < 0, floor, idf)
+        return idf
+    if p.variant == "bm25l":
+        out: FloatArray = idf_bm25l(n_docs, df)
+        return out
+    out = idf_bm25plus(n_docs, df)
+    return out
+
+
+def tf_part(tf: FloatArray, norm: FloatArray, p: BM25Params) -> FloatArray:
+    if p.variant == "okapi":
+        return tf_okapi(tf, norm, p)
+    if p.variant == "bm25l":
+        return tf_bm25l(tf, norm, p)
+    return tf_bm25plus(tf, norm, p)
+
+
+@dataclass(frozen=True, eq=False)
+class IndexArrays:
+    """Everything an index is made of (what the saved index stores as ``.npy`` files and JSON)."""
+
+    terms: list[str]  # the vocabulary, sorted: term id = position
+    doc_len: Int32Array  # tokens per chunk
+    df: Int32Array  # chunks per term
+    indptr: Int64Array  # postings of term t: [indptr[t], indptr[t + 1])
+    postings: Int32Array  # chunk numbers, ascending within a term
+    codes: npt.NDArray[np.unsignedinteger[Any]]  # per posting: row of ``pair_tf``/``pair_len``
+    pair_tf: Int32Array  # the distinct (tf, chunk length) pairs
+    pair_len: Int32Array
+
+    def term_of_posting(self) -> Int32Array:
+        return np.repeat(np.arange(len(self.terms), dtype=np.int32), np.diff(self.indptr))
+
+
+# ---- building the arrays -----------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class Postings:
+    """(term, chunk, tf) triples of some chunks, with the terms as strings of ``vocabulary``."""
+
+    vocabulary: list[str]  # any order; ids in ``terms`` point into it
+    terms: Int32Array
+    chunks: Int32Array
+    tfs: Int32Array
+
+
+def count_postings(corpus: Sequence[Sequence[str]]) -> tuple[Postings, Int32Array]:
+    """Postings and chunk lengths of tokenised chunks (the slow, obvious way: tests and baselines)."""
+    ids: dict[str, int] = {}
+    terms: list[int] = []
+    chunks: list[int] = []
+    tfs: list[int] = []
+    for i, doc in enumerate(corpus):
+        for term, tf in Counter(doc).items():
+            terms.append(ids.setdefault(term, len(ids)))
+            chunks.append(i)
+            tfs.append(tf)
+    lens = np.array([len(d) for d in corpus], dtype=np.int32)
+    return Postings(list(ids), np.array(terms, dtype=np.int32), np.array(chunks, dtype=np.int32),
+                    np.array(tfs, dtype=np.int32)), lens
+
+
+def merge_arrays(doc_len: Int32Array, new: Postings, kept: IndexArrays | None = None,
+                 kept_chunks: Int64Array | None = None) -> IndexArrays:
+    """The index of a corpus whose chunk lengths are ``doc_len``, from ``new`` postings and the
+    postings of an earlier index ``kept`` whose chunk ``c`` is now chunk ``kept_chunks[c]``
+    (-1: gone). Terms no chunk holds any more are dropped; the vocabulary stays sorted.
+
+    This is how an incremental build costs one file: unchanged documents' postings are carried
+    over with a renumbering instead of being analysed again.
+    """
+    n_docs = len(doc_len)
+    if kept is not None and kept_chunks is not None and len(kept.postings):
+        vocab, old_ids, new_ids = _merge_vocabularies(kept.terms, new.vocabulary)
+        keep = kept_chunks[kept.postings] >= 0
+        old_terms = old_ids[kept.term_of_posting()[keep]]
+        old_chunks = kept_chunks[kept.postings[keep]].astype(np.int32)
+        old_tf = kept.pair_tf[kept.codes[keep]]
+    else:
+        vocab, _, new_ids = _merge_vocabularies([], new.vocabulary)
+        old_terms = old_chunks = old_tf = np.empty(0, dtype=np.int32)
+    remap = new_ids
+    terms = np.concatenate([old_terms, remap[new.terms] if len(new.terms) else new.terms])
+    chunks = np.concatenate([old_chunks, new.chunks])
+    tfs = np.concatenate([old_tf, new.tfs])
+    # Term-major, chunks ascending within a term. New postings come chunk by chunk, so a
+    # stable sort by term alone orders them; with carried-over postings (already in order)
+    # the new ones are ordered first and the stable sort of the two runs is a merge.
+    if len(old_terms):
+        new_key = terms[len(old_terms):].astype(np.int64) * max(n_docs, 1) + chunks[len(old_terms):]
+        new_order = np.argsort(new_key, kind="stable") + len(old_terms)
+        pre = np.concatenate([np.arange(len(old_terms)), new_order])
+        terms, chunks, tfs = terms[pre], chunks[pre], tfs[pre]
+        order = np.argsort(terms.astype(np.int64) * max(n_docs, 1) + chunks, kind="stable")
+    else:
+        order = np.argsort(terms, kind="stable")
+    terms, chunks, tfs = terms[order], chunks[order], tfs[order]
+    df_all = np.bincount(terms, minlength=len(vocab))
+    used = np.flatnonzero(df_all)
+    kept_vocab = [vocab[i] for i in used.tolist()] if len(used) < len(vocab) else vocab
+    df = df_all[used].astype(np.int32)
+    indptr = np.zeros(len(kept_vocab) + 1, dtype=np.int64)
+    np.cumsum(df, out=indptr[1:])
+    lens = np.ascontiguousarray(doc_len, dtype=np.int32)
+    codes, pair_tf, pair_len = _pair_codes(tfs, lens[chunks])
+    return IndexArrays(kept_vocab, lens, df, indptr, chunks.astype(np.int32), codes, pair_tf, pair_len)
+
+
+def _merge_vocabularies(old: list[str], new: list[str]) -> tuple[list[str], Int32Array, Int32Array]:
+    """The sorted union of a sorted vocabulary and some terms, with both renumbered into it.
+
+    The usual incremental case adds a handful of terms to a large vocabulary: they are placed by
+    bisection, and the old ids shift by how many new terms sort before them.
+    """
+    added = sorted(set(new).difference(old))
+    if not old:
+        vocab = added
+    else:
+        cuts = [bisect.bisect_left(old, t) for t in added]
+        vocab = []
+        last = 0
+        for cut, term in zip(cuts, added, strict=True):
+            vocab.extend(old[last:cut])
+            vocab.append(term)
+            last = cut
+        vocab.extend(old[last:])
+    shift = np.searchsorted(np.array(cuts if old else [], dtype=np.int64), np.arange(len(old)), side="right")
+    old_ids = (np.arange(len(old), dtype=np.int64) + shift).astype(np.int32)
+    if len(new) > 5000:
+        position = {t: i for i, t in enumerate(vocab)}
+        new_ids = np.fromiter(map(position.__getitem__, new), dtype=np.int32, count=len(new))
+    else:
+        new_ids = np.array([bisect.bisect_left(vocab, t) for t in new], dtype=np.int32)
+    return vocab, old_ids, new_ids
+
+
+def _pair_codes(tf: Int32Array, length: Int32Array) -> tuple[
+        npt.NDArray[np.unsignedinteger[Any]], Int32Array, Int32Array]:
+    """Number the distinct (tf, length) pairs; return each posting's pair code and the pairs."""
+    if not len(tf):
+        return np.empty(0, dtype=np.uint16), np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int32)
+    width = int(length.max()) + 1
+    keys = tf.astype(np.int64) * width + length
+    if (int(tf.max()) + 1) * width <= DENSE_PAIR_TABLE_MAX:
+        present = np.bincount(keys)
+        distinct = np.flatnonzero(present)
+        lookup = np.zeros(len(present), dtype=np.int64)
+        lookup[distinct] = np.arange(len(distinct))
+        inverse = lookup[keys]
+    else:
+        distinct, inverse = np.unique(keys, return_inverse=True)
+    dtype = np.uint16 if len(distinct) <= 1 << 16 else np.uint32
+    return (inverse.astype(dtype), (distinct // width).astype(np.int32),
+            (distinct % width).astype(np.int32))
+
+
+# ---- scoring -----------------------------------------------------------------------------------
+
+class BM25Index:
+    """Scores of every chunk for a tokenised query; chunk order is the corpus order.
+
+    Immutable once built: nothing is cached or filled in while answering.
+    """
+
+    def __init__(self, arrays: IndexArrays, params: BM25Params) -> None:
+        a = arrays
+        self.params = params
+        self.arrays = a
+        self.terms = a.terms
+        self.n_docs = len(a.doc_len)
+        self.avgdl = float(a.doc_len.sum(dtype=np.int64)) / self.n_docs if self.n_docs else 0.0
+        self.idf: FloatArray = compute_idf(a.df, self.n_docs, params)
+        self.indptr = a.indptr
+        self.postings = a.postings
+        self._codes = a.codes
+        if self.avgdl > 0:
+            norm = length_norm(a.pair_len.astype(np.float64), self.avgdl, params)
+        else:
+            norm = np.ones(len(a.pair_len))
+        table = tf_part(a.pair_tf.astype(np.float64), norm, params)
+        if params.variant == "bm25plus":
+            # BM25+ also gives chunks *without* the term idf × delta: added once per query term
+            # to every chunk, and the postings store the difference.
+            table = table - params.delta
+        self._table: FloatArray = table
+        for array in (a.doc_len, a.df, a.indptr, a.postings, a.codes, a.pair_tf, a.pair_len, self.idf,
+                      self._table):
+            if array.flags.writeable:  # immutable once built: answering writes nothing into it
+                array.setflags(write=False)
+
+    @classmethod
+    def from_corpus(cls, corpus: Sequence[Sequence[str]], params: BM25Params) -> BM25Index:
+        postings, lens = count_postings(corpus)
+        return cls(merge_arrays(lens, postings), params)
+
+    # ---- the vocabulary --------------------------------------------------------------------------
+
+    def term_id(self, term: str) -> int | None:
+        i = bisect.bisect_left(self.terms, term)
+        return i if i < len(self.terms) and self.terms[i] == term else None
+
+    def doc_freq(self, term: str) -> int:
+        """Chunks holding ``term`` (0 for a term the index has never seen)."""
+        tid = self.term_id(term)
+        return 0 if tid is None else int(self.arrays.df[tid])
+
+    def idf_of(self, term: str) -> float:
+        tid = self.term_id(term)
+        return 0.0 if tid is None else float(self.idf[tid])
+
+    def with_prefix(self, prefix: str) -> Sequence[str]:
+        """Indexed terms starting with ``prefix``, sorted (for unseen question words)."""
+        lo = bisect.bisect_left(self.terms, prefix)
+        hi = bisect.bisect_left(self.terms, prefix + "\uffff", lo)
+        return self.terms[lo:hi]
+
+    # ---- scores ----------------------------------------------------------------------------------
+
+    @property
+    def doc_len(self) -> Int32Array:
+        return self.arrays.doc_len
+
+    def _ids(self, query: Sequence[str]) -> list[int]:
+        return [tid for tid in map(self.term_id, query) if tid is not None]
+
+    def _constant(self, ids: Sequence[int]) -> float:
+        """What every chunk scores whatever it contains (non-zero for BM25+ only)."""
+        if self.params.variant != "bm25plus":
+            return 0.0
+        return sum(float(self.idf[tid]) for tid in ids) * self.params.delta
+
+    def _sparse_scores(self, ids: Sequence[int]) -> FloatArray:
+        """Scores minus :meth:`_constant`: non-zero only for chunks holding a query term."""
+        out = np.zeros(self.n_docs, dtype=np.float64)
+        for tid in ids:
+            lo, hi = self.indptr[tid], self.indptr[tid + 1]
+            out[self.postings[lo:hi]] += self.idf[tid] * self._table[self._codes[lo:hi]]
+        return out
+
+    def scores(self, query: Sequence[str]) -> FloatArray:
+        """BM25 score of every chunk; a repeated query term counts again, as in ``rank_bm25``."""
+        ids = self._ids(query)
+        out = self._sparse_scores(ids)
+        constant = self._constant(ids)
+        if constant:
+            out += constant
+        return out
+
+    def top(self, query: Sequence[str], k: int) -> list[tuple[int, float]]:
+        """The ``k`` best chunks with a positive score, best first (ties: corpus order)."""
+        if self.n_docs == 0 or k <= 0:
+            return []
+        k = min(k, self.n_docs)
+        ids = self._ids(query)
+        sparse = self._sparse_scores(ids)
+        constant = self._constant(ids)
+        hits = np.flatnonzero(sparse != 0)  # a boolean mask scans several times faster than floats
+        if len(hits) > k:
+            values = sparse[hits]
+            threshold = np.partition(values, len(values) - k)[len(values) - k]
+            above = hits[values > threshold]
+            tied = hits[values == threshold][: k - len(above)]
+            hits = np.concatenate([above, tied])
+        elif len(hits) < k and constant > 0:
+            # Every chunk scores ``constant`` at least: fill up with the first chunks without a hit.
+            fill = np.flatnonzero(sparse == 0)[: k - len(hits)]
+            hits = np.concatenate([hits, fill])
+        ranked = hits[np.lexsort((hits, -sparse[hits]))]
+        values = sparse[ranked] + constant
+        return [(i, s) for i, s in zip(ranked.tolist(), values.tolist(), strict=True) if s > 0]
+
+    def memory_bytes(self) -> int:
+        """Bytes held by the index arrays plus the vocabulary's strings and list."""
+        a = self.arrays
+        arrays = (a.doc_len, a.df, a.indptr, a.postings, a.codes, a.pair_tf, a.pair_len, self.idf,
+                  self._table)
+        vocab = sum(len(t) + 49 for t in a.terms) + 8 * len(a.terms)
+        return sum(int(x.nbytes) for x in arrays) + vocab

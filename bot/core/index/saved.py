@@ -1,0 +1,245 @@
+"""The saved index under ``<data_dir>/index/``: a snapshot as plain arrays and JSON, no pickle.
+
+A restart (of the bot, or of ``python -m bot ask``/``eval``) should not re-analyse every file.
+What is saved is everything derived from the knowledge files:
+
+- one ``.npy`` file per array of the index and of the chunk table (loaded memory-mapped, so
+  only the pages a question touches become resident);
+- ``vocabulary.json`` (the sorted terms) and ``documents.json`` (the parsed documents, alias
+  groups and problems);
+- ``manifest.json``, whose key hashes what the saved data depends on: every knowledge file's
+  content hash, the aliases file, the retrieval settings, the stopwords and the source of the
+  modules that produced it. Any difference and the saved index is ignored (and rebuilt).
+
+Nothing in it can run code when read (``allow_pickle=False``, JSON decoded into the core's own
+dataclasses), and it is private to the bot's user. A new index is written to a hidden folder that
+is renamed into place, so a crash leaves the old index or the new one; folders left by a writer
+that was killed are removed by the next save.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import numpy as np
+
+from bot.core.config import LimitSettings, RetrievalSettings
+from bot.core.files import OutsideFolder, create_private, fsync_dir, make_private_dir, read_inside
+from bot.core.index import bm25, build
+from bot.core.index.bm25 import BM25Index, BM25Params, IndexArrays
+from bot.core.index.build import Snapshot
+from bot.core.knowledge import aliases, chunking, documents, sentences
+from bot.core.knowledge.aliases import ALIASES_FILE
+from bot.core.knowledge.chunking import ChunkTable
+from bot.core.knowledge.documents import Document, content_hash, knowledge_files
+from bot.core.problems import Problem
+from bot.core.text import analyzer, words
+from bot.core.text.analyzer import AliasTable, Analyzer
+
+FORMAT = 3
+INDEX_DIR = "index"
+_TEMP = re.compile(r"^\.index-(?:old-)?(\d+)-")
+_SOURCES = (analyzer, words, sentences, chunking, documents, aliases, bm25, build)
+_INDEX_ARRAYS = ("doc_len", "df", "indptr", "postings", "codes", "pair_tf", "pair_len")
+_TABLE_ARRAYS = ("doc_para", "para_sent", "sent_start", "sent_end", "doc_chunk", "chunk_para",
+                 "chunk_first", "chunk_count", "chunk_window")
+_MAPPED = frozenset({"postings", "codes", "sent_start", "sent_end", "chunk_para", "chunk_first",
+                     "chunk_count", "chunk_window", "doc_len"})
+
+
+class _Saved(msgspec.Struct, frozen=True):
+    """``documents.json``: what the arrays do not hold."""
+
+    documents: tuple[Document, ...]
+    alias_groups: tuple[tuple[str, ...], ...]
+    problems: tuple[tuple[str, int | None, str], ...]
+
+
+@functools.cache
+def _code_hash() -> str:
+    """Hash of the modules that decide chunks and terms, as imported (the code actually running)."""
+    h = hashlib.sha256()
+    for module in _SOURCES:
+        h.update(Path(module.__file__ or "").read_bytes())
+    return h.hexdigest()
+
+
+FileStats = dict[str, list[Any]]  # file name -> [size, mtime_ns, content hash]
+
+
+def _file_hashes(knowledge_dir: Path, known: FileStats | None = None) -> FileStats:
+    """Content hash of every file the snapshot depends on.
+
+    A file whose size and modification time match ``known`` keeps its recorded hash without being
+    read again (as git's index does). A file that cannot be read, or points outside the folder,
+    is recorded as such (the loader reports it); its target is never read.
+    """
+    out: FileStats = {}
+    paths = list(knowledge_files(knowledge_dir))
+    if (knowledge_dir / ALIASES_FILE).exists():
+        paths.append(knowledge_dir / ALIASES_FILE)
+    for path in paths:
+        try:
+            st = path.stat()
+        except OSError:
+            out[path.name] = [None, None, "unreadable"]
+            continue
+        old = (known or {}).get(path.name)
+        if old is not None and old[0] == st.st_size and old[1] == st.st_mtime_ns:
+            out[path.name] = old
+            continue
+        try:
+            digest = content_hash(read_inside(path, knowledge_dir))
+        except OutsideFolder:
+            digest = "outside"
+        except OSError:
+            digest = "unreadable"
+        out[path.name] = [st.st_size, st.st_mtime_ns, digest]
+    return out
+
+
+def snapshot_key(knowledge_dir: Path, settings: RetrievalSettings, limits: LimitSettings,
+                 files: FileStats) -> str:
+    """Hash of everything a saved snapshot depends on: files, aliases, settings, code."""
+    h = hashlib.sha256()
+    h.update(json.dumps([FORMAT, msgspec.to_builtins(settings), msgspec.to_builtins(limits),
+                         sorted(words.DEFAULT_STOPWORDS), _code_hash()], sort_keys=True).encode())
+    for name in sorted(files):
+        h.update(f"{name}\0{files[name][2]}\0".encode())
+    return h.hexdigest()
+
+
+def _remove_abandoned(data_dir: Path) -> None:
+    """Remove ``.index-*`` folders whose writer is no longer running (killed mid-save)."""
+    with contextlib.suppress(OSError):
+        for entry in data_dir.iterdir():
+            m = _TEMP.match(entry.name)
+            if m is None or not entry.is_dir():
+                continue
+            pid = int(m.group(1))
+            alive = True  # our own (a save in progress) or another process's that still runs
+            if pid != os.getpid():
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    alive = False
+                except PermissionError:
+                    pass
+            if not alive:
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+def _save_array(folder: Path, name: str, array: np.ndarray[Any, Any]) -> None:
+    with create_private(folder / f"{name}.npy") as f:
+        np.save(f, np.ascontiguousarray(array), allow_pickle=False)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _save_bytes(folder: Path, name: str, data: bytes) -> None:
+    with create_private(folder / name) as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def save_snapshot(snap: Snapshot, knowledge_dir: Path, data_dir: Path,
+                  limits: LimitSettings | None = None) -> Path:
+    """Write ``snap`` under ``data_dir/index`` (a new private folder renamed into place)."""
+    limits = limits or LimitSettings()
+    make_private_dir(data_dir)
+    _remove_abandoned(data_dir)
+    target = data_dir / INDEX_DIR
+    files = _file_hashes(knowledge_dir)
+    key = snapshot_key(knowledge_dir, snap.settings, limits, files)
+    tmp = Path(tempfile.mkdtemp(prefix=f".index-{os.getpid()}-", dir=data_dir))  # mode 0700
+    try:
+        a = snap.index.arrays
+        for name in _INDEX_ARRAYS:
+            _save_array(tmp, name, getattr(a, name))
+        for name in _TABLE_ARRAYS:
+            _save_array(tmp, name, getattr(snap.chunks, name))
+        _save_bytes(tmp, "vocabulary.json", msgspec.json.encode(a.terms))
+        saved = _Saved(snap.documents, snap.alias_groups,
+                       tuple((p.path, p.line, p.message) for p in snap.problems))
+        _save_bytes(tmp, "documents.json", msgspec.json.encode(saved))
+        _save_bytes(tmp, "manifest.json", json.dumps({
+            "format": FORMAT, "key": key, "saved_at": time.time(), "chunks": len(snap.chunks),
+            "documents": len(snap.documents), "files": files}).encode())
+        fsync_dir(tmp)
+        old = None
+        if target.exists():
+            old = data_dir / f".index-old-{os.getpid()}-{time.monotonic_ns()}"
+            target.rename(old)
+        tmp.rename(target)
+        fsync_dir(data_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return target
+
+
+def _load_arrays(folder: Path, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: np.load(folder / f"{name}.npy", allow_pickle=False,
+                          mmap_mode="r" if name in _MAPPED else None) for name in names}
+
+
+def load_saved_snapshot(knowledge_dir: Path, data_dir: Path, settings: RetrievalSettings,
+                        limits: LimitSettings | None = None) -> Snapshot | None:
+    """The saved snapshot if it matches the knowledge folder and settings exactly, else None."""
+    limits = limits or LimitSettings()
+    folder = data_dir / INDEX_DIR
+    started = time.perf_counter()
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        known = manifest.get("files") if isinstance(manifest.get("files"), dict) else None
+        if manifest.get("format") != FORMAT:
+            return None
+        files = _file_hashes(knowledge_dir, known)
+        if manifest.get("key") != snapshot_key(knowledge_dir, settings, limits, files):
+            return None
+        saved = msgspec.json.decode((folder / "documents.json").read_bytes(), type=_Saved)
+        terms = msgspec.json.decode((folder / "vocabulary.json").read_bytes(), type=list[str])
+        index_arrays = _load_arrays(folder, _INDEX_ARRAYS)
+        table_arrays = _load_arrays(folder, _TABLE_ARRAYS)
+    except (OSError, ValueError, KeyError, msgspec.DecodeError):
+        return None
+    arrays = IndexArrays(terms, **index_arrays)
+    table = ChunkTable(saved.documents, **table_arrays)
+    if len(arrays.doc_len) != len(table) or len(arrays.indptr) != len(terms) + 1:
+        return None
+    table_aliases: AliasTable = Analyzer().with_aliases(saved.alias_groups).aliases
+    index = BM25Index(arrays, BM25Params.from_settings(settings))
+    problems = tuple(Problem(path, line, message) for path, line, message in saved.problems)
+    return Snapshot(table, index, saved.alias_groups, table_aliases, settings, problems, time.time(),
+                    time.perf_counter() - started, tuple(d.title for d in saved.documents))
+
+
+def load_or_build(knowledge_dir: Path, data_dir: Path, settings: RetrievalSettings,
+                  limits: LimitSettings | None = None, save: bool = True) -> Snapshot:
+    """Start-up: the saved snapshot when still valid, otherwise a fresh build (then saved)."""
+    snap = load_saved_snapshot(knowledge_dir, data_dir, settings, limits)
+    if snap is not None:
+        return snap
+    snap = build.load_snapshot(knowledge_dir, settings, limits)
+    if save:
+        # A read-only data folder only costs the next start-up a rebuild.
+        with contextlib.suppress(OSError):
+            save_snapshot(snap, knowledge_dir, data_dir, limits)
+    return snap
+
+
+__all__ = ["load_or_build", "load_saved_snapshot", "save_snapshot", "snapshot_key"]

@@ -1,0 +1,53 @@
+"""Paragraph text → sentences, as character offsets (no object per sentence).
+
+A sentence ends at . ! ? … (optionally followed by closing quotes or brackets) before white
+space and something that can start a sentence, or at a line break (block-quote attribution
+lines, list items). A full stop after a known abbreviation ("Mr.", "U.S.") or an initial
+does not end one.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Abbreviations and initials are negative look-behinds, one per length, since Python's
+# look-behinds have a fixed width.
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof st jr sr vs etc e.g i.e u.s u.k u.n no nos fig cf approx gen col lt sgt rev "
+    "jan feb mar apr jun jul aug sep sept oct nov dec inc ltd co corp".split()
+)
+
+
+def _not_after_abbreviation() -> str:
+    """Look-behinds rejecting "<abbreviation>." where the abbreviation is a whole run of
+    letters and dots (preceded by something else, or by the start of the text)."""
+    by_length: dict[int, list[str]] = {}
+    for word in [*sorted(_ABBREVIATIONS), "[a-z]"]:
+        by_length.setdefault(1 if word == "[a-z]" else len(word), []).append(
+            word if word == "[a-z]" else re.escape(word))
+    parts = []
+    for words in by_length.values():
+        either = "|".join(words)
+        parts.append(rf"(?<![^A-Za-z.](?ai:{either})\.)(?<!^(?ai:{either})\.)")
+    return "".join(parts)
+
+
+# Two patterns, each starting with what it must consume (a punctuation mark, a line
+# break) so the regex engine can skip ahead to candidates instead of trying every position.
+# Each matches the white space between two sentences in its group 1.
+_AFTER_PUNCTUATION = re.compile(
+    rf"[.!?…]{_not_after_abbreviation()}[\"'”’)\]]*(\s+)(?=[\"'“‘(\[]?[A-Z0-9À-Ý])")
+_AROUND_LINE_BREAK = re.compile(r"([^\S\n]*\n\s*)")
+
+
+
+
+def split_sentences(text: str) -> tuple[list[int], list[int]]:
+    """Start and end offsets of the sentences of ``text`` (surrounding white space excluded)."""
+    gaps = [m.span(1) for m in _AFTER_PUNCTUATION.finditer(text)]
+    if "\n" in text:  # both kinds of gap are whole runs of white space: the same run is the same gap
+        gaps = sorted({*gaps, *(m.span(1) for m in _AROUND_LINE_BREAK.finditer(text))})
+    starts = [len(text) - len(text.lstrip()), *(end for _, end in gaps)]
+    ends = [*(start for start, _ in gaps), len(text.rstrip())]
+    kept = [(a, b) for a, b in zip(starts, ends, strict=True) if b > a]
+    return [a for a, _ in kept], [b for _, b in kept]

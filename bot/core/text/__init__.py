@@ -1,0 +1,1 @@
+"""Text analysis: one analyzer for documents and questions, and the word lists it uses."""

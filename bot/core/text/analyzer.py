@@ -1,0 +1,331 @@
+"""The one text analysis of the bot: documents and questions become index terms the same way.
+
+Tokenise → fold (Unicode, case, diacritics) → drop stopwords → stem → apply aliases. There is
+one token pattern, one per-word analysis and one implementation of aliases; everything else
+(index builds, questions, quote facts, highlights) calls :class:`Analyzer`.
+
+Why it is fast without a second copy: a knowledge base has far fewer distinct word forms than
+words, so the analysis of each white-space-separated word is memoised inside the analyzer, and
+a text is analysed by splitting it at white space (a C loop) and looking each word up. Splitting
+at white space gives the pattern's tokens exactly, except where a number's thousands separator
+is a space ("37 000"): only text holding a digit, one space and a digit is tokenised with the
+pattern as a whole. The memo is bounded (cleared when full), so questions can never make it grow
+without limit.
+
+Offsets: :meth:`Analyzer.tokens` keeps each term's character span in the original text, so a
+quote can be highlighted exactly as written; normalisation only ever changes *terms*.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import chain
+from types import MappingProxyType
+
+import Stemmer
+
+from bot.core.text.chars import ZERO_WIDTH
+from bot.core.text.words import COMMON_ENGLISH_WORDS, DEFAULT_STOPWORDS, IRREGULAR_FORMS
+
+# Joins texts analysed in one call (see Analyzer.joined_terms); NUL is never part of the text
+# the bot indexes (the loader refuses it) and is removed from questions.
+SEGMENT_BREAK = "\x00"
+MAX_TOKEN_CHARS = 100  # longer runs of letters are not words (hashes, base64); they give no term
+MAX_PHRASE_TERMS = 8  # longest multi-word alias, in terms: bounds the phrase matching per word
+
+_NUM_SEP = "[ \u00a0\u202f\u2009,.'’]"
+_TOKEN = re.compile(
+    rf"(?P<thousands>\d{{1,3}}(?:{_NUM_SEP}\d{{3}})+(?!\d))"
+    r"|(?P<decimal>\d+[.,]\d+)"
+    r"|(?P<word>[^\W_]+(?:[-‐‑'’][^\W_]+)*)"
+    r"|(?P<percent>%)"
+)
+# Combining marks and zero-width characters belong to the word they are in ("Bela\u200brus",
+# "e\u0301"): the pattern reads them as letters through a same-length translation, so offsets
+# still point into the original text.
+_HAS_IN_WORD = re.compile(f"[\u0300-\u036f{ZERO_WIDTH}]")
+_AS_LETTER = {cp: "a" for cp in chain(range(0x300, 0x370), map(ord, ZERO_WIDTH))}
+# A digit, one white-space thousands separator, a digit: a token may span two white-space words.
+_SPLIT_UNSAFE = re.compile(r"\d[ \u00a0\u202f\u2009]\d")
+_ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th|s)$")
+_SCALED = re.compile(r"^(\d+)k$")  # "9k troops" = 9000
+_HYPHENS = re.compile(r"[-‐‑]")
+_NON_DIGIT = re.compile(r"\D")
+_DROP_FOR_FOLD = dict.fromkeys(map(ord, ZERO_WIDTH))
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """An index term and where it came from in the analysed text."""
+
+    term: str
+    start: int
+    end: int
+
+
+def fold(text: str) -> str:
+    """Case- and diacritic-insensitive form of a word, for matching only."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_DROP_FOR_FOLD))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return stripped.casefold().replace("’", "'").replace("‘", "'")
+
+
+class _Stemmers(threading.local):
+    """PyStemmer objects are not safe to share between threads; keep one per thread."""
+
+    def __init__(self) -> None:
+        self.stemmer = Stemmer.Stemmer("english")
+
+
+_STEMMERS = _Stemmers()
+
+
+def stem(word: str) -> str:
+    return str(_STEMMERS.stemmer.stemWord(word))
+
+
+def _tokenizable(text: str) -> str:
+    """``text`` with in-word marks read as letters (same length, so spans stay valid)."""
+    return text.translate(_AS_LETTER) if _HAS_IN_WORD.search(text) else text
+
+
+@dataclass(frozen=True)
+class AliasTable:
+    """Groups of names that mean the same thing, compiled to term sequences.
+
+    Single-term variants are rewritten to the group's canonical term; multi-term variants
+    ("Soviet Union") add the canonical term beside their own words, so both stay findable.
+    """
+
+    groups: tuple[tuple[str, ...], ...] = ()
+    single: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    phrases: Mapping[tuple[str, ...], str] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def empty(self) -> bool:
+        return not self.single and not self.phrases
+
+    @property
+    def longest(self) -> int:
+        return max((len(p) for p in self.phrases), default=0)
+
+    @property
+    def starts(self) -> frozenset[str]:
+        """First terms of the multi-term variants: only these can start a phrase."""
+        return frozenset(p[0] for p in self.phrases)
+
+
+class Analyzer:
+    """Tokenise → fold → drop stopwords → stem → apply aliases; memoised per word form.
+
+    ``memo_limit`` bounds the memo (word forms per compound mode); when full it is cleared.
+    An index build wants a large memo for its duration; answering needs only a small one.
+    """
+
+    def __init__(self, stopwords: Iterable[str] = DEFAULT_STOPWORDS, aliases: AliasTable | None = None,
+                 *, memo_limit: int = 200_000) -> None:
+        self.stopwords = frozenset(fold(w) for w in stopwords)
+        self.aliases = aliases or AliasTable()
+        self.memo_limit = memo_limit
+        self._memo: tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]] = ({}, {})
+        self._reset_memo()
+        # Aliases as plain dicts and sets once: they are consulted for every word.
+        self._single = dict(self.aliases.single)
+        self._phrases = dict(self.aliases.phrases)
+        self._longest = self.aliases.longest
+        self._starts = self.aliases.starts
+
+    def with_aliases(self, groups: Sequence[Sequence[str]], *, memo_limit: int | None = None) -> Analyzer:
+        """An analyzer with these stopwords and ``groups`` compiled to an alias table."""
+        table = compile_aliases(groups, Analyzer(self.stopwords, memo_limit=10_000))
+        limit = self.memo_limit if memo_limit is None else memo_limit
+        return Analyzer(self.stopwords, table, memo_limit=limit)
+
+    # ---- one word -----------------------------------------------------------------------------
+
+    def memo_size(self) -> int:
+        """Word forms remembered (both compound modes), at most ``2 × memo_limit``."""
+        return sum(len(m) - 1 for m in self._memo)
+
+    def _reset_memo(self) -> None:
+        for memo in self._memo:
+            memo.clear()
+            memo[SEGMENT_BREAK] = (SEGMENT_BREAK,)
+
+    def _word(self, word: str, expand: bool) -> tuple[str, ...]:
+        """Terms (before aliases) of one white-space word or raw token: memoised."""
+        memo = self._memo[expand]
+        hit = memo.get(word)
+        if hit is None:
+            prepared = _tokenizable(word)
+            hit = tuple(term for m in _TOKEN.finditer(prepared)
+                        for term in self._token_terms(m.lastgroup, word[m.start():m.end()], expand))
+            if len(word) <= MAX_TOKEN_CHARS:  # a pasted blob is analysed, never remembered
+                if len(memo) >= self.memo_limit:
+                    self._reset_memo()
+                memo[word] = hit
+        return hit
+
+    def _token_terms(self, kind: str | None, raw: str, expand: bool) -> list[str]:
+        """Terms of one token of the pattern (a number, a word, a percent sign)."""
+        return [term for term, _start, _end in self._token_spans(kind, raw, expand)]
+
+    def _token_spans(self, kind: str | None, raw: str, expand: bool) -> list[tuple[str, int, int]]:
+        """Terms of one token with their spans inside it: a hyphenated word's parts have their own."""
+        whole = len(raw)
+        if kind == "thousands":
+            return [(_NON_DIGIT.sub("", raw), 0, whole)]
+        if kind == "decimal":
+            return [(raw.replace(",", "."), 0, whole)]
+        if kind == "percent":
+            return [("percent", 0, whole)]
+        if whole > MAX_TOKEN_CHARS:
+            return []
+        word = fold(raw)
+        if word.endswith("'s"):
+            word = word[:-2]
+        word = word.rstrip("'")
+        if "'" in word and word not in self.stopwords:
+            word = word.replace("'", "")
+        if not word or word in self.stopwords:
+            return []
+        ordinal = _ORDINAL.match(word)
+        if ordinal:
+            return [(ordinal.group(1), 0, whole)]
+        scaled = _SCALED.match(word)
+        if scaled:
+            return [(str(int(scaled.group(1)) * 1000), 0, whole)]
+        if _HYPHENS.search(word):
+            compound = "".join(p for p in _HYPHENS.split(word) if p)
+            out = [(compound if compound.isdigit() else stem(compound), 0, whole)]
+            if expand:  # each part findable too: "Iskander-M" → iskanderm, iskander
+                pos = 0
+                for part_raw in _HYPHENS.split(raw):
+                    part = fold(part_raw)
+                    span = (pos, pos + len(part_raw))
+                    if part.isdigit():
+                        out.append((part, *span))
+                    elif len(part) > 1 and part not in self.stopwords:
+                        out.append((stem(part), *span))
+                    pos += len(part_raw) + 1
+            return out
+        if len(word) == 1 and not word.isdigit():
+            return []
+        word = IRREGULAR_FORMS.get(word, word)
+        return [(word if word[0].isdigit() else stem(word), 0, whole)]
+
+    # ---- texts --------------------------------------------------------------------------------
+
+    def _base_terms(self, text: str, expand: bool) -> list[str]:
+        """Terms of ``text`` before aliases, in order."""
+        if _SPLIT_UNSAFE.search(text):
+            prepared = _tokenizable(text)
+            words = [text[m.start():m.end()] for m in _TOKEN.finditer(prepared)]
+        else:
+            words = text.split()
+        memo = self._memo[expand]
+        try:  # the usual case once the knowledge base's words are known: no Python loop
+            return list(chain.from_iterable(map(memo.__getitem__, words)))
+        except KeyError:
+            word = self._word
+            return list(chain.from_iterable(word(w, expand) for w in words))
+
+    def _phrase_hits(self, terms: Sequence[str]) -> list[tuple[int, int, str]]:
+        """(position, length, group term) of every multi-word alias in ``terms``, in order."""
+        phrases, longest = self._phrases, self._longest
+        hits = []
+        for i, term in enumerate(terms):
+            if term in self._starts:
+                for n in range(2, longest + 1):
+                    group = phrases.get(tuple(terms[i:i + n]))
+                    if group is not None and i + n <= len(terms):
+                        hits.append((i, n, group))
+        return hits
+
+    def _aliased(self, terms: list[str]) -> list[str]:
+        """Aliases applied: single variants replaced, phrase group terms after the phrase's first word."""
+        out = list(map(self._single.get, terms, terms)) if self._single else terms
+        if not self._phrases or self._starts.isdisjoint(terms):
+            return out
+        for i, _n, group in reversed(self._phrase_hits(terms)):
+            out.insert(i + 1, group)
+        return out
+
+    def terms(self, text: str, expand_compounds: bool = True) -> list[str]:
+        """Index terms of ``text``, in order (repeats kept)."""
+        if SEGMENT_BREAK in text:
+            text = text.replace(SEGMENT_BREAK, " ")
+        return self._aliased(self._base_terms(text, expand_compounds))
+
+    def joined_terms(self, segments: Sequence[str]) -> list[str]:
+        """The terms of each segment in order, :data:`SEGMENT_BREAK` between segments.
+
+        One call for a whole document's headings and sentences (an index build): each segment
+        is analysed as if alone (no phrase spans a break), at the cost of one white-space split.
+        """
+        joined = f" {SEGMENT_BREAK} ".join(segments)
+        if _SPLIT_UNSAFE.search(joined):
+            base: list[str] = []
+            for segment in segments:
+                base.extend(self._base_terms(segment, True))
+                base.append(SEGMENT_BREAK)
+            if base:
+                base.pop()
+        else:
+            base = self._base_terms(joined, True)
+        return self._aliased(base)
+
+    def tokens(self, text: str, expand_compounds: bool = True) -> list[Token]:
+        """Index terms of ``text`` with their spans in ``text`` (a term spans its whole token)."""
+        base: list[Token] = []
+        for m in _TOKEN.finditer(_tokenizable(text)):
+            start, end = m.span()
+            raw = text[start:end]
+            terms = self._word(raw, expand_compounds)
+            if len(terms) > 1:  # a hyphenated word: its parts span only themselves
+                base.extend(Token(t, start + a, start + b)
+                            for t, a, b in self._token_spans(m.lastgroup, raw, expand_compounds))
+            else:
+                base.extend(Token(t, start, end) for t in terms)
+        out = [Token(self._single.get(t.term, t.term), t.start, t.end) for t in base]
+        if self._phrases:
+            for i, n, group in reversed(self._phrase_hits([t.term for t in base])):
+                out.insert(i + 1, Token(group, base[i].start, base[i + n - 1].end))
+        return out
+
+    def generic_terms(self, text: str) -> frozenset[str]:
+        """Terms of ``text`` that come from everyday English words ("want", "best", "time").
+
+        They say little about what a question is about, so they count less when deciding
+        whether a passage answers it.
+        """
+        return frozenset(t.term for t in self.tokens(text, expand_compounds=False)
+                         if fold(text[t.start:t.end]) in COMMON_ENGLISH_WORDS)
+
+
+def compile_aliases(groups: Sequence[Sequence[str]], analyzer: Analyzer) -> AliasTable:
+    """Turn alias groups into term rules using ``analyzer`` (which must have no aliases).
+
+    A name that analyses to more than :data:`MAX_PHRASE_TERMS` terms is left out (the aliases
+    loader reports such names; this bound keeps phrase matching cheap whatever the file holds).
+    """
+    single: dict[str, str] = {}
+    phrases: dict[tuple[str, ...], str] = {}
+    kept: list[tuple[str, ...]] = []
+    for group in groups:
+        sequences = [tuple(analyzer.terms(name, expand_compounds=False)) for name in group]
+        sequences = [s for s in sequences if 0 < len(s) <= MAX_PHRASE_TERMS]
+        if len(sequences) < 2:
+            continue
+        canonical = "_".join(sequences[0])
+        kept.append(tuple(group))
+        for seq in sequences:
+            if len(seq) == 1:
+                single.setdefault(seq[0], canonical)
+            else:
+                phrases.setdefault(seq, canonical)
+    return AliasTable(tuple(kept), MappingProxyType(single), MappingProxyType(phrases))

@@ -1,0 +1,13 @@
+"""Characters with a meaning of their own, defined once for the whole bot.
+
+Zero-width characters are invisible in any rendering, so they must neither split nor join
+words when matching, and text made only of them is empty to a reader. The ellipsis marks
+every cut the bot makes in a quote or a message.
+"""
+
+from __future__ import annotations
+
+# Soft hyphen, zero-width space / non-joiner / joiner, word joiner, byte-order mark.
+ZERO_WIDTH = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+ZERO_WIDTH_SET = frozenset(ZERO_WIDTH)
+ELLIPSIS = "…"
