@@ -1,0 +1,8 @@
+"""``python -m bot eval``: how well the engine answers a question set, next to plain BM25.
+
+Outside the pure core on purpose: it judges the core from the outside (the same
+``Engine.ask`` every user gets) and depends on things the bot never needs at run time
+(baselines, reports). ``bot.core`` must never import this package.
+
+- :mod:`bot.evaluation.questions`: loading YAML and SQuAD-style JSON Lines question sets.
+"""
