@@ -8,5 +8,6 @@ Outside the pure core on purpose: it judges the core from the outside (the same
 - :mod:`bot.evaluation.units`: the text units systems return and how answers are matched;
 - :mod:`bot.evaluation.metrics`: the figures and the kinds of misses;
 - :mod:`bot.evaluation.baselines`: plain BM25 over paragraphs, sentences and quote windows;
-- :mod:`bot.evaluation.runner`: running the engine and baselines over one question set.
+- :mod:`bot.evaluation.runner`: running the engine and baselines over one question set;
+- :mod:`bot.evaluation.report`: the printed table and the ``--json`` file.
 """
