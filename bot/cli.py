@@ -1,7 +1,8 @@
 """Command line: ``python -m bot ask|check|eval|run|health``.
 
-Only the core is imported for ``ask``, ``check`` and ``eval`` (no ``discord``), so the
-command line starts fast and works without a token; ``ask`` and ``eval`` start from the saved
+Only the core (and, for ``eval``, bot.evaluation) is imported for ``ask``, ``check`` and
+``eval`` (no ``discord``), so the command line starts fast and works without a token; ``ask``
+and ``eval`` start from the saved
 index when it is still valid. ``run`` imports the Discord layer lazily. Output is a clean pipe:
 ``ask --json --batch`` writes exactly one UTF-8 JSON object per input line, and text meant for a
 terminal has its control characters escaped (a file name or a quote cannot move the cursor or
@@ -46,6 +47,26 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.split("\n")[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -63,10 +84,19 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate config and knowledge; exit 1 on any problem")
     _add_knowledge_options(check)
 
-    ev = sub.add_parser("eval", help="score answers against a YAML question set")
-    ev.add_argument("file", type=Path, help="YAML list of {question, expect} items")
-    ev.add_argument("--min-hit1", type=float, default=None, metavar="X",
-                    help="exit 1 when hit@1 is below X (0..1)")
+    ev = sub.add_parser("eval", help="score answers against a question set, beside plain BM25 baselines")
+    ev.add_argument("file", type=Path,
+                    help="YAML list of {question, expect} items, or SQuAD-style JSON Lines (.jsonl)")
+    ev.add_argument("--min-hit1", type=_rate, default=None, metavar="X",
+                    help="exit 1 when the engine's hit@1 is below X (0..1)")
+    ev.add_argument("--max-false-declines", type=_rate, default=None, metavar="X",
+                    help="exit 1 when the engine declines more than X (0..1) of the answerable questions")
+    ev.add_argument("--json", type=Path, default=None, metavar="FILE",
+                    help="also write every figure as JSON (schema: bot/evaluation/report.py)")
+    ev.add_argument("--examples", type=_count, default=5, metavar="N",
+                    help="misses shown per kind (default 5; the JSON file has all)")
+    ev.add_argument("--no-baselines", dest="baselines", action="store_false",
+                    help="score the engine only")
     _add_knowledge_options(ev)
 
     run = sub.add_parser("run", help="start the Discord bot (token from DISCORD_TOKEN)")
@@ -221,25 +251,43 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from bot.core.evaluation import evaluate, load_eval_items
+    from bot.evaluation.questions import load_questions
+    from bot.evaluation.report import report_lines, write_json
+    from bot.evaluation.runner import run_eval
 
     settings = _settings(args)
+    directory = _knowledge_dir(args, settings)
+    questions = load_questions(args.file)  # a file that cannot be read at all: ProblemError
+    for problem in questions.problems:
+        print(terminal_safe(str(problem)), file=sys.stderr)
     loaded = _engine(args, settings)
     if isinstance(loaded, int):
         return loaded
     engine, _directory = loaded
-    items = load_eval_items(args.file)
-    report = evaluate(items, engine.ask)
-    for line in report.summary_lines():
-        print(line)
-    if report.misses:
-        print(f"misses ({len(report.misses)}):")
-        for miss in report.misses:
-            print("  " + terminal_safe(miss))
-    if args.min_hit1 is not None and report.hit_at_1 < args.min_hit1:
-        print(f"hit@1 {report.hit_at_1:.3f} is below --min-hit1 {args.min_hit1}", file=sys.stderr)
-        return EXIT_PROBLEMS
-    return EXIT_OK
+    run = run_eval(engine, questions, directory, baselines=args.baselines)
+    for line in report_lines(run, args.examples):
+        print(terminal_safe(line))
+    if args.json is not None:
+        try:
+            write_json(run, args.json)
+        except OSError as exc:
+            print(f"error: --json {args.json}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_PROBLEMS
+    status = EXIT_OK
+    figures = run.engine
+    hit1 = figures.hit1.rate or 0.0
+    if args.min_hit1 is not None and hit1 < args.min_hit1:
+        print(f"hit@1 {hit1:.3f} is below --min-hit1 {args.min_hit1}", file=sys.stderr)
+        status = EXIT_PROBLEMS
+    declined = figures.false_declines.rate or 0.0
+    if args.max_false_declines is not None and declined > args.max_false_declines:
+        print(f"false declines {declined:.3f} are above --max-false-declines {args.max_false_declines}",
+              file=sys.stderr)
+        status = EXIT_PROBLEMS
+    if questions.problems:
+        print(f"{args.file}: {len(questions.problems)} item(s) left out (problems above)", file=sys.stderr)
+        status = EXIT_PROBLEMS
+    return status
 
 
 def cmd_run(args: argparse.Namespace) -> int:

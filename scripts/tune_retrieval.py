@@ -11,11 +11,13 @@ import dataclasses
 import itertools
 from pathlib import Path
 
-from bot.core.aliases import load_aliases
 from bot.core.config import load_settings
-from bot.core.documents import load_documents
-from bot.core.engine import Engine, build_snapshot
-from bot.core.evaluation import evaluate, load_eval_items
+from bot.core.engine import Engine
+from bot.core.index.build import build_snapshot
+from bot.core.knowledge.aliases import load_aliases
+from bot.core.knowledge.documents import load_documents
+from bot.evaluation.questions import load_questions
+from bot.evaluation.runner import evaluate_engine
 
 
 def _value(field_type: type, text: str) -> object:
@@ -35,7 +37,7 @@ def main() -> None:
     args = parser.parse_args()
     docs = load_documents(args.knowledge).documents
     aliases = load_aliases(args.knowledge)
-    sets = [load_eval_items(p) for p in args.questions]
+    sets = [load_questions(p).items for p in args.questions]
     base = load_settings(args.config).retrieval
     axes = []
     for part in args.grid.split(";"):
@@ -46,17 +48,18 @@ def main() -> None:
     for combo in itertools.product(*axes):
         settings = dataclasses.replace(base, **dict(combo))
         engine = Engine(build_snapshot(docs, aliases, settings))
-        reports = [evaluate(items, engine.ask) for items in sets]
+        reports = [evaluate_engine(engine, items) for items in sets]
         key = tuple(
-            (r.hits_at_1, r.correct_declines - r.off_topic, -r.declined_answerable) for r in reports
+            (r.hit1.count, r.unanswerable_declined.count - r.unanswerable, -r.false_declines.count)
+            for r in reports
         )
         rows.append((key, combo, reports))
     rows.sort(key=lambda r: tuple(-x for k in r[0] for x in k))
     for _, combo, reports in rows[: args.top]:
         label = " ".join(f"{k}={v}" for k, v in combo)
         figures = " | ".join(
-            f"hit@1 {r.hit_at_1:.3f} hit@3 {r.hit_at_3:.3f} mrr {r.mrr:.3f} "
-            f"declined {r.declined_answerable} off-topic ok {r.correct_declines}/{r.off_topic}"
+            f"hit@1 {r.hit1.rate or 0:.3f} hit@3 {r.hit3.rate or 0:.3f} mrr {r.mrr:.3f} "
+            f"declined {r.false_declines.count} off-topic ok {r.unanswerable_declined.count}/{r.unanswerable}"
             for r in reports
         )
         print(f"{label:50s} {figures}")

@@ -13,8 +13,9 @@ import pytest
 
 from bot.core.config import load_settings
 from bot.core.engine import Engine
-from bot.core.evaluation import evaluate, load_eval_items
 from bot.core.index.build import load_snapshot
+from bot.evaluation.questions import load_questions
+from bot.evaluation.runner import evaluate_engine
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data"
@@ -40,12 +41,12 @@ def engine() -> Engine:
 )
 def test_question_set_quality(engine: Engine, name: str, min_hit1: float, min_hit3: float,
                               max_declined: int, min_declines: int) -> None:
-    items = load_eval_items(DATA / name)
-    assert sum(i.expect is not None for i in items) >= 40
-    assert sum(i.expect is None for i in items) >= 10
-    report = evaluate(items, engine.ask)
-    detail = "\n".join(report.summary_lines() + report.misses)
-    assert report.hit_at_1 >= min_hit1, detail
-    assert report.hit_at_3 >= min_hit3, detail
-    assert report.declined_answerable <= max_declined, detail
-    assert report.correct_declines >= min_declines, detail
+    items = load_questions(DATA / name).items
+    assert sum(i.answerable for i in items) >= 40
+    assert sum(not i.answerable for i in items) >= 10
+    figures = evaluate_engine(engine, items)
+    detail = "\n".join(figures.summary_lines() + [m.describe() for m in figures.misses])
+    assert (figures.hit1.rate or 0.0) >= min_hit1, detail
+    assert (figures.hit3.rate or 0.0) >= min_hit3, detail
+    assert figures.false_declines.count <= max_declined, detail
+    assert figures.unanswerable_declined.count >= min_declines, detail

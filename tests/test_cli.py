@@ -146,6 +146,123 @@ def test_eval_prints_figures_and_enforces_threshold(tmp_path: Path,
     assert main(["eval", str(items), *KNOWLEDGE, "--min-hit1", "0.9"]) == 1
 
 
+SQUAD_STYLE_KB = {
+    "rivers.md": "---\ntitle: Rivers\n---\n\n"
+                 "The Danube rises in the Black Forest. It flows east through ten countries.\n\n"
+                 "The Rhine rises in the Swiss Alps. Barges carry coal and grain on the Rhine.\n",
+    "lakes.md": "---\ntitle: Lakes\n---\n\nLake Baikal in Siberia is the deepest lake in the world.\n",
+}
+SQUAD_STYLE_QUESTIONS = [
+    {"id": "1", "q": "Where does the Danube rise?", "answers": ["Black Forest"], "answerable": True,
+     "doc": "rivers", "para": 1, "plausible": []},
+    {"id": "2", "q": "What do barges carry on the Rhine?", "answers": ["coal and grain"], "answerable": True,
+     "doc": "rivers", "para": 2, "plausible": []},
+    {"id": "3", "q": "Which lake in Siberia is the deepest?", "answers": ["Lake Baikal"], "answerable": True,
+     "doc": "lakes", "para": 1, "plausible": []},
+    {"id": "4", "q": "Which lake in Siberia is the shallowest?", "answers": [], "answerable": False,
+     "doc": "lakes", "para": 1, "plausible": ["Lake Baikal"]},
+]
+FIGURES = {"hit@1", "hit@3", "para@1", "doc@1", "false_declines", "unanswerable_declined", "fooled"}
+MISS_KINDS = {"declined", "wrong_document", "other_paragraph", "cut_off", "other_sentence", "should_decline"}
+
+
+@pytest.fixture
+def squad_style(tmp_path: Path) -> tuple[Path, Path]:
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    for name, text in SQUAD_STYLE_KB.items():
+        (kb / name).write_text(text, encoding="utf-8")
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text("".join(json.dumps(q) + "\n" for q in SQUAD_STYLE_QUESTIONS), encoding="utf-8")
+    return questions, kb
+
+
+def test_eval_jsonl_end_to_end_with_baselines_and_json(squad_style: tuple[Path, Path], tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    questions, kb = squad_style
+    out_json = tmp_path / "figures.json"
+    assert main(["eval", str(questions), "--knowledge", str(kb), "--json", str(out_json)]) == 0
+    out = capsys.readouterr().out
+    assert "answerable questions: 3" in out and "correct declines: " in out
+    for row in ("hit@1 (of 3 answerable)", "para@1 (of 3 answerable, with para)", "doc@1 (of 3 answerable",
+                "fooled (of 1 unanswerable, with plausible)", "ms per question, median", "rank_bm25"):
+        assert row in out, row
+    report = json.loads(out_json.read_text(encoding="utf-8"))
+    assert report["schema"] == "kb-quote-bot eval 1"
+    assert set(report) == {"schema", "questions", "knowledge", "systems", "skipped"}
+    assert report["questions"] == {"path": str(questions), "format": "jsonl", "items": 4, "answerable": 3,
+                                   "unanswerable": 1, "problems": []}
+    assert report["knowledge"] == {"path": str(kb), "documents": 2, "paragraphs": 3}
+    names = [s["name"] for s in report["systems"]]
+    assert names[0] == "engine"
+    assert {"rank_bm25:paragraph", "rank_bm25:sentence", "rank_bm25:window"} <= set(names)
+    for system in report["systems"]:
+        assert {"name", "library", "unit", "units", "build_seconds", "figures", "mrr", "ms_per_question",
+                "miss_counts"} <= set(system)
+        assert set(system["figures"]) == FIGURES and set(system["miss_counts"]) == MISS_KINDS
+        for rate in system["figures"].values():
+            assert set(rate) == {"count", "total", "rate"} and rate["rate"] == rate["count"] / rate["total"]
+        assert system["figures"]["hit@1"]["total"] == 3 and system["figures"]["fooled"]["total"] == 1
+        assert set(system["ms_per_question"]) == {"median", "mean"}
+    engine = report["systems"][0]
+    assert set(engine) >= {"misses"}
+    assert len(engine["misses"]) == sum(engine["miss_counts"].values())
+    # the plain paragraph baseline finds each of these one-word-away paragraphs
+    paragraph = next(s for s in report["systems"] if s["name"] == "rank_bm25:paragraph")
+    assert paragraph["figures"]["hit@1"]["count"] == 3 and paragraph["figures"]["fooled"]["count"] == 1
+    assert paragraph["figures"]["false_declines"]["count"] == 0
+
+
+def test_eval_bad_lines_are_named_and_the_rest_is_scored(squad_style: tuple[Path, Path],
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    questions, kb = squad_style
+    lines = questions.read_text(encoding="utf-8").splitlines()
+    lines.insert(1, '{"q": "broken", "answers": ')
+    questions.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["eval", str(questions), "--knowledge", str(kb), "--no-baselines"]) == 1
+    captured = capsys.readouterr()
+    assert f"{questions}:2: not valid JSON" in captured.err
+    assert "answerable questions: 3" in captured.out and "1 left out" in captured.out
+
+
+def test_eval_gates_on_false_declines(squad_style: tuple[Path, Path], capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    questions, kb = squad_style
+    args = ["eval", str(questions), "--knowledge", str(kb), "--no-baselines"]
+    from bot.core import engine as engine_module
+    from bot.core.answer import Answer, Outcome
+
+    assert main([*args, "--max-false-declines", "0"]) == 0  # the engine answers all three
+    # An engine that declines everything: 3 of 3 answerable questions declined.
+    monkeypatch.setattr(engine_module.Engine, "ask",
+                        lambda self, question, top=None: Answer(question, Outcome.NO_MATCH, ()))
+    capsys.readouterr()
+    assert main([*args, "--max-false-declines", "0.5"]) == 1
+    captured = capsys.readouterr()
+    assert "answerable but declined: 3" in captured.out
+    assert "false declines 1.000 are above --max-false-declines 0.5" in captured.err
+    assert main([*args, "--max-false-declines", "1"]) == 0
+    with pytest.raises(SystemExit):
+        main([*args, "--max-false-declines", "1.5"])
+
+
+def test_eval_without_bm25s_notes_the_skip(squad_style: tuple[Path, Path], capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.evaluation import baselines
+
+    monkeypatch.setattr(baselines, "bm25s_available", lambda: False)
+    questions, kb = squad_style
+    assert main(["eval", str(questions), "--knowledge", str(kb)]) == 0
+    out = capsys.readouterr().out
+    assert "note: bm25s skipped: not installed" in out and "bm25s " not in out.split("note:")[0]
+
+
+def test_core_never_imports_the_evaluation_package() -> None:
+    for path in (REPO / "bot" / "core").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "bot.evaluation" not in text, path
+
+
 def test_command_line_does_not_import_discord() -> None:
     code = (
         "import sys; from bot.cli import main; "
