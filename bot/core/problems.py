@@ -46,14 +46,22 @@ def load_yaml(text: str, path: str, *, first_line: int = 1, what: str = "not val
     """
     try:
         return yaml.load(text, Loader=_FAST_SAFE_LOADER)
-    except yaml.YAMLError:
-        pass
+    except yaml.YAMLError as exc:
+        fast_error: yaml.YAMLError = exc
     except RecursionError:
         raise ProblemError(Problem(path, first_line, f"{what}: nested too deeply")) from None
     except Exception as exc:  # a value libyaml read but Python cannot build (an impossible date)
         line, key = _failing_entry(text)
         where = f"'{key}': " if key is not None else ""
         raise ProblemError(Problem(path, first_line + line, f"{where}{_reason(exc)}")) from None
+    if "nesting depth" in str(fast_error) or len(text) > 200_000:
+        # Re-parsing in pure Python only to place the error better: not for input that would
+        # make it recurse a thousand levels or take seconds.
+        mark = getattr(fast_error, "problem_mark", None)
+        reason = "nested too deeply" if "nesting depth" in str(fast_error) else \
+            (getattr(fast_error, "problem", None) or _reason(fast_error))
+        raise ProblemError(Problem(path, first_line + (mark.line if mark is not None else 0),
+                                   f"{what}: {reason}")) from None
     try:
         yaml.safe_load(text)
     except yaml.YAMLError as exc:

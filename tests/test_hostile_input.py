@@ -1,0 +1,208 @@
+"""Hostile knowledge files and questions: never a crash, never a file from outside the folder,
+never an answer that takes unbounded time.
+
+Each case here once crashed, leaked or stalled the bot (issue "Hardening"): an impossible date,
+YAML nested a thousand deep, a symlink to the bot's own environment, aliases multiplied by YAML
+anchors, a 20,000-word alias, a megabyte-long word, a file with a million paragraphs.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.cli import main
+from bot.core.config import LimitSettings, RetrievalSettings
+from bot.core.engine import Engine
+from bot.core.index.build import load_snapshot
+from bot.core.index.saved import load_or_build
+from bot.core.knowledge.aliases import parse_aliases
+from bot.core.knowledge.documents import Document, parse_document
+from bot.core.problems import ProblemError
+from bot.moderation.uploads import UploadRejected, validate_upload
+
+REPO = Path(__file__).resolve().parent.parent
+GOOD = "---\ntitle: Tea\n---\n\nGreen tea brews at eighty degrees for two minutes.\n"
+# Generous: these inputs used to take 10-70 s or never finish; a healthy answer takes milliseconds.
+HANG = 5.0
+
+
+def kb(tmp_path: Path, **files: str | bytes) -> Path:
+    folder = tmp_path / "kb"
+    folder.mkdir(exist_ok=True)
+    (folder / "tea.md").write_text(GOOD, encoding="utf-8")
+    for name, text in files.items():
+        data = text.encode() if isinstance(text, str) else text
+        (folder / name).write_bytes(data)
+    return folder
+
+
+# ---- one bad file never stops loading ---------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "line", "fragment"), [
+    ("---\ntitle: T\npublished: 2024-02-30\n---\n\nText.\n", 3, "'published': day is out of range"),
+    ("---\ntitle: T\ntags: " + "[" * 2000 + "\n---\n\nText.\n", None, "nested too deeply"),
+    ("---\ntitle: T\ntags: " + "[" * 2000 + "]" * 2000 + "\n---\n\nText.\n", None, "nested too deeply"),
+    ("---\ntitle: !!binary aGVsbG8=\n---\n\nText.\n", 2, "'title' must be text"),
+    ("---\ntitle: T\npublished: !!timestamp 2001-13-45\n---\n\nText.\n", 3, "'published'"),
+])
+def test_a_file_a_parser_chokes_on_is_one_problem_and_the_rest_loads(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, line: int | None, fragment: str) -> None:
+    folder = kb(tmp_path)
+    (folder / "bad.md").write_text(text, encoding="utf-8")
+    snap = load_snapshot(folder, RetrievalSettings())
+    assert [d.doc_id for d in snap.documents] == ["tea"]
+    (problem,) = snap.problems
+    assert problem.path.endswith("bad.md") and fragment in problem.message, problem
+    if line is not None:
+        assert problem.line == line
+    assert main(["check", "--knowledge", str(folder)]) == 1  # reported, no traceback
+    assert fragment in capsys.readouterr().out
+    assert main(["ask", "--knowledge", str(folder), "--config", str(tmp_path / "none.yaml"),
+                 "How long does green tea brew?"]) == 2  # missing explicit config: usage error, not crash
+    with pytest.raises(UploadRejected, match="bad.md"):
+        validate_upload("bad.md", text.encode(), 1_000_000)
+
+
+def test_a_broken_file_keeps_its_last_good_version_while_the_bot_runs(tmp_path: Path) -> None:
+    folder = kb(tmp_path)
+    first = load_snapshot(folder, RetrievalSettings())
+    (folder / "tea.md").write_text(GOOD.replace("title: Tea", "title: Tea\npublished: 2024-02-30"))
+    (folder / "new.md").write_text("---\ntitle: New\n---\n\nCoffee is roasted at high heat.\n")
+    second = load_snapshot(folder, RetrievalSettings(), previous=first)
+    assert {d.doc_id for d in second.documents} == {"tea", "new"}  # the later good file is indexed
+    assert next(d for d in second.documents if d.doc_id == "tea") is first.documents[0]
+    assert Engine(second).ask("How hot is coffee roasted?").answered
+
+
+FRONT_MATTER_PIECES = ["title: T\n", "published: ", "2024-02-30", "url: ", "http://x", "tags: ", "[", "]",
+                       "{", "}", "&a ", "*a", "!!binary ", "!!python/object:os.system ", "'", '"', ":", "- ",
+                       "\n", "  ", "\t", "\x85", "\ufeff", "2024-13-01", "1e999", "~", "? ", "|\n", ">-\n",
+                       "%YAML 1.1\n", "---\n", "...\n", "<<: *a\n", "!!set {a, b}", "!!timestamp x", "\\"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(FRONT_MATTER_PIECES), max_size=25).map("".join), st.binary(max_size=8))
+def test_any_front_matter_is_a_document_or_one_files_problem(front: str, noise: bytes) -> None:
+    data = f"---\n{front}\n---\n\nSome text.\n".encode() + noise
+    try:
+        doc = parse_document("f.md", data)
+    except ProblemError as exc:
+        assert exc.problems and all(p.path == "f.md" for p in exc.problems)
+    else:
+        assert isinstance(doc, Document)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*FRONT_MATTER_PIECES, "aliases:\n", "  - [a, b]\n", "- [x, y, z]\n"]),
+                max_size=25).map("".join))
+def test_any_aliases_file_is_groups_or_one_files_problem(text: str) -> None:
+    try:
+        groups = parse_aliases(text.encode(), "aliases.yaml")
+    except ProblemError as exc:
+        assert exc.problems and all(p.path == "aliases.yaml" for p in exc.problems)
+    else:
+        assert all(len(g) >= 2 and all(isinstance(n, str) for n in g) for g in groups)
+
+
+def test_nested_aliases_are_a_problem_not_a_crash(tmp_path: Path) -> None:
+    folder = kb(tmp_path)
+    (folder / "aliases.yaml").write_text("aliases: " + "[" * 3000 + "]" * 3000 + "\n")
+    snap = load_snapshot(folder, RetrievalSettings())
+    assert any("nested too deeply" in p.message for p in snap.problems)
+    assert snap.documents
+
+
+# ---- nothing outside the knowledge folder ----------------------------------------------------
+
+@pytest.mark.parametrize("target", ["secret-file", "/proc/self/environ"])
+def test_a_symlink_out_of_the_folder_is_never_read(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch, target: str) -> None:
+    monkeypatch.setenv("KB_TEST_SECRET", "TOKEN-8d1f")
+    secret = tmp_path / "secret-file"
+    secret.write_text("---\ntitle: Secret\n---\n\nThe password is TOKEN-8d1f.\n")
+    folder = kb(tmp_path)
+    os.symlink(secret if target == "secret-file" else target, folder / "env.md")
+    os.symlink(secret, folder / "aliases.yaml")
+    data = tmp_path / "data"
+    snap = load_or_build(folder, data, RetrievalSettings())
+    assert [d.doc_id for d in snap.documents] == ["tea"]
+    messages = [str(p) for p in snap.problems]
+    assert any("env.md: points outside kb/" in m for m in messages)
+    assert any("aliases.yaml: points outside kb/" in m for m in messages)
+    assert not Engine(snap).ask("What is the password TOKEN-8d1f?").answered
+    for path in data.rglob("*"):
+        if path.is_file():
+            assert b"TOKEN-8d1f" not in path.read_bytes(), path
+    assert main(["check", "--knowledge", str(folder)]) == 1
+    assert "points outside" in capsys.readouterr().out
+
+
+def test_a_vanished_folder_keeps_serving_what_was_loaded(tmp_path: Path) -> None:
+    folder = kb(tmp_path)
+    first = load_snapshot(folder, RetrievalSettings())
+    folder.rename(tmp_path / "elsewhere")
+    second = load_snapshot(folder, RetrievalSettings(), previous=first)
+    assert second.documents == first.documents
+    assert any("missing" in p.message for p in second.problems)
+    assert Engine(second).ask("How long does green tea brew?").answered
+
+
+# ---- no input makes the bot slow ---------------------------------------------------------------
+
+def test_aliases_multiplied_by_yaml_anchors_are_refused_quickly(tmp_path: Path) -> None:
+    names = ", ".join(f"name{i}" for i in range(500))
+    refs = "\n".join("  - *g" for _ in range(400))  # 500 names × 400 references = 200,000 names
+    text = f"aliases:\n  - &g [{names}]\n{refs}\n"
+    started = time.perf_counter()
+    with pytest.raises(ProblemError, match="limits.max_alias_names"):
+        parse_aliases(text.encode(), "aliases.yaml")
+    assert time.perf_counter() - started < HANG
+    with pytest.raises(UploadRejected, match="max_alias_names"):
+        validate_upload("aliases.yaml", text.encode(), 1_000_000)
+
+
+def test_a_huge_alias_name_is_refused_and_questions_stay_fast(tmp_path: Path) -> None:
+    words = " ".join(f"w{i}" for i in range(20_000))
+    with pytest.raises(ProblemError, match="at most 8 words"):
+        parse_aliases(f"aliases:\n  - [short, {words}]\n".encode(), "aliases.yaml")
+    # The longest accepted name, and a question made of its first word over and over.
+    eight = " ".join(["tea"] * 8)
+    folder = kb(tmp_path, **{"aliases.yaml": f"aliases:\n  - [{eight}, brew]\n"})
+    engine = Engine(load_snapshot(folder, RetrievalSettings()))
+    started = time.perf_counter()
+    engine.ask("tea " * 1500)
+    assert time.perf_counter() - started < HANG
+
+
+@pytest.mark.parametrize("question", [
+    "x" * 1_000_000,  # one megabyte-long word
+    "Belarus" * 150_000,
+    "counteroffensivedissolution" * 30_000,
+    " ".join(f"unknownword{i}" for i in range(100_000)),
+    "How many " + "troops, " * 50_000,
+    "\x00\x1b[2J" * 100_000,
+])
+def test_the_worst_questions_are_answered_in_bounded_time(question: str) -> None:
+    engine = Engine(load_snapshot(REPO / "knowledge", RetrievalSettings()))
+    started = time.perf_counter()
+    answer = engine.ask(question)
+    assert time.perf_counter() - started < HANG
+    assert answer.question == question.strip()
+
+
+def test_oversized_files_are_reported_not_read_whole(tmp_path: Path) -> None:
+    limits = LimitSettings(max_file_bytes=100_000, max_paragraphs=1_000)
+    folder = kb(tmp_path)
+    (folder / "huge.md").write_bytes(b"---\ntitle: Huge\n---\n\n" + b"word " * 200_000)
+    (folder / "many.md").write_bytes(b"---\ntitle: Many\n---\n\n" + b"p.\n\n" * 5_000)
+    snap = load_snapshot(folder, RetrievalSettings(), limits)
+    assert [d.doc_id for d in snap.documents] == ["tea"]
+    messages = sorted(str(p) for p in snap.problems)
+    assert any("huge.md" in m and "limits.max_file_bytes" in m for m in messages), messages
+    assert any("many.md" in m and "5,000 paragraphs" in m and "limits.max_paragraphs" in m for m in messages)
