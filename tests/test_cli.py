@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,11 @@ import pytest
 from bot.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
-KNOWLEDGE = ["--knowledge", str(REPO / "knowledge"), "--config", str(REPO / "config" / "config.yaml")]
+# The shipped config, with the saved index in a folder of the test run's own (not the repo's data/).
+_CONFIG = Path(tempfile.mkdtemp(prefix="kb-cli-")) / "config.yaml"
+_CONFIG.write_text((REPO / "config" / "config.yaml").read_text(encoding="utf-8").replace(
+    "data_dir: data", f"data_dir: {_CONFIG.parent / 'data'}"), encoding="utf-8")
+KNOWLEDGE = ["--knowledge", str(REPO / "knowledge"), "--config", str(_CONFIG)]
 PASSAGE_KEYS = {"document", "title", "published", "url", "location", "paragraphs", "score", "quote", "text"}
 
 
