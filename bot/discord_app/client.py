@@ -13,7 +13,6 @@ import hashlib
 import importlib.util
 import json
 import logging
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,6 +24,7 @@ from discord.ext import commands
 from bot.core.answer import Answer
 from bot.core.config import Settings
 from bot.core.engine import Engine
+from bot.core.files import atomic_write, make_private_dir
 from bot.core.persist import load_or_build
 from bot.discord_app import errors
 from bot.health import heartbeat_path
@@ -116,7 +116,8 @@ class KnowledgeBot(commands.Bot):
         return heartbeat_path(self.settings)
 
     async def setup_hook(self) -> None:
-        await asyncio.to_thread(self.data_dir.mkdir, parents=True, exist_ok=True)
+        # The data folder holds user ids, questions and every knowledge version: the bot's user only.
+        await asyncio.to_thread(make_private_dir, self.data_dir)
         if self._engine is None:
             # The saved index (data_dir/index) makes a restart fast; it is only used when
             # every knowledge file and setting still matches, else rebuilt and saved again.
@@ -184,7 +185,7 @@ class KnowledgeBot(commands.Bot):
             log.info("registered %d slash command(s) for %s", len(synced), scope)
         if fresh != known:
             text = json.dumps(fresh, indent=1, sort_keys=True)
-            await asyncio.to_thread(_write_atomic, path, text)
+            await asyncio.to_thread(write_private, path, text)
 
     # ------------------------------------------------------------------ heartbeat for `health`
     async def _heartbeat_loop(self) -> None:
@@ -192,7 +193,7 @@ class KnowledgeBot(commands.Bot):
         while not self.is_closed():
             try:
                 if self.is_ready() and self.ws is not None and self.ws.open:
-                    await asyncio.to_thread(_write_atomic, self.heartbeat_path, f"{time.time():.3f}\n")
+                    await asyncio.to_thread(write_private, self.heartbeat_path, f"{time.time():.3f}\n")
             except OSError as exc:
                 log.warning("cannot write heartbeat file %s: %s", self.heartbeat_path, exc)
             await asyncio.sleep(self.heartbeat_interval)
@@ -200,7 +201,7 @@ class KnowledgeBot(commands.Bot):
     async def on_ready(self) -> None:
         assert self.user is not None
         log.info("connected as %s (id %s) to %d server(s)", self.user, self.user.id, len(self.guilds))
-        await asyncio.to_thread(_write_atomic, self.heartbeat_path, f"{time.time():.3f}\n")
+        await asyncio.to_thread(write_private, self.heartbeat_path, f"{time.time():.3f}\n")
 
     async def close(self) -> None:
         if self._heartbeat_task is not None:
@@ -213,8 +214,7 @@ class KnowledgeBot(commands.Bot):
         self.engine_executor.shutdown(wait=False, cancel_futures=True)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+def write_private(path: Path, text: str) -> None:
+    """Atomically write one of the bot's own small files (heartbeat, command fingerprint), 0600."""
+    make_private_dir(path.parent)
+    atomic_write(path, text)

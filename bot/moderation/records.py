@@ -12,15 +12,21 @@ the passage, the vote and the user id.
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import sqlite3
 import threading
 import time
 import unicodedata
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+
+from bot.core.files import PRIVATE_FILE, make_private_dir
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 
@@ -106,6 +112,25 @@ class AuditEntry:
     new_hash: str | None
 
 
+def _make_private(path: Path) -> None:
+    """Create the database file 0600 before SQLite opens it, whatever the umask.
+
+    SQLite gives the ``-wal`` and ``-shm`` files it creates the database file's own permissions, so
+    all three stay readable by the bot's user only. A file left 0644 by an older version (and its
+    ``-wal``/``-shm``) is tightened too: it holds user ids and questions.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE)
+    except PermissionError:  # not the owner: leave the operator's choice, but say so
+        log.warning("cannot make %s private (owned by another user)", path)
+    finally:
+        os.close(fd)
+    for suffix in ("-wal", "-shm"):
+        with suppress(FileNotFoundError, PermissionError):
+            os.chmod(f"{path}{suffix}", PRIVATE_FILE)
+
+
 class Records:
     """Thread-safe access to the records database; use :meth:`open`."""
 
@@ -118,7 +143,8 @@ class Records:
     def open(cls, path: Path, *, log_questions: bool = True) -> Records:
         """Open (creating folder, file and schema on first use) the database at ``path``."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(path.parent)
+        _make_private(path)
         records = cls(path, log_questions)
         with records._connect() as conn:
             conn.execute("PRAGMA journal_mode=WAL")  # persistent: stored in the database file

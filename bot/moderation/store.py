@@ -1,7 +1,8 @@
 """The only code that writes to the knowledge folder: atomic writes, a history of every version, undo.
 
-Crash safety, step by step. Every file (knowledge file or history copy) is written to a hidden
-temporary file in the same folder, flushed and fsynced, then renamed over the target with
+Crash safety, step by step. Every file (knowledge file or history copy) is written with
+:func:`bot.core.files.atomic_write`, the project's one atomic writer: to a hidden temporary file in
+the same folder, flushed and fsynced, then renamed over the target with
 ``os.replace`` (atomic on POSIX) and the folder is fsynced, so a kill at any moment leaves the old
 or the new full content, never a mix. The order is: archive the old version, archive the new one,
 replace the knowledge file, then record the audit entry in SQLite (its own transaction). A kill
@@ -13,6 +14,10 @@ History: ``<history_dir>/<file name>/<UTC time>-<sha256>.<ext>``, one file per d
 (deduplicated by content hash). A version is archived when it is written and again — if somehow
 missing — before it is replaced or removed, and the reloader archives versions edited on disk,
 so no version the bot has seen is ever lost.
+
+Modes: history folders and copies are the bot's private data (0700 / 0600, whatever the umask);
+a knowledge file replaced from Discord keeps the mode it had, and a new one gets 0644, like a file
+a moderator would create by hand.
 """
 
 from __future__ import annotations
@@ -21,18 +26,20 @@ import contextlib
 import datetime as dt
 import os
 import re
-import tempfile
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from bot.core.documents import ALIASES_FILE, KNOWLEDGE_SUFFIXES, content_hash, knowledge_files
+from bot.core.files import TEMP_PREFIX, atomic_write, fsync_dir, make_private_dir
 from bot.moderation.records import Records
 from bot.moderation.uploads import UploadRejected, ValidUpload, check_filename, validate_upload
 
 _VERSION_NAME = re.compile(r"^(\d{8}T\d{6}\.\d{6}Z)-([0-9a-f]{64})(\.[a-z]+)$")
-_TEMP_PREFIX = ".kbtmp-"
+# A knowledge file is the moderators' own text, read by their editors and git: a new one is 0644,
+# whatever the bot's umask, and a replaced one keeps the mode it had (history copies stay private).
+KNOWLEDGE_FILE_MODE = 0o644
 SYSTEM_USER = None  # audit entries for changes seen on disk, not made through Discord
 
 
@@ -75,36 +82,6 @@ class Change:
         return self.old_hash == self.new_hash
 
 
-def fsync_dir(directory: Path) -> None:
-    """Make a rename in ``directory`` durable (no-op where folders cannot be opened, e.g. Windows)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that readers and crashes see the old or the new bytes only."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_TEMP_PREFIX, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    fsync_dir(path.parent)
-
-
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -127,13 +104,13 @@ class KnowledgeStore:
         self.max_upload_bytes = max_upload_bytes
         self._lock = threading.RLock()
         self.knowledge_dir.mkdir(parents=True, exist_ok=True)
-        self.history_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.history_dir)  # history holds every version, removed ones too: bot-only
         self._remove_leftover_temp_files()
 
     def _remove_leftover_temp_files(self) -> None:
         folders = [self.knowledge_dir, *(p for p in self.history_dir.iterdir() if p.is_dir())]
         for folder in folders:
-            for tmp in folder.glob(_TEMP_PREFIX + "*.tmp"):
+            for tmp in folder.glob(TEMP_PREFIX + "*.tmp"):
                 with contextlib.suppress(OSError):
                     tmp.unlink()
 
@@ -222,10 +199,10 @@ class KnowledgeStore:
                 return False
             folder = self._history_folder(filename)
             created = not folder.is_dir()
-            folder.mkdir(parents=True, exist_ok=True)
+            make_private_dir(folder)
             suffix = PurePosixPath(filename).suffix.lower() or ".txt"
             stamp = _now().strftime("%Y%m%dT%H%M%S.%fZ")
-            atomic_write(folder / f"{stamp}-{digest}{suffix}", data)
+            atomic_write(folder / f"{stamp}-{digest}{suffix}", data)  # private (0600)
             if created:
                 fsync_dir(self.history_dir)  # make the new folder itself durable
             return True
@@ -253,7 +230,7 @@ class KnowledgeStore:
             if old is not None:
                 self.archive(upload.filename, old)
             self.archive(upload.filename, upload.data)
-            atomic_write(path, upload.data)
+            atomic_write(path, upload.data, mode=KNOWLEDGE_FILE_MODE, keep_mode=True)
             self._audit(user_id, action, upload.filename, old_hash, upload.content_hash)
             return Change(action, upload.filename, old_hash, upload.content_hash, upload)
 
