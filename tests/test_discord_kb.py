@@ -345,3 +345,59 @@ async def test_kb_group_is_registered_hidden_from_non_moderators_and_guild_only(
         "test",
         "gaps",
     }
+
+
+HOSTILE = "@everyone [x](https://evil.example) <@&123>"
+MASKED_LINK = re.compile(r"(?<!\\)\[[^\[\]]*(?<!\\)\]\(")
+
+
+def assert_neutral(text: str) -> None:
+    """Nothing in ``text`` can ping or render as a masked link (the moderator's own <@id> may stay)."""
+    assert "@everyone" not in text and "@here" not in text, text
+    assert "<@&" not in text, text
+    assert not re.search(r"<@!?(?!%d>)\d+>" % MODERATOR["user_id"], text), text
+    assert not MASKED_LINK.search(text), text
+
+
+async def test_untrusted_text_in_kb_replies_and_log_posts_is_neutralised(
+    standin, start_bot, kb_settings, knowledge_dir: Path
+) -> None:
+    await start_bot(settings=kb_settings)
+    hostile_key = f'---\ntitle: Zebras\n"{HOSTILE}": 1\n---\n\nZebras eat grass.\n'.encode()
+    _, text = await upload(standin, "zebras.md", hostile_key)  # the problem line quotes the YAML key
+    assert "Not uploaded" in text and "unknown front matter key" in text and "evil.example" in text
+    assert_neutral(text)
+    _, text = await upload(standin, "@everyone [x](https:evil.example) <@&123>.md", ZEBRAS)
+    assert "Not uploaded" in text and "may use only letters" in text
+    assert_neutral(text)
+    # the same text reaching the bot from disk: a file name, a title and a broken file's YAML key
+    odd_name = "[x](https:evil.example) <@&123> @everyone.md"
+    (knowledge_dir / odd_name).write_bytes(ZEBRAS)
+    (knowledge_dir / "odd-title.md").write_bytes(f'---\ntitle: "{HOSTILE}"\n---\n\nOwls hoot.\n'.encode())
+    (knowledge_dir / "broken.md").write_bytes(hostile_key)
+    _, text = await kb(standin, "reload")  # the watcher may have reloaded first: problems are listed anyway
+    assert "unknown front matter key" in text and "is not usable as a document id" in text
+    assert_neutral(text)
+    for sub, options in (("list", {}), ("history", {}), ("history", {"document": odd_name}),
+                         ("download", {"document": odd_name}), ("remove", {"document": HOSTILE})):
+        _, text = await kb(standin, sub, options)
+        assert "evil.example" in text or "no document" in text, (sub, text)
+        assert_neutral(text)
+    posts = await standin.wait_for(
+        "POST",
+        rf"/channels/{standin.channel_id}/messages",
+        lambda r: "/kb reload" in (r.json or {}).get("content", ""),
+    )
+    for post in standin.find("POST", rf"/channels/{standin.channel_id}/messages"):
+        assert_neutral(post.json["content"])
+    assert "unknown front matter key" in posts[0].json["content"]
+
+
+def test_a_name_with_a_backtick_never_opens_a_code_span() -> None:
+    from bot.discord_app import render
+    from bot.moderation import reports
+
+    assert reports.code("garden.md", render.safe) == "`garden.md`"
+    shown = reports.code("a` [x](https://evil.example) `@everyone.md", render.safe)
+    assert "`" not in shown.replace("\\`", "")  # every backtick escaped: no span to break out of
+    assert_neutral(shown)

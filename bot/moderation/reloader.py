@@ -30,6 +30,11 @@ log = logging.getLogger(__name__)
 
 Fingerprint = dict[str, tuple[int, int, int]]
 ReloadListener = Callable[["ReloadSummary"], Awaitable[None]]
+Escape = Callable[[str], str]
+
+
+def _identity(text: str) -> str:
+    return text
 
 
 def folder_fingerprint(directory: Path) -> Fingerprint:
@@ -78,18 +83,25 @@ class ReloadSummary:
     def changed_anything(self) -> bool:
         return bool(self.added or self.changed or self.removed or self.aliases_changed)
 
-    def render(self, limit: int = 1900) -> str:
-        """Plain text (Discord Markdown safe enough for a private reply), cut to ``limit`` characters."""
+    def render(self, limit: int = 1900, safe: Escape = _identity) -> str:
+        """Plain text for a moderator, cut to ``limit`` characters.
+
+        Document ids and problem lines come from file names and file contents (a YAML key is quoted
+        in its problem), so each goes through ``safe`` (the cog passes the Discord renderer's
+        escaper). ``reason`` is written by the caller and shown as it is.
+        """
+        def names(ids: tuple[str, ...], counted: bool = False) -> str:
+            return ", ".join(safe(d) + (f" ({self.chunk_counts.get(d, 0)} chunks)" if counted else "")
+                             for d in ids)
+
         lines = [f"Reload ({self.reason}) took {self.build_seconds:.2f} s: "
                  f"{self.documents} document(s), {self.chunks} chunk(s)."]
         if self.added:
-            lines.append("Added: " + ", ".join(f"{d} ({self.chunk_counts.get(d, 0)} chunks)"
-                                               for d in self.added))
+            lines.append("Added: " + names(self.added, counted=True))
         if self.changed:
-            lines.append("Changed: " + ", ".join(f"{d} ({self.chunk_counts.get(d, 0)} chunks)"
-                                                 for d in self.changed))
+            lines.append("Changed: " + names(self.changed, counted=True))
         if self.removed:
-            lines.append("Removed: " + ", ".join(self.removed))
+            lines.append("Removed: " + names(self.removed))
         if self.aliases_changed:
             lines.append("Aliases changed.")
         if not self.changed_anything:
@@ -97,9 +109,9 @@ class ReloadSummary:
         if self.problems:
             head = f"Problems ({len(self.problems)})"
             if self.kept_last_good:
-                head += "; still serving the last good version of " + ", ".join(self.kept_last_good)
+                head += "; still serving the last good version of " + names(self.kept_last_good)
             lines.append(head + ":")
-            lines.extend(f"• {p}" for p in self.problems)
+            lines.extend(f"• {safe(p)}" for p in self.problems)
         text = "\n".join(lines)
         if len(text) > limit:
             text = text[: limit - 2].rstrip() + " …"

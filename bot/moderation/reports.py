@@ -8,6 +8,7 @@ how much was left out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,17 @@ Escape = Callable[[str], str]
 
 def _identity(text: str) -> str:
     return text
+
+
+_PLAIN = re.compile(r"[\w.#/ -]+")  # nothing that could end a code span or start markup or a mention
+
+
+def code(text: str, safe: Escape = _identity) -> str:
+    """``text`` as inline code when it is plain (letters, digits, ``_ . # / -`` and spaces), else as
+    escaped text. Inside a code span nothing can be escaped: a file name holding a backtick would
+    end the span and let the rest (a masked link, a mention) through, so such a name is not put in one.
+    """
+    return f"`{text}`" if _PLAIN.fullmatch(text) else safe(text)
 
 
 def who(user_id: int | None) -> str:
@@ -58,7 +70,8 @@ def document_list(snap: Snapshot, last: dict[str, AuditEntry], limit: int = 1900
         entry = last.get(filename)
         change = f"{entry.action} {when(entry.at)} by {who(entry.user_id)}" if entry else "no recorded change"
         rows.append((entry.at if entry else 0.0,
-                     f"• `{filename}` — {safe(doc.title)} · {counts.get(doc.doc_id, 0)} chunks · {change}"))
+                     f"• {code(filename, safe)} — {safe(doc.title)} · {counts.get(doc.doc_id, 0)} chunks · "
+                     f"{change}"))
     rows.sort(key=lambda r: -r[0])
     head = f"**{len(snap.documents)} document(s), {len(snap.chunks)} chunk(s)**"
     if snap.alias_groups:
@@ -70,9 +83,10 @@ def document_list(snap: Snapshot, last: dict[str, AuditEntry], limit: int = 1900
 
 
 def version_list(filename: str, versions: Sequence[Version], audit: Sequence[AuditEntry],
-                 limit: int = 1900) -> str:
+                 limit: int = 1900, safe: Escape = _identity) -> str:
     """``/kb history document``: numbered versions (for ``/kb restore``) and the audit trail."""
-    lines = [f"**Versions of `{filename}`** (newest first; restore with `/kb restore {filename} <number>`)"]
+    lines = [f"**Versions of {code(filename, safe)}** (newest first; restore one with "
+             f"{code(f'/kb restore {filename}', safe)} and its number)"]
     if not versions:
         lines.append("No versions kept yet.")
     lines += [f"{i}. {v.describe()}" for i, v in enumerate(versions, 1)]
@@ -83,12 +97,12 @@ def version_list(filename: str, versions: Sequence[Version], audit: Sequence[Aud
     return join_within(lines, limit, lambda n: f"… and {n} more lines")
 
 
-def audit_list(entries: Sequence[AuditEntry], limit: int = 1900) -> str:
+def audit_list(entries: Sequence[AuditEntry], limit: int = 1900, safe: Escape = _identity) -> str:
     """``/kb history`` without a document: the latest changes to any document."""
     if not entries:
         return "No changes recorded yet."
     lines = ["**Latest changes**"]
-    lines += [f"• `{e.document}` {e.action} {when(e.at)} by {who(e.user_id)} "
+    lines += [f"• {code(e.document, safe)} {e.action} {when(e.at)} by {who(e.user_id)} "
               f"({(e.new_hash or 'removed')[:12]})" for e in entries]
     return join_within(lines, limit, lambda n: f"… and {n} more")
 
@@ -100,7 +114,7 @@ def _chunk_label(snap: Snapshot, chunk_id: str, safe: Escape) -> str:
             title = safe(doc.title) if doc else chunk.doc_id
             preview = " ".join(chunk.text.split())[:80]
             return f"{title} · ¶{chunk.paragraph.number} (“{safe(preview)}…”)"
-    return f"`{safe(chunk_id)}` (no longer in the knowledge base)"
+    return f"{code(chunk_id, safe)} (no longer in the knowledge base)"
 
 
 def gaps_report(declined: Sequence[DeclinedGap], unhelpful: Sequence[UnhelpfulGap], snap: Snapshot,
@@ -160,14 +174,15 @@ def debug_ranking(snap: Snapshot, question: str, k: int = 5) -> tuple[dict[str, 
 def debug_report(question: str, outcome: str, weights: dict[str, float], hits: Sequence[DebugHit],
                  limit: int = 3900, safe: Escape = _identity) -> str:
     """``/kb test``: the private debug view."""
-    terms = ", ".join(f"`{t}` {w:.2f}" for t, w in weights.items()) or "none (only common words)"
+    terms = ", ".join(f"{code(t, safe)} {w:.2f}" for t, w in weights.items()) or "none (only common words)"
     lines = [f"**Question:** {safe(question[:300])}", f"**Outcome:** {outcome}",
              f"**Terms (weight):** {terms}"]
     if not hits:
         lines.append("No chunk contains any of the terms.")
     for h in hits:
-        lines.append(f"**{h.rank}.** `{h.chunk_id}` — {safe(h.title[:80])} · ¶{h.paragraph} · "
+        lines.append(f"**{h.rank}.** {code(h.chunk_id, safe)} — {safe(h.title[:80])} · ¶{h.paragraph} · "
                      f"BM25 {h.bm25:.3f} · coverage {h.coverage:.0%}")
-        lines.append(f"  matched: {', '.join(h.matched) or '—'} · missing: {', '.join(h.missing) or '—'}")
+        lines.append(f"  matched: {', '.join(map(safe, h.matched)) or '—'} · "
+                     f"missing: {', '.join(map(safe, h.missing)) or '—'}")
         lines.append(f"  > {safe(h.preview)}…")
     return join_within(lines, limit, lambda n: f"… ({n} more lines)")
