@@ -355,7 +355,7 @@ def assert_neutral(text: str) -> None:
     """Nothing in ``text`` can ping or render as a masked link (the moderator's own <@id> may stay)."""
     assert "@everyone" not in text and "@here" not in text, text
     assert "<@&" not in text, text
-    assert not re.search(r"<@!?(?!%d>)\d+>" % MODERATOR["user_id"], text), text
+    assert not re.search(rf"<@!?(?!{MODERATOR['user_id']}>)\d+>", text), text
     assert not MASKED_LINK.search(text), text
 
 
