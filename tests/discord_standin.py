@@ -114,6 +114,9 @@ class DiscordStandIn:
         self.callback_at: dict[int, float] = {}  # interaction id -> when its first callback arrived
         self._responded: set[int] = set()
         self._askers: dict[str, dict[str, Any]] = {}  # interaction id or token -> the user who asked
+        # interaction token -> the message its response created, or a button's message: what an
+        # update (callback type 7) or an edit of @original changes in place, keeping its id, as Discord does
+        self._originals: dict[str, int] = {}
         self._attachments: dict[str, tuple[bytes, str]] = {}
         self._sockets: list[web.WebSocketResponse] = []
         self._seq = 0
@@ -372,6 +375,7 @@ class DiscordStandIn:
         """An INTERACTION_CREATE payload for a button press on ``message`` (as the bot created it)."""
         payload = self._interaction_base(3, user=user, dm=dm)
         payload["message"] = message
+        self._originals[payload["token"]] = int(message["id"])
         payload["data"] = {"custom_id": custom_id, "component_type": 2}
         return payload
 
@@ -577,6 +581,21 @@ class DiscordStandIn:
         self.messages[mid] = message
         return message
 
+    def _edited(
+        self, message_id: int | None, body: dict[str, Any] | None, channel_id: int | str
+    ) -> dict[str, Any]:
+        """Edit a message the bot created in place (same id, same asker), as Discord does; a message
+        the stand-in does not know becomes a new one."""
+        message = self.messages.get(message_id) if message_id is not None else None
+        if message is None:
+            return self._message_from(body, channel_id)
+        body = body or {}
+        for key in ("content", "embeds", "components"):
+            if key in body:
+                message[key] = body[key] or ("" if key == "content" else [])
+        message["edited_timestamp"] = "2024-01-01T00:00:01+00:00"
+        return message
+
     async def _rest(self, request: web.Request) -> web.StreamResponse:
         path = "/" + request.match_info["tail"]
         rec = await self._record(request, path)
@@ -623,13 +642,15 @@ class DiscordStandIn:
             return _json(self.commands.get(scope, []))
         m = re.fullmatch(r"/interactions/(\d+)/([^/]+)/callback", path)
         if m:
-            return self._callback(int(m.group(1)), rec)
+            return self._callback(int(m.group(1)), m.group(2), rec)
         m = re.fullmatch(r"/webhooks/(\d+)/([^/]+)(?:/messages/(@original|\d+))?", path)
         if m:
             if request.method == "DELETE":
                 return web.Response(status=204)
+            if m.group(3) == "@original" and request.method == "PATCH":
+                return _json(self._edited(self._originals.get(m.group(2)), rec.json, self.channel_id))
             if m.group(3) and request.method == "PATCH":
-                return _json(self._message_from(rec.json, self.channel_id, 0, m.group(2)))
+                return _json(self._edited(int(m.group(3)), rec.json, self.channel_id))
             if m.group(3):
                 return _json(self._message_from(None, self.channel_id, 0, m.group(2)))
             return _json(self._message_from(rec.json, self.channel_id, 0, m.group(2)))
@@ -642,14 +663,14 @@ class DiscordStandIn:
         if m and request.method == "DELETE":
             return web.Response(status=204)
         if m and request.method == "PATCH":
-            return _json(self._message_from(rec.json, m.group(1)))
+            return _json(self._edited(int(m.group(2)), rec.json, m.group(1)))
         if path == "/users/@me/channels" and request.method == "POST":
             return _json(
                 {"id": str(self.new_id()), "type": 1, "recipients": [self.user()], "last_message_id": None}
             )
         return _error(404, f"404: stand-in has no route for {request.method} {path}", 10000)
 
-    def _callback(self, interaction_id: int, rec: RecordedRequest) -> web.Response:
+    def _callback(self, interaction_id: int, token: str, rec: RecordedRequest) -> web.Response:
         if interaction_id in self._responded:
             return _error(400, "Interaction has already been acknowledged.", 40060)
         self._responded.add(interaction_id)
@@ -660,9 +681,11 @@ class DiscordStandIn:
         interaction: dict[str, Any] = {"id": str(interaction_id), "type": 2}
         resource: dict[str, Any] = {"type": kind}
         if kind in (CHANNEL_MESSAGE, UPDATE_MESSAGE, DEFERRED_CHANNEL_MESSAGE):
-            new_message = kind != UPDATE_MESSAGE  # an update keeps the original message's asker
-            message = self._message_from(data, self.channel_id, interaction_id,
-                                         str(interaction_id) if new_message else None)
+            if kind == UPDATE_MESSAGE:  # the button's message, changed in place: same id, same asker
+                message = self._edited(self._originals.get(token), data, self.channel_id)
+            else:
+                message = self._message_from(data, self.channel_id, interaction_id, str(interaction_id))
+                self._originals[token] = int(message["id"])
             interaction.update(
                 response_message_id=message["id"],
                 response_message_loading=kind == DEFERRED_CHANNEL_MESSAGE,

@@ -1,4 +1,5 @@
-"""The bot's lasting records in one embedded SQLite database: audit log, feedback, declined questions.
+"""The bot's lasting records in one embedded SQLite database: audit log, feedback, declined
+questions, and the answers the bot sent (what each message shows and who asked, for its buttons).
 
 Why SQLite: one file in the data folder, transactional writes, and a crash at any moment leaves
 either the old or the new state (WAL journal, ``synchronous=FULL``). Each call opens its own short
@@ -6,12 +7,15 @@ connection, so the object is safe to share between the event loop's worker threa
 between processes; calls are small and infrequent (button clicks, uploads), so the cost is noise.
 
 Nothing personal beyond Discord user ids is stored. With ``log_questions=False`` the text of
-questions is never written: declined questions are not recorded at all, and feedback keeps only
-the passage, the vote and the user id.
+questions is never written: declined questions are not recorded at all, feedback keeps only
+the passage, the vote and the user id, and a stored answer keeps its passages but not the question
+(nor the question's words it matched).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import os
 import re
@@ -24,11 +28,12 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.core.answer import Answer
 from bot.core.files import PRIVATE_FILE, make_private_dir
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the answers table and the indexes on user ids and times
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -64,6 +69,20 @@ CREATE TABLE IF NOT EXISTS audit (
     new_hash TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_document ON audit (document, id);
+CREATE TABLE IF NOT EXISTS answers (
+    message_id INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    user_id INTEGER NOT NULL,
+    per_page INTEGER NOT NULL,
+    answer TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS answers_at ON answers (at);
+CREATE INDEX IF NOT EXISTS answers_user ON answers (user_id);
+CREATE INDEX IF NOT EXISTS feedback_at ON feedback (at);
+CREATE INDEX IF NOT EXISTS feedback_user ON feedback (user_id);
+CREATE INDEX IF NOT EXISTS declined_at ON declined (at);
+CREATE INDEX IF NOT EXISTS declined_user ON declined (user_id);
+CREATE INDEX IF NOT EXISTS audit_user ON audit (user_id);
 """
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
@@ -97,6 +116,22 @@ class UnhelpfulGap:
     helpful: int
     last_question: str
     last_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAnswer:
+    """What one bot message shows: the answer as sent, paged ``per_page`` at a time, asked by ``user_id``."""
+
+    message_id: int
+    at: float
+    user_id: int
+    per_page: int
+    answer: Answer
+
+    @property
+    def question(self) -> str | None:
+        """The question as asked; None when it was not stored (``log_questions`` off)."""
+        return self.answer.question or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +190,8 @@ class Records:
                         conn.execute(statement)
                 conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
                              (str(SCHEMA_VERSION),))
+                conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version' "
+                             "AND CAST(value AS INTEGER) < ?", (str(SCHEMA_VERSION), SCHEMA_VERSION))
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -196,6 +233,25 @@ class Records:
                 "ON CONFLICT (chunk_id, user_id, normalized) DO UPDATE SET "
                 "at = excluded.at, helpful = excluded.helpful, question = excluded.question",
                 (time.time(), chunk_id, text, normalized, int(bool(helpful)), int(user_id)),
+            )
+
+    def store_answer(self, *, message_id: int, user_id: int, answer: Answer, per_page: int) -> None:
+        """Remember what message ``message_id`` shows and who asked: its buttons read this back.
+
+        With the question log off the question and the words of it that matched are left out; the
+        passages (all a page needs) are kept.
+        """
+        if not self.log_questions:
+            answer = dataclasses.replace(
+                answer, question="",
+                passages=tuple(dataclasses.replace(p, matched_terms=()) for p in answer.passages))
+        blob = json.dumps(answer.to_record(), ensure_ascii=False, separators=(",", ":"))
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO answers (message_id, at, user_id, per_page, answer) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (message_id) DO UPDATE SET at = excluded.at, user_id = excluded.user_id, "
+                "per_page = excluded.per_page, answer = excluded.answer",
+                (int(message_id), time.time(), int(user_id), int(per_page), blob),
             )
 
     def record_declined(self, *, question: str, user_id: int) -> None:
@@ -260,6 +316,21 @@ class Records:
             ).fetchall()
         return [UnhelpfulGap(chunk_id=r[0], not_helpful=r[1], helpful=r[2], last_at=r[3],
                              last_question=r[4] or "") for r in rows]
+
+    def stored_answer(self, message_id: int) -> StoredAnswer | None:
+        """The answer message ``message_id`` shows, or None when it was never stored or was purged
+        (an unreadable record, e.g. from a newer version, counts as not stored)."""
+        with self._connect() as conn:
+            row = conn.execute("SELECT message_id, at, user_id, per_page, answer FROM answers "
+                               "WHERE message_id = ?", (int(message_id),)).fetchone()
+        if row is None:
+            return None
+        try:
+            answer = Answer.from_record(json.loads(row[4]))
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError too
+            log.warning("stored answer %s is unreadable: %s", message_id, exc)
+            return None
+        return StoredAnswer(message_id=row[0], at=row[1], user_id=row[2], per_page=row[3], answer=answer)
 
     def audit_log(self, document: str | None = None, limit: int = 50) -> list[AuditEntry]:
         """Changes, newest first; only those of ``document`` when given."""

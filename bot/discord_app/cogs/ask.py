@@ -6,8 +6,12 @@ answered at once when the engine is quick and deferred first when it is not, so 
 3-second acknowledgement window is met even during a burst or an index rebuild.
 
 The answer's buttons are persistent (``DynamicItem`` with a custom_id template, ``timeout=None``):
-"More" and the feedback buttons keep working after a restart; the question is then recovered
-from the embed title when the in-memory cache no longer has it.
+"More" and the feedback buttons keep working after a restart. Every answer the bot sends with
+buttons is stored in the records database under its message id, with who asked and the passages
+as shown (:meth:`Records.store_answer`); a press reads that row back and never runs the engine,
+so "More" pages exactly what was answered and feedback names the passage the user saw, even after
+the knowledge changed. Without a row (an older message, or purged by retention) the user is told
+to ask again.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ import asyncio
 import logging
 import re
 import time
-from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -27,6 +30,7 @@ from bot.core.answer import Answer, Outcome
 from bot.discord_app import render
 from bot.discord_app.cooldown import UserCooldown
 from bot.discord_app.errors import SafeView, on_component_error, send_private
+from bot.moderation.records import StoredAnswer
 
 if TYPE_CHECKING:
     from bot.discord_app.client import KnowledgeBot
@@ -34,7 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("bot.discord.ask")
 
 NONE = discord.AllowedMentions.none()
-CACHE_SIZE = 2000
+NOT_STORED = "This answer is no longer stored; please ask again."
 DECLINED_OUTCOMES = (Outcome.NO_MATCH, Outcome.NO_KNOWLEDGE)
 STYLES = {
     "primary": discord.ButtonStyle.primary,
@@ -137,16 +141,16 @@ def card_kwargs(card: render.Card) -> dict[str, Any]:
     return kwargs
 
 
+def shown_title(message: discord.Message | None) -> str | None:
+    """The title the message shows now: kept as is when the question itself was not stored."""
+    return message.embeds[0].title if message is not None and message.embeds else None
+
+
 def cooldown_text(retry_after: float) -> str:
     when = int(time.time() + retry_after) + 1
     return render.text_message(f"You're asking quickly. You can ask again <t:{when}:R>.")
 
 
-
-def asker_id(message: discord.Message | None) -> int | None:
-    """Who asked for this answer (for answers to slash commands and buttons); None otherwise."""
-    meta = message.interaction_metadata if message is not None else None
-    return meta.user.id if meta is not None else None
 
 class AskCog(commands.Cog, name="Ask"):
     """Answers questions; see the module docstring."""
@@ -158,7 +162,9 @@ class AskCog(commands.Cog, name="Ask"):
         self.max_passages = max(d.max_passages, d.passages_per_page)
         self.cooldown = UserCooldown(d.cooldown_rate, d.cooldown_seconds)
         self.answer_channels = frozenset(d.answer_channel_ids)
-        self._cache: OrderedDict[int, tuple[str, Answer]] = OrderedDict()
+        # Answers being written to the records database, by message id: a press that comes in
+        # before the write finished waits for it instead of finding no row.
+        self._storing: dict[int, asyncio.Future[None]] = {}
         self._background: set[asyncio.Task[None]] = set()
         self.answer_this = app_commands.ContextMenu(name="Answer this", callback=self._answer_this)
         bot.tree.add_command(self.answer_this)
@@ -174,26 +180,33 @@ class AskCog(commands.Cog, name="Ask"):
     async def ask_engine(self, question: str) -> Answer:
         return await self.bot.ask(question, self.max_passages)
 
-    def remember(self, message_id: int | None, question: str, answer: Answer) -> None:
-        if message_id is None:
-            return
-        self._cache[message_id] = (question, answer)
-        self._cache.move_to_end(message_id)
-        while len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
+    async def store_sent(
+        self, message_id: int | None, user_id: int, answer: Answer, per_page: int | None = None
+    ) -> None:
+        """Store what a sent message shows and who it is for, so its buttons can read it back.
 
-    async def resolve(self, message: discord.Message | None) -> tuple[str, Answer]:
-        """The question and answer behind a message with our buttons (cache, else re-ask its title)."""
-        if message is None:
-            raise RuntimeError("button pressed without a message")
-        found = self._cache.get(message.id)
-        if found is not None:
-            return found
-        title = message.embeds[0].title if message.embeds and message.embeds[0].title else ""
-        question = render.question_from_title(title)
-        answer = await self.ask_engine(question)
-        self.remember(message.id, question, answer)
-        return question, answer
+        Only answers with buttons are stored (a decline has none). A failure is logged, not raised:
+        the answer was sent, and its buttons will then ask the user to ask again.
+        """
+        records = self.bot.records
+        if message_id is None or records is None or not (answer.answered and answer.passages):
+            return
+        write = asyncio.ensure_future(
+            asyncio.to_thread(
+                records.store_answer,
+                message_id=message_id,
+                user_id=user_id,
+                answer=answer,
+                per_page=per_page or self.per_page,
+            )
+        )
+        self._storing[message_id] = write
+        try:
+            await write
+        except Exception:
+            log.exception("could not store the answer in message %s", message_id)
+        finally:
+            self._storing.pop(message_id, None)
 
     def _record_declined_later(self, answer: Answer, user_id: int) -> None:
         records = self.bot.records
@@ -219,7 +232,7 @@ class AskCog(commands.Cog, name="Ask"):
     async def answer_interaction(
         self, interaction: discord.Interaction[Any], question: str, private: bool
     ) -> None:
-        """Cooldown, answer (deferring when the engine is not quick), remember, record a decline."""
+        """Cooldown, answer (deferring when the engine is not quick), store it, record a decline."""
         retry = self.cooldown.hit(interaction.user.id)
         if retry is not None:
             await interaction.response.send_message(
@@ -242,7 +255,7 @@ class AskCog(commands.Cog, name="Ask"):
             callback = await interaction.response.send_message(ephemeral=private, **kwargs)
             message_id = callback.message_id if callback is not None else None
         interaction.extras["sent"] = True
-        self.remember(message_id, question, answer)
+        await self.store_sent(message_id, interaction.user.id, answer)
         self._record_declined_later(answer, interaction.user.id)
 
     @app_commands.command(name="ask", description="Ask a question; the answer quotes the knowledge base.")
@@ -279,11 +292,17 @@ class AskCog(commands.Cog, name="Ask"):
         await interaction.response.send_message(ephemeral=True, **card_kwargs(card))
 
     # ------------------------------------------------------------------ buttons
-    async def _resolve_in_time(
+    async def _stored_in_time(
         self, interaction: discord.Interaction[Any], *, edit: bool
-    ) -> tuple[str, Answer]:
-        """Resolve the message's answer; defer first when that is slow (re-asking after a restart)."""
-        task = asyncio.ensure_future(self.resolve(interaction.message))
+    ) -> StoredAnswer | None:
+        """The stored answer of the pressed message; defer first when the database is slow to say.
+
+        ``edit``: defer as an update of the message (More) rather than as a private reply.
+        """
+        records, message = self.bot.records, interaction.message
+        if records is None or message is None:
+            return None
+        task = asyncio.ensure_future(self._read_stored(message.id))
         done, _ = await asyncio.wait({task}, timeout=self.bot.ack_budget)
         if not done:
             if edit:
@@ -292,36 +311,55 @@ class AskCog(commands.Cog, name="Ask"):
                 await interaction.response.defer(ephemeral=True, thinking=True)
         return await task
 
+    async def _read_stored(self, message_id: int) -> StoredAnswer | None:
+        records = self.bot.records
+        assert records is not None
+        writing = self._storing.get(message_id)
+        if writing is not None:  # sent a moment ago: its row is being written
+            await asyncio.wait({writing})
+        return await asyncio.to_thread(records.stored_answer, message_id)
+
     async def show_page(self, interaction: discord.Interaction[Any], page: int) -> None:
-        asker = asker_id(interaction.message)
-        if asker is not None and asker != interaction.user.id:
-            # Someone else's public answer: page through a private copy instead of changing
-            # the message under the asker's eyes.
-            _question, answer = await self._resolve_in_time(interaction, edit=False)
-            card = render.render_answer(answer, page, self.per_page, private=True)
-            if interaction.response.is_done():
-                await interaction.followup.send(ephemeral=True, **card_kwargs(card))
-            else:
-                await interaction.response.send_message(ephemeral=True, **card_kwargs(card))
+        """Page ``page`` of the stored answer: in place for the asker, as a private copy for others."""
+        stored = await self._stored_in_time(interaction, edit=True)
+        if stored is None:
+            await send_private(interaction, NOT_STORED)
             return
-        _question, answer = await self._resolve_in_time(interaction, edit=True)
-        card = render.render_answer(answer, page, self.per_page)
+        title = None if stored.question else shown_title(interaction.message)
+        if stored.user_id != interaction.user.id:
+            # Someone else's answer: page through a private copy instead of changing the message
+            # under the asker's eyes. The copy is theirs, so its own buttons turn its pages.
+            card = render.render_answer(stored.answer, page, stored.per_page, private=True, title=title)
+            if interaction.response.is_done():
+                sent = await interaction.followup.send(ephemeral=True, wait=True, **card_kwargs(card))
+                copy_id: int | None = sent.id
+            else:
+                callback = await interaction.response.send_message(ephemeral=True, **card_kwargs(card))
+                copy_id = callback.message_id if callback is not None else None
+            await self.store_sent(copy_id, interaction.user.id, stored.answer, stored.per_page)
+            return
+        card = render.render_answer(stored.answer, page, stored.per_page, title=title)
         if interaction.response.is_done():
             await interaction.edit_original_response(**card_kwargs(card))
         else:
             await interaction.response.edit_message(**card_kwargs(card))
 
     async def record_feedback(self, interaction: discord.Interaction[Any], helpful: bool, page: int) -> None:
-        question, answer = await self._resolve_in_time(interaction, edit=False)
-        index = page * self.per_page
-        if not answer.passages or index >= len(answer.passages):
-            await send_private(interaction, "This answer has changed since; please ask again.")
+        """A vote for the lead passage of page ``page`` as the stored answer showed it."""
+        stored = await self._stored_in_time(interaction, edit=False)
+        if stored is None:
+            await send_private(interaction, NOT_STORED)
+            return
+        passages = stored.answer.passages
+        index = page * stored.per_page
+        if index >= len(passages):
+            await send_private(interaction, "That page is not part of this answer; please ask again.")
             return
         if self.bot.records is not None:
             await asyncio.to_thread(
                 self.bot.records.record_feedback,
-                chunk_id=answer.passages[index].chunk_id,
-                question=question,
+                chunk_id=passages[index].chunk_id,
+                question=stored.question or "",
                 helpful=helpful,
                 user_id=interaction.user.id,
             )
@@ -363,7 +401,7 @@ class AskCog(commands.Cog, name="Ask"):
             answer = await self.ask_engine(question)
             card = render.render_answer(answer, 0, self.per_page)
             sent = await message.reply(mention_author=False, **card_kwargs(card))
-            self.remember(sent.id, question, answer)
+            await self.store_sent(sent.id, message.author.id, answer)
             self._record_declined_later(answer, message.author.id)
         except Exception:
             log.exception("error answering message %s", message.id)
