@@ -84,7 +84,7 @@ async def test_feedback_after_a_knowledge_change_and_restart_names_the_passage_s
     assert "Water tomatoes" in message["embeds"][0]["description"]
     await bot.close()
     # a new first paragraph: the watering passage is now garden#p2, and a new question would lead with it
-    revised = GARDEN.replace("---\n\nTomatoes need", "---\n\nThis article was revised in spring.\n\nTomatoes need")
+    revised = GARDEN.replace("---\n\nTomatoes", "---\n\nThis article was revised in spring.\n\nTomatoes")
     (knowledge_dir / "garden.md").write_text(revised, encoding="utf-8")
     bot = await start_bot()
     assert bot.engine.ask(WATER).passages[0].chunk_id == "garden#p2"
@@ -142,3 +142,37 @@ async def test_question_log_off_stores_the_passages_but_not_the_question(standin
     with sqlite3.connect(Path(settings.data_dir) / "records.sqlite3") as conn:
         dump = "\n".join(conn.iterdump())
     assert "xqzsecret" not in dump and "watered" not in dump
+
+
+async def test_a_user_at_the_question_limit_cannot_make_a_button_run_the_engine(standin, start_bot, settings):
+    limited = with_discord(
+        settings, cooldown_rate=1, cooldown_seconds=600, passages_per_page=2, max_passages=6
+    )
+    bot = await start_bot(limited)
+    user = standin.user(BYSTANDER, "quick")
+    earlier = await ask(standin, "tomatoes", user=user)
+    await bot.close()  # nothing of that answer is left in memory
+    bot = await start_bot(limited)
+    calls = count_engine_calls(bot)
+    await ask(standin, WATER, user=user)  # uses the one question allowed
+    event = standin.slash("ask", {"question": "tomatoes"}, user=user)
+    await standin.dispatch("INTERACTION_CREATE", event)
+    notice = (await standin.wait_callback(int(event["id"]))).json["data"]
+    assert notice["content"].startswith("You're asking quickly")  # at the limit now
+    page = await press(standin, earlier, "kb:more:1", user=user)
+    assert page["type"] == UPDATE_MESSAGE and "page 2 of 3" in footer(page)
+    vote = await press(standin, earlier, "kb:fb:0:1", user=user)  # the message shows page 2 now
+    assert vote["data"]["content"].startswith("Thanks")
+    assert calls == [WATER]  # only the allowed question ran the engine
+
+
+async def test_button_presses_have_their_own_limit(standin, start_bot, settings):
+    await start_bot(with_discord(settings, button_cooldown_rate=2, cooldown_seconds=600))
+    message = await ask(standin, WATER)
+    for _ in range(2):
+        assert (await press(standin, message, "kb:fb:1:0"))["data"]["content"].startswith("Thanks")
+    third = await press(standin, message, "kb:fb:1:0")
+    assert third["type"] == CHANNEL_MESSAGE and third["data"]["flags"] & EPHEMERAL
+    assert third["data"]["content"].startswith("You're pressing buttons quickly. You can press again <t:")
+    other = await press(standin, message, "kb:fb:1:0", user=standin.user(BYSTANDER, "other"))
+    assert other["data"]["content"].startswith("Thanks")  # per user

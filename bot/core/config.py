@@ -81,6 +81,7 @@ class DiscordSettings:
     answer_channel_ids: list[int] = field(default_factory=list)
     cooldown_rate: int = 5
     cooldown_seconds: float = 30.0
+    button_cooldown_rate: int = 20  # button presses per cooldown_seconds; they never run the engine
     passages_per_page: int = 3
     max_passages: int = 9
     status_text: str = "/ask a question"
@@ -92,6 +93,8 @@ class DiscordSettings:
             errors.append("cooldown_rate: must be 1 or more")
         if self.cooldown_seconds < 0:
             errors.append("cooldown_seconds: must be 0 or more")
+        if self.button_cooldown_rate < 1:
+            errors.append("button_cooldown_rate: must be 1 or more")
         if not 1 <= self.passages_per_page <= 5:
             errors.append("passages_per_page: must be between 1 and 5")
         if not 1 <= self.max_passages <= 25:

@@ -151,6 +151,11 @@ def cooldown_text(retry_after: float) -> str:
     return render.text_message(f"You're asking quickly. You can ask again <t:{when}:R>.")
 
 
+def press_cooldown_text(retry_after: float) -> str:
+    when = int(time.time() + retry_after) + 1
+    return render.text_message(f"You're pressing buttons quickly. You can press again <t:{when}:R>.")
+
+
 
 class AskCog(commands.Cog, name="Ask"):
     """Answers questions; see the module docstring."""
@@ -161,6 +166,7 @@ class AskCog(commands.Cog, name="Ask"):
         self.per_page = d.passages_per_page
         self.max_passages = max(d.max_passages, d.passages_per_page)
         self.cooldown = UserCooldown(d.cooldown_rate, d.cooldown_seconds)
+        self.press_cooldown = UserCooldown(d.button_cooldown_rate, d.cooldown_seconds)  # see cooldown.py
         self.answer_channels = frozenset(d.answer_channel_ids)
         # Answers being written to the records database, by message id: a press that comes in
         # before the write finished waits for it instead of finding no row.
@@ -319,8 +325,18 @@ class AskCog(commands.Cog, name="Ask"):
             await asyncio.wait({writing})
         return await asyncio.to_thread(records.stored_answer, message_id)
 
+    async def _pressing_too_fast(self, interaction: discord.Interaction[Any]) -> bool:
+        """The button cooldown: True (and the user told when to try again) when over the limit."""
+        retry = self.press_cooldown.hit(interaction.user.id)
+        if retry is None:
+            return False
+        await send_private(interaction, press_cooldown_text(retry))
+        return True
+
     async def show_page(self, interaction: discord.Interaction[Any], page: int) -> None:
         """Page ``page`` of the stored answer: in place for the asker, as a private copy for others."""
+        if await self._pressing_too_fast(interaction):
+            return
         stored = await self._stored_in_time(interaction, edit=True)
         if stored is None:
             await send_private(interaction, NOT_STORED)
@@ -346,6 +362,8 @@ class AskCog(commands.Cog, name="Ask"):
 
     async def record_feedback(self, interaction: discord.Interaction[Any], helpful: bool, page: int) -> None:
         """A vote for the lead passage of page ``page`` as the stored answer showed it."""
+        if await self._pressing_too_fast(interaction):
+            return
         stored = await self._stored_in_time(interaction, edit=False)
         if stored is None:
             await send_private(interaction, NOT_STORED)
