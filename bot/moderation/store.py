@@ -301,6 +301,9 @@ class KnowledgeStore:
         """
         changes: list[Change] = []
         with self._lock:
+            if not self.knowledge_dir.is_dir():  # unmounted or removed: not a deletion of every file
+                raise StoreError(f"The knowledge folder {self.knowledge_dir.name}/ is missing; "
+                                 f"nothing was archived or audited.")
             names = set(self.current_files() if filenames is None else filenames)
             last = self.records.last_changes() if self.records is not None else {}
             for filename in sorted(names):
