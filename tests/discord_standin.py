@@ -54,7 +54,8 @@ PONG, CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE_MESSAGE, UPDATE
 
 @dataclass
 class RecordedRequest:
-    """One HTTP request the bot sent, with its JSON body (``payload_json`` for multipart)."""
+    """One HTTP request the bot sent, with its JSON body (``payload_json`` for multipart) and the
+    files it attached (multipart parts other than the JSON, as (file name, bytes))."""
 
     method: str
     path: str  # without the /api/v10 prefix
@@ -62,6 +63,7 @@ class RecordedRequest:
     json: Any
     at: float  # time.monotonic()
     headers: dict[str, str] = field(default_factory=dict)
+    files: list[tuple[str, bytes]] = field(default_factory=list)
 
     def __repr__(self) -> str:  # short: test failure output lists many of these
         body = json.dumps(self.json, ensure_ascii=False)[:300] if self.json is not None else ""
@@ -525,12 +527,15 @@ class DiscordStandIn:
 
     async def _record(self, request: web.Request, path: str) -> RecordedRequest:
         body: Any = None
+        files: list[tuple[str, bytes]] = []
         if request.can_read_body:
             if request.content_type.startswith("multipart/"):
                 reader = await request.multipart()
                 async for part in reader:
                     if getattr(part, "name", None) == "payload_json":
                         body = json.loads(await part.text())  # type: ignore[union-attr]
+                    else:
+                        files.append((part.filename or "", await part.read()))  # type: ignore[union-attr]
             else:
                 raw = await request.read()
                 body = json.loads(raw) if raw else None
@@ -541,6 +546,7 @@ class DiscordStandIn:
             body,
             time.monotonic(),
             {k: v for k, v in request.headers.items() if k.lower() != "authorization"},
+            files,
         )
         async with self._changed:
             self.requests.append(rec)

@@ -401,3 +401,29 @@ def test_a_name_with_a_backtick_never_opens_a_code_span() -> None:
     shown = reports.code("a` [x](https://evil.example) `@everyone.md", render.safe)
     assert "`" not in shown.replace("\\`", "")  # every backtick escaped: no span to break out of
     assert_neutral(shown)
+
+
+async def test_a_link_out_of_the_knowledge_folder_is_never_sent(
+    standin, start_bot, kb_settings, knowledge_dir: Path, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.env"
+    secret.write_bytes(b"DISCORD_TOKEN=SECRET-MARKER-4711\n")
+    await start_bot(settings=kb_settings)
+    (knowledge_dir / "env.md").symlink_to(secret)
+    await kb(standin, "reload")  # or the watcher first: either reload's summary goes to the log channel
+    await standin.wait_for(
+        "POST",
+        rf"/channels/{standin.channel_id}/messages",
+        lambda r: "knowledge/env.md: env.md points outside knowledge/" in (r.json or {}).get("content", ""),
+    )
+    _, text = await kb(standin, "download", {"document": "env.md"})
+    assert "env.md points outside knowledge/" in text and "not read, archived or served" in text
+    _, text = await kb(standin, "restore", {"document": "env.md"})
+    assert text.startswith("Nothing restored.")
+    # the download of a real document still attaches it: the stand-in records attached files
+    await kb(standin, "download", {"document": "garden.md"})
+    assert [name for r in standin.requests for name, _ in r.files] == ["garden.md"]
+    for r in standin.requests:
+        assert "SECRET-MARKER" not in repr(r.json) and all(b"SECRET-MARKER" not in d for _, d in r.files)
+    history = Path(kb_settings.data_dir) / "history"
+    assert not any(b"SECRET-MARKER" in p.read_bytes() for p in history.rglob("*") if p.is_file())

@@ -165,6 +165,8 @@ def summarize(reason: str, old: Snapshot, new: Snapshot, knowledge_dir: Path,
     before = {d.doc_id: d.content_hash for d in old.documents}
     after = {d.doc_id: d.content_hash for d in new.documents}
     problem_paths = {p.path for p in new.problems}
+    problems = [_shown_problem(p, knowledge_dir) for p in new.problems]
+    problems += [c.problem for c in disk_changes if c.problem and c.problem not in problems]  # refused
     return ReloadSummary(
         reason=reason,
         added=tuple(sorted(after.keys() - before.keys())),
@@ -174,7 +176,7 @@ def summarize(reason: str, old: Snapshot, new: Snapshot, knowledge_dir: Path,
         chunk_counts=new.chunk_counts(),
         documents=len(new.documents),
         chunks=len(new.chunks),
-        problems=tuple(_shown_problem(p, knowledge_dir) for p in new.problems),
+        problems=tuple(problems),
         kept_last_good=tuple(sorted(d.doc_id for d in new.documents if d.path in problem_paths)),
         build_seconds=new.build_seconds,
         disk_changes=disk_changes,

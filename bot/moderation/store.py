@@ -15,6 +15,11 @@ History: ``<history_dir>/<file name>/<UTC time>-<sha256>.<ext>``, one file per d
 missing — before it is replaced or removed, and the reloader archives versions edited on disk,
 so no version the bot has seen is ever lost.
 
+Nothing outside a folder is read: a knowledge file whose real path is outside the knowledge folder
+(a symbolic link ``env.md -> /proc/self/environ``) is never read, archived or served, and only
+history copies whose real path is inside the history folder are listed or restored
+(:func:`bot.core.files.read_inside`). Each refusal names the file.
+
 Modes: history folders and copies are the bot's private data (0700 / 0600, whatever the umask);
 a knowledge file replaced from Discord keeps the mode it had, and a new one gets 0644, like a file
 a moderator would create by hand.
@@ -32,7 +37,15 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from bot.core.documents import ALIASES_FILE, KNOWLEDGE_SUFFIXES, content_hash, knowledge_files
-from bot.core.files import TEMP_PREFIX, atomic_write, fsync_dir, make_private_dir
+from bot.core.files import (
+    TEMP_PREFIX,
+    OutsideFolder,
+    atomic_write,
+    fsync_dir,
+    is_inside,
+    make_private_dir,
+    read_inside,
+)
 from bot.moderation.records import Records
 from bot.moderation.uploads import UploadRejected, ValidUpload, check_filename, validate_upload
 
@@ -71,11 +84,12 @@ class Version:
 class Change:
     """What a store operation did, for the reply and the audit log."""
 
-    action: str  # "upload", "remove", "restore"
+    action: str  # "upload", "remove", "restore", the "… on disk" ones, or "refused" (never audited)
     filename: str
     old_hash: str | None
     new_hash: str | None
     upload: ValidUpload | None = None
+    problem: str | None = None  # for "refused": ``knowledge/env.md: why``, for the reload summary
 
     @property
     def unchanged(self) -> bool:
@@ -108,7 +122,8 @@ class KnowledgeStore:
         self._remove_leftover_temp_files()
 
     def _remove_leftover_temp_files(self) -> None:
-        folders = [self.knowledge_dir, *(p for p in self.history_dir.iterdir() if p.is_dir())]
+        folders = [self.knowledge_dir, *(p for p in self.history_dir.iterdir()
+                                         if p.is_dir() and is_inside(p, self.history_dir))]
         for folder in folders:
             for tmp in folder.glob(TEMP_PREFIX + "*.tmp"):
                 with contextlib.suppress(OSError):
@@ -149,10 +164,17 @@ class KnowledgeStore:
         return self.knowledge_dir / filename
 
     def _read_current(self, filename: str) -> bytes | None:
+        """The file's bytes, None when it does not exist; StoreError when it is not a regular file
+        inside the knowledge folder (a symbolic link out of it is never followed)."""
         try:
-            return (self.knowledge_dir / filename).read_bytes()
+            return read_inside(self.knowledge_dir / filename, self.knowledge_dir)
         except FileNotFoundError:
             return None
+        except OutsideFolder as exc:
+            raise StoreError(f"{exc}: it is not read, archived or served; replace it with the file "
+                             f"itself on disk.") from None
+        except OSError as exc:
+            raise StoreError(f"'{filename}' cannot be read: {exc.strerror or exc}") from None
 
     def download(self, document: str) -> tuple[str, bytes]:
         """The current bytes of a document (file name, content)."""
@@ -170,26 +192,31 @@ class KnowledgeStore:
     def versions(self, document: str) -> list[Version]:
         """Every archived version of a document, newest first (removed documents too)."""
         filename = self.resolve(document, include_removed=True)
-        current = self._read_current(filename)
+        try:
+            current = self._read_current(filename)
+        except StoreError:
+            current = None  # its history is still listed
         current_hash = content_hash(current) if current is not None else None
-        folder = self._history_folder(filename)
         found: list[Version] = []
-        if folder.is_dir():
-            for p in folder.iterdir():
-                m = _VERSION_NAME.match(p.name)
-                if not m:
-                    continue
+        for p in self._history_files(filename):
+            m = _VERSION_NAME.match(p.name)
+            if m:
                 saved = dt.datetime.strptime(m.group(1), "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=dt.UTC)
                 found.append(Version(filename, saved, m.group(2), p.stat().st_size, p,
                                      m.group(2) == current_hash))
         found.sort(key=lambda v: (v.saved_at, v.path.name), reverse=True)
         return found
 
-    def _archived_hashes(self, filename: str) -> set[str]:
+    def _history_files(self, filename: str) -> list[Path]:
+        """The regular files of a document's history folder whose real path is inside the history
+        folder: a symbolic link (of a copy, or of the folder itself) leading out of it is skipped."""
         folder = self._history_folder(filename)
-        if not folder.is_dir():
-            return set()
-        return {m.group(2) for p in folder.iterdir() if (m := _VERSION_NAME.match(p.name))}
+        if not folder.is_dir() or not is_inside(folder, self.history_dir):
+            return []
+        return [p for p in folder.iterdir() if p.is_file() and is_inside(p, self.history_dir)]
+
+    def _archived_hashes(self, filename: str) -> set[str]:
+        return {m.group(2) for p in self._history_files(filename) if (m := _VERSION_NAME.match(p.name))}
 
     def archive(self, filename: str, data: bytes) -> bool:
         """Keep ``data`` as a version of ``filename`` unless an identical version is kept already."""
@@ -198,6 +225,9 @@ class KnowledgeStore:
             if digest in self._archived_hashes(filename):
                 return False
             folder = self._history_folder(filename)
+            if folder.exists() and not is_inside(folder, self.history_dir):
+                raise StoreError(f"The history folder of '{filename}' points outside "
+                                 f"{self.history_dir.name}/ (a symbolic link?); nothing was written.")
             created = not folder.is_dir()
             make_private_dir(folder)
             suffix = PurePosixPath(filename).suffix.lower() or ".txt"
@@ -259,7 +289,11 @@ class KnowledgeStore:
         with self._lock:
             filename = self.resolve(document, include_removed=True)
             chosen = self.find_version(filename, version)
-            data = chosen.path.read_bytes()
+            try:
+                data = read_inside(chosen.path, self.history_dir)
+            except OSError as exc:  # OutsideFolder included: a copy replaced by a link since listed
+                raise StoreError(f"The archived version {chosen.short_hash} of '{filename}' cannot be "
+                                 f"read ({exc}); choose another.") from None
             if content_hash(data) != chosen.content_hash:
                 raise StoreError(f"The archived version {chosen.short_hash} of '{filename}' is damaged "
                                  f"(its content does not match its hash); choose another.")
@@ -309,7 +343,12 @@ class KnowledgeStore:
             for filename in sorted(names):
                 if not is_managed_file(filename):
                     continue
-                data = self._read_current(filename)
+                try:
+                    data = self._read_current(filename)
+                except StoreError as exc:  # e.g. a link out of the folder: reported, never followed
+                    changes.append(Change("refused", filename, None, None,
+                                          problem=f"{self.knowledge_dir.name}/{filename}: {exc}"))
+                    continue
                 new_hash = content_hash(data) if data is not None else None
                 if data is not None:
                     self.archive(filename, data)
@@ -322,5 +361,5 @@ class KnowledgeStore:
                 changes.append(Change(action, filename, audited, new_hash))
             if self.records is not None:  # one transaction for all: fast at first start with many files
                 self.records.record_audits([(SYSTEM_USER, c.action, c.filename, c.old_hash, c.new_hash)
-                                            for c in changes])
+                                            for c in changes if c.problem is None])
         return changes
