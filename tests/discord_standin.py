@@ -119,7 +119,9 @@ class DiscordStandIn:
         # interaction token -> the message its response created, or a button's message: what an
         # update (callback type 7) or an edit of @original changes in place, keeping its id, as Discord does
         self._originals: dict[str, int] = {}
-        self._attachments: dict[str, tuple[bytes, str]] = {}
+        self._attachments: dict[str, tuple[bytes, str, int | None]] = {}  # key -> data, type, streamed size
+        self.attachment_requests: list[str] = []  # keys of the attachments the bot asked for, in order
+        self.attachment_bytes_sent: dict[str, int] = {}  # key -> body bytes written to the bot
         self._sockets: list[web.WebSocketResponse] = []
         self._seq = 0
         self._ids = itertools.count(1_000_000_000_000_000_000)
@@ -231,11 +233,20 @@ class DiscordStandIn:
 
     # ------------------------------------------------------------------ test input
     def add_attachment(
-        self, filename: str, data: bytes, content_type: str = "text/markdown"
+        self,
+        filename: str,
+        data: bytes,
+        content_type: str = "text/markdown",
+        *,
+        stream_size: int | None = None,
     ) -> dict[str, Any]:
-        """Serve ``data`` as a Discord attachment; returns the attachment payload for a message/option."""
+        """Serve ``data`` as a Discord attachment; returns the attachment payload for a message/option.
+
+        With ``stream_size`` the body is ``data`` repeated up to that many bytes, sent chunked (no
+        Content-Length) as fast as the bot reads it; ``attachment_bytes_sent`` counts what was written.
+        """
         key = str(self.new_id())
-        self._attachments[key] = (data, content_type)
+        self._attachments[key] = (data, content_type, stream_size)
         url = f"{self.base_url}/attachments/{key}/{filename}"
         return {
             "id": key,
@@ -519,11 +530,26 @@ class DiscordStandIn:
 
     # ------------------------------------------------------------------ REST
     async def _attachment(self, request: web.Request) -> web.Response:
-        found = self._attachments.get(request.match_info["key"])
+        key = request.match_info["key"]
+        self.attachment_requests.append(key)
+        found = self._attachments.get(key)
         if found is None:
             return web.Response(status=404)
-        data, content_type = found
-        return web.Response(body=data, headers={"Content-Type": content_type})
+        data, content_type, stream_size = found
+        if stream_size is None:
+            self.attachment_bytes_sent[key] = len(data)
+            return web.Response(body=data, headers={"Content-Type": content_type})
+        response = web.StreamResponse(headers={"Content-Type": content_type})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        sent = self.attachment_bytes_sent[key] = 0
+        with contextlib.suppress(ConnectionError):  # the bot hung up: what matters is how much it got
+            while sent < stream_size:
+                part = data[: stream_size - sent]
+                await response.write(part)
+                sent = self.attachment_bytes_sent[key] = sent + len(part)
+            await response.write_eof()
+        return response
 
     async def _record(self, request: web.Request, path: str) -> RecordedRequest:
         body: Any = None

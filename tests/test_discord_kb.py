@@ -427,3 +427,47 @@ async def test_a_link_out_of_the_knowledge_folder_is_never_sent(
         assert "SECRET-MARKER" not in repr(r.json) and all(b"SECRET-MARKER" not in d for _, d in r.files)
     history = Path(kb_settings.data_dir) / "history"
     assert not any(b"SECRET-MARKER" in p.read_bytes() for p in history.rglob("*") if p.is_file())
+
+
+async def test_a_body_larger_than_declared_is_refused_after_reading_at_most_the_limit(
+    standin, start_bot, kb_settings, knowledge_dir: Path
+) -> None:
+    await start_bot(settings=kb_settings)
+    huge = 60 * 1024 * 1024
+    att = standin.add_attachment("zebras.md", ZEBRAS + b"x" * (64 * 1024 - len(ZEBRAS)), stream_size=huge)
+    att["size"] = 100  # what the client declared
+    resolved = {"attachments": {att["id"]: att}}
+    _, text = await kb(standin, "upload", {"file": (11, att["id"])}, resolved=resolved)
+    assert "Not uploaded, nothing was changed." in text
+    assert "is larger than 4,000 bytes" in text and "Discord said 100 bytes" in text
+    assert "the limit is 4,000 bytes" in text
+    assert standin.attachment_requests == [att["id"]]
+    sent = standin.attachment_bytes_sent[att["id"]]
+    # the bot reads at most 4,001 bytes; what else was written sits in the sockets' buffers (a few MB)
+    assert sent < huge // 4, f"{sent:,} bytes were sent before the bot hung up"
+    assert not (knowledge_dir / "zebras.md").exists()
+
+
+async def test_an_attachment_on_another_host_is_refused_without_being_fetched(
+    standin, start_bot, kb_settings, knowledge_dir: Path
+) -> None:
+    from tests.discord_standin import DiscordStandIn
+
+    await start_bot(settings=kb_settings)
+    elsewhere = await DiscordStandIn().start()  # same machine, another origin (port)
+    try:
+        att = elsewhere.add_attachment("zebras.md", ZEBRAS)
+        urls = [att["url"], att["url"].replace("http://127.0.0.1", "http://cdn.discordapp.com"),
+                "https://evil.example/attachments/1/zebras.md", "file:///etc/passwd"]
+        for url in urls:
+            payload = dict(att, url=url, proxy_url=url)
+            _, text = await kb(
+                standin, "upload", {"file": (11, att["id"])}, resolved={"attachments": {att["id"]: payload}}
+            )
+            assert "Not uploaded, nothing was changed." in text and "is not on Discord's file server" in text
+        assert elsewhere.attachment_requests == []  # the refusals came first: nothing was fetched
+    finally:
+        await elsewhere.stop()
+    assert not (knowledge_dir / "zebras.md").exists()
+    _, text = await upload(standin, "zebras.md", ZEBRAS)  # from the stand-in's own host: accepted
+    assert "Added `zebras.md`" in text

@@ -28,6 +28,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_app import render
+from bot.discord_app.attachments import AttachmentFetcher
 from bot.moderation import reports
 from bot.moderation.reloader import Reloader, ReloadSummary
 from bot.moderation.store import KnowledgeStore, StoreError
@@ -94,6 +95,8 @@ class KbCog(
         self.role_ids = frozenset(self.moderation.moderator_role_ids)
         self.store: KnowledgeStore | None = None
         self.reloader: Reloader | None = None
+        # Attachments only from Discord's file hosts or the API the bot is talking to.
+        self.fetcher = AttachmentFetcher(discord.http.Route.BASE)
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -228,8 +231,8 @@ class KbCog(
             await self.reply(interaction, f"Not uploaded, nothing was changed. {_reason(exc)}")
             return
         await self.defer(interaction)
-        data = await file.read()
         try:
+            data = await self.fetcher.fetch(file.url, file.filename, limit, declared=file.size)
             change = await asyncio.to_thread(self._store.upload, file.filename, data, interaction.user.id)
         except (UploadRejected, StoreError) as exc:
             await self.reply(interaction, f"Not uploaded, nothing was changed. {_reason(exc)}")
