@@ -218,6 +218,10 @@ class DiscordStandIn:
         )
         return first
 
+    def response_message(self, token: str) -> dict[str, Any]:
+        """The message the first response to an interaction created (by its token)."""
+        return self.messages[self._originals[token]]
+
     def followups(self, token: str) -> list[RecordedRequest]:
         return self.find(None, rf"/webhooks/{self.application_id}/{re.escape(token)}(/.*)?")
 

@@ -139,6 +139,7 @@ async def test_role_moderator_is_allowed(standin, start_bot, kb_settings, knowle
         ("remove", {"document": "garden.md"}),
         ("restore", {"document": "garden.md"}),
         ("download", {"document": "garden.md"}),
+        ("forget", {"user": (6, "31")}),
     ],
 )
 async def test_non_moderators_are_refused_every_command(
@@ -344,6 +345,7 @@ async def test_kb_group_is_registered_hidden_from_non_moderators_and_guild_only(
         "list",
         "test",
         "gaps",
+        "forget",
     }
 
 
@@ -471,3 +473,35 @@ async def test_an_attachment_on_another_host_is_refused_without_being_fetched(
     assert not (knowledge_dir / "zebras.md").exists()
     _, text = await upload(standin, "zebras.md", ZEBRAS)  # from the stand-in's own host: accepted
     assert "Added `zebras.md`" in text
+
+
+async def test_forget_deletes_a_users_data_and_clears_their_id_in_the_audit_log(
+    standin, start_bot, kb_settings, knowledge_dir: Path
+) -> None:
+    from tests.test_discord_stored_answers import ask as ask_as
+    from tests.test_discord_stored_answers import press
+
+    bot = await start_bot(settings=kb_settings)
+    asker = standin.user(61, "asker")
+    message = await ask_as(standin, "How often should I water tomatoes?", user=asker)
+    await press(standin, message, "kb:fb:0:0", user=asker)
+    await asyncio.to_thread(bot.records.record_declined, question="What about potatoes?", user_id=61)
+    await upload(standin, "zebras.md", ZEBRAS)  # audited as the moderator's change
+
+    def forget(user: dict[str, Any]) -> Any:
+        return kb(standin, "forget", {"user": (6, user["id"])}, resolved={"users": {user["id"]: user}},
+                  user=standin.user(62, "other mod"))
+
+    _, text = await forget(asker)
+    assert text == ("Forgot <@61>: deleted 1 feedback vote(s), 1 declined question(s) and 1 stored "
+                    "answer(s). No audit log entry named them. Buttons on answers they asked for now say "
+                    "the answer is no longer stored.")
+    assert bot.records.top_unhelpful() == [] and bot.records.top_declined() == []
+    assert bot.records.stored_answer(int(message["id"])) is None
+    audit_before = len(bot.records.audit_log())
+    _, text = await forget(moderator(standin))
+    assert "removed from 1 audit log entry(ies); the changes are kept" in text
+    assert len(bot.records.audit_log()) == audit_before
+    assert [e.user_id for e in bot.records.audit_log("zebras.md")] == [None]
+    _, text = await kb(standin, "history", {"document": "zebras.md"})
+    assert "upload" in text and "by a forgotten user" in text and str(MODERATOR["user_id"]) not in text

@@ -37,8 +37,8 @@ async def ask(standin: DiscordStandIn, question: str, user: dict[str, Any] | Non
     """``/ask`` publicly; returns the answer message as the stand-in keeps it."""
     event = standin.slash("ask", {"question": question}, user=user)
     await standin.dispatch("INTERACTION_CREATE", event)
-    callback = await standin.wait_callback(int(event["id"]))
-    return sent_message(standin, callback.json["data"])
+    await standin.wait_callback(int(event["id"]))
+    return standin.response_message(event["token"])
 
 
 async def press(standin: DiscordStandIn, message: dict[str, Any], custom_id: str,
@@ -68,7 +68,7 @@ async def test_more_on_a_mention_reply_gives_a_bystander_a_private_copy(standin,
     assert "page 2 of 3" in footer(copy)
     assert shared == before  # the asker's message is left alone
     # the copy is the bystander's: its own More turns its pages in place
-    private = sent_message(standin, copy["data"])
+    private = sent_message(standin, copy["data"])  # the only message showing page 2
     again = await press(standin, private, "kb:more:2", user=standin.user(BYSTANDER, "bystander"))
     assert again["type"] == UPDATE_MESSAGE and "page 3 of 3" in footer(again)
     # the asker (the author of the mention) turns the shared message's page

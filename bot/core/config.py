@@ -110,11 +110,14 @@ class ModerationSettings:
     log_questions: bool = True
     reload_debounce_seconds: float = 1.0
     watch_interval_seconds: float = 1.0
+    retention_days: int = 90  # feedback, declined questions, stored answers; 0 = keep forever
 
     def validate(self) -> list[str]:
         errors = []
         if self.max_upload_bytes < 1:
             errors.append("max_upload_bytes: must be 1 or more")
+        if self.retention_days < 0:
+            errors.append("retention_days: must be 0 (keep forever) or more")
         if self.reload_debounce_seconds < 0:
             errors.append("reload_debounce_seconds: must be 0 or more")
         if self.watch_interval_seconds <= 0:

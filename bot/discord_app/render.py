@@ -441,6 +441,12 @@ def render_help(topics: Sequence[str], *, per_page: int, max_passages: int) -> C
             f"{per_page} at a time); **Helpful** / **Not helpful** tell the moderators how I did.",
             "inline": False,
         },
+        {
+            "name": "Your data",
+            "value": "I keep your questions, votes and the answers I sent you for a limited time, so the "
+            "buttons keep working. `/forget-me` deletes them now.",
+            "inline": False,
+        },
     ]
     return Card(
         {

@@ -9,7 +9,9 @@ between processes; calls are small and infrequent (button clicks, uploads), so t
 Nothing personal beyond Discord user ids is stored. With ``log_questions=False`` the text of
 questions is never written: declined questions are not recorded at all, feedback keeps only
 the passage, the vote and the user id, and a stored answer keeps its passages but not the question
-(nor the question's words it matched).
+(nor the question's words it matched). Feedback, declined questions and stored answers are
+deleted after ``moderation.retention_days`` (:meth:`Records.purge`), and everything about one user
+on request (:meth:`Records.forget_user`).
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ CREATE INDEX IF NOT EXISTS audit_user ON audit (user_id);
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _NON_WORD = re.compile(r"[^\w]+")
+_PERSONAL_TABLES = ("feedback", "declined", "answers")  # what retention and forgetting delete
 MAX_QUESTION_CHARS = 500  # what /kb gaps can show; longer questions are cut, not refused
 
 
@@ -132,6 +135,20 @@ class StoredAnswer:
     def question(self) -> str | None:
         """The question as asked; None when it was not stored (``log_questions`` off)."""
         return self.answer.question or None
+
+
+@dataclass(frozen=True, slots=True)
+class Deleted:
+    """What a retention purge or a forget request removed (``audit``: entries whose user id was cleared)."""
+
+    feedback: int = 0
+    declined: int = 0
+    answers: int = 0
+    audit: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.feedback + self.declined + self.answers + self.audit
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +304,39 @@ class Records:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 [(now, None if u is None else int(u), a, d, o, n) for u, a, d, o, n in entries],
             )
+
+    # ---- retention and forgetting -------------------------------------------------------------
+
+    def purge(self, retention_days: int, now: float | None = None) -> Deleted:
+        """Delete feedback, declined questions and stored answers older than ``retention_days``
+        (0 keeps everything). The audit log is kept: it is the history of the knowledge itself."""
+        if retention_days <= 0:
+            return Deleted()
+        cutoff = (time.time() if now is None else now) - retention_days * 86_400
+        with self._transaction() as conn:
+            feedback, declined, answers = (
+                conn.execute(f"DELETE FROM {table} WHERE at < ?", (cutoff,)).rowcount
+                for table in _PERSONAL_TABLES)
+        return Deleted(feedback, declined, answers)
+
+    def forget_user(self, user_id: int, *, audit: bool = True) -> Deleted:
+        """Delete everything stored about one user: feedback, declined questions, the answers they
+        asked for; with ``audit``, their user id in the audit log becomes NULL (the change records stay,
+        shown as made by a forgotten user)."""
+        uid = int(user_id)
+        with self._transaction() as conn:
+            feedback, declined, answers = (
+                conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (uid,)).rowcount
+                for table in _PERSONAL_TABLES)
+            cleared = (conn.execute("UPDATE audit SET user_id = NULL WHERE user_id = ?", (uid,)).rowcount
+                       if audit else 0)
+        return Deleted(feedback, declined, answers, cleared)
+
+    def audit_entries_of(self, user_id: int) -> int:
+        """How many audit entries name this user (changes they made to the knowledge as a moderator)."""
+        with self._connect() as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM audit WHERE user_id = ?",
+                                    (int(user_id),)).fetchone()[0])
 
     # ---- queries ------------------------------------------------------------------------------
 

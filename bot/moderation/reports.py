@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bot.core.engine import Snapshot
 from bot.core.query import QueryTerms
-from bot.moderation.records import AuditEntry, DeclinedGap, UnhelpfulGap
+from bot.moderation.records import AuditEntry, DeclinedGap, Deleted, UnhelpfulGap
 from bot.moderation.store import Version
 
 Escape = Callable[[str], str]
@@ -36,14 +36,31 @@ def code(text: str, safe: Escape = _identity) -> str:
     return f"`{text}`" if _PLAIN.fullmatch(text) else safe(text)
 
 
-def who(user_id: int | None) -> str:
-    """A user mention (rendered as a name by Discord, never a ping with mentions off) or "on disk"."""
-    return "on disk" if user_id is None else f"<@{user_id}>"
+def who(user_id: int | None, action: str = "") -> str:
+    """A user mention (rendered as a name by Discord, never a ping with mentions off), "on disk"
+    for a change seen in the folder, or "a forgotten user" for one whose id ``/kb forget`` removed."""
+    if user_id is not None:
+        return f"<@{user_id}>"
+    return "on disk" if action.endswith("on disk") else "a forgotten user"
 
 
 def when(at: float) -> str:
     """A Discord timestamp: shown in each reader's own time zone and language."""
     return f"<t:{int(at)}:R>"
+
+
+def deleted_counts(deleted: Deleted) -> str:
+    return (f"{deleted.feedback} feedback vote(s), {deleted.declined} declined question(s) and "
+            f"{deleted.answers} stored answer(s)")
+
+
+def forget_report(user_id: int, deleted: Deleted) -> str:
+    """``/kb forget``: what was deleted about a user, and what became of their audit entries."""
+    audit = (f"Their user id was removed from {deleted.audit} audit log entry(ies); the changes are kept "
+             f"and now show as made by a forgotten user." if deleted.audit
+             else "No audit log entry named them.")
+    return (f"Forgot {who(user_id)}: deleted {deleted_counts(deleted)}. {audit} Buttons on answers they "
+            f"asked for now say the answer is no longer stored.")
 
 
 def join_within(lines: Sequence[str], limit: int, more: Callable[[int], str]) -> str:
@@ -68,7 +85,8 @@ def document_list(snap: Snapshot, last: dict[str, AuditEntry], limit: int = 1900
     for doc in snap.documents:
         filename = Path(doc.path).name
         entry = last.get(filename)
-        change = f"{entry.action} {when(entry.at)} by {who(entry.user_id)}" if entry else "no recorded change"
+        change = (f"{entry.action} {when(entry.at)} by {who(entry.user_id, entry.action)}" if entry
+                  else "no recorded change")
         rows.append((entry.at if entry else 0.0,
                      f"• {code(filename, safe)} — {safe(doc.title)} · {counts.get(doc.doc_id, 0)} chunks · "
                      f"{change}"))
@@ -92,7 +110,7 @@ def version_list(filename: str, versions: Sequence[Version], audit: Sequence[Aud
     lines += [f"{i}. {v.describe()}" for i, v in enumerate(versions, 1)]
     if audit:
         lines.append("**Changes**")
-        lines += [f"• {e.action} {when(e.at)} by {who(e.user_id)}: "
+        lines += [f"• {e.action} {when(e.at)} by {who(e.user_id, e.action)}: "
                   f"{(e.old_hash or '—')[:12]} → {(e.new_hash or 'removed')[:12]}" for e in audit]
     return join_within(lines, limit, lambda n: f"… and {n} more lines")
 
@@ -102,7 +120,7 @@ def audit_list(entries: Sequence[AuditEntry], limit: int = 1900, safe: Escape = 
     if not entries:
         return "No changes recorded yet."
     lines = ["**Latest changes**"]
-    lines += [f"• {code(e.document, safe)} {e.action} {when(e.at)} by {who(e.user_id)} "
+    lines += [f"• {code(e.document, safe)} {e.action} {when(e.at)} by {who(e.user_id, e.action)} "
               f"({(e.new_hash or 'removed')[:12]})" for e in entries]
     return join_within(lines, limit, lambda n: f"… and {n} more")
 

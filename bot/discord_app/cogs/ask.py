@@ -17,9 +17,11 @@ to ask again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -30,6 +32,7 @@ from bot.core.answer import Answer, Outcome
 from bot.discord_app import render
 from bot.discord_app.cooldown import UserCooldown
 from bot.discord_app.errors import SafeView, on_component_error, send_private
+from bot.moderation import reports
 from bot.moderation.records import StoredAnswer
 
 if TYPE_CHECKING:
@@ -39,6 +42,7 @@ log = logging.getLogger("bot.discord.ask")
 
 NONE = discord.AllowedMentions.none()
 NOT_STORED = "This answer is no longer stored; please ask again."
+IN_FLIGHT_WAIT = 5.0  # seconds a press waits for answers being sent and stored right now
 DECLINED_OUTCOMES = (Outcome.NO_MATCH, Outcome.NO_KNOWLEDGE)
 STYLES = {
     "primary": discord.ButtonStyle.primary,
@@ -168,9 +172,9 @@ class AskCog(commands.Cog, name="Ask"):
         self.cooldown = UserCooldown(d.cooldown_rate, d.cooldown_seconds)
         self.press_cooldown = UserCooldown(d.button_cooldown_rate, d.cooldown_seconds)  # see cooldown.py
         self.answer_channels = frozenset(d.answer_channel_ids)
-        # Answers being written to the records database, by message id: a press that comes in
-        # before the write finished waits for it instead of finding no row.
-        self._storing: dict[int, asyncio.Future[None]] = {}
+        # Answers being sent and stored right now: a press that finds no row waits for them and
+        # looks again, since the button may belong to one whose row is not written yet.
+        self._in_flight: set[asyncio.Future[None]] = set()
         self._background: set[asyncio.Task[None]] = set()
         self.answer_this = app_commands.ContextMenu(name="Answer this", callback=self._answer_this)
         bot.tree.add_command(self.answer_this)
@@ -197,22 +201,27 @@ class AskCog(commands.Cog, name="Ask"):
         records = self.bot.records
         if message_id is None or records is None or not (answer.answered and answer.passages):
             return
-        write = asyncio.ensure_future(
-            asyncio.to_thread(
+        try:
+            await asyncio.to_thread(
                 records.store_answer,
                 message_id=message_id,
                 user_id=user_id,
                 answer=answer,
                 per_page=per_page or self.per_page,
             )
-        )
-        self._storing[message_id] = write
-        try:
-            await write
         except Exception:
             log.exception("could not store the answer in message %s", message_id)
+
+    @contextlib.asynccontextmanager
+    async def sending(self) -> AsyncIterator[None]:
+        """Mark an answer as being sent and stored (see ``_in_flight``)."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._in_flight.add(done)
+        try:
+            yield
         finally:
-            self._storing.pop(message_id, None)
+            self._in_flight.discard(done)
+            done.set_result(None)
 
     def _record_declined_later(self, answer: Answer, user_id: int) -> None:
         records = self.bot.records
@@ -254,14 +263,15 @@ class AskCog(commands.Cog, name="Ask"):
         answer = await task
         card = render.render_answer(answer, 0, self.per_page, private=private)
         kwargs = card_kwargs(card)
-        if interaction.response.is_done():
-            sent = await interaction.followup.send(ephemeral=private, wait=True, **kwargs)
-            message_id: int | None = sent.id
-        else:
-            callback = await interaction.response.send_message(ephemeral=private, **kwargs)
-            message_id = callback.message_id if callback is not None else None
-        interaction.extras["sent"] = True
-        await self.store_sent(message_id, interaction.user.id, answer)
+        async with self.sending():
+            if interaction.response.is_done():
+                sent = await interaction.followup.send(ephemeral=private, wait=True, **kwargs)
+                message_id: int | None = sent.id
+            else:
+                callback = await interaction.response.send_message(ephemeral=private, **kwargs)
+                message_id = callback.message_id if callback is not None else None
+            interaction.extras["sent"] = True
+            await self.store_sent(message_id, interaction.user.id, answer)
         self._record_declined_later(answer, interaction.user.id)
 
     @app_commands.command(name="ask", description="Ask a question; the answer quotes the knowledge base.")
@@ -297,6 +307,30 @@ class AskCog(commands.Cog, name="Ask"):
         card = render.render_help(topics, per_page=self.per_page, max_passages=self.max_passages)
         await interaction.response.send_message(ephemeral=True, **card_kwargs(card))
 
+    @app_commands.command(
+        name="forget-me", description="Delete what the bot has stored about you: questions, votes, answers."
+    )
+    async def forget_me(self, interaction: discord.Interaction[Any]) -> None:
+        """Anyone's own erasure request; their moderator changes keep their id (see the reply)."""
+        records = self.bot.records
+        if records is None:
+            await send_private(interaction, "Nothing can be deleted right now; please try again later.")
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        user_id = interaction.user.id
+        deleted = await asyncio.to_thread(records.forget_user, user_id, audit=False)
+        kept = await asyncio.to_thread(records.audit_entries_of, user_id)
+        text = (
+            f"Done: I deleted everything I had stored about you ({reports.deleted_counts(deleted)}). "
+            "Buttons on answers you asked for now say the answer is no longer stored."
+        )
+        if kept:
+            text += (
+                f" Your user id stays on the {kept} change(s) you made to the knowledge base as a "
+                "moderator (the audit log); another moderator can remove it with /kb forget."
+            )
+        await send_private(interaction, text)
+
     # ------------------------------------------------------------------ buttons
     async def _stored_in_time(
         self, interaction: discord.Interaction[Any], *, edit: bool
@@ -320,10 +354,11 @@ class AskCog(commands.Cog, name="Ask"):
     async def _read_stored(self, message_id: int) -> StoredAnswer | None:
         records = self.bot.records
         assert records is not None
-        writing = self._storing.get(message_id)
-        if writing is not None:  # sent a moment ago: its row is being written
-            await asyncio.wait({writing})
-        return await asyncio.to_thread(records.stored_answer, message_id)
+        stored = await asyncio.to_thread(records.stored_answer, message_id)
+        if stored is None and self._in_flight:  # perhaps sent a moment ago, its row not written yet
+            await asyncio.wait(set(self._in_flight), timeout=IN_FLIGHT_WAIT)
+            stored = await asyncio.to_thread(records.stored_answer, message_id)
+        return stored
 
     async def _pressing_too_fast(self, interaction: discord.Interaction[Any]) -> bool:
         """The button cooldown: True (and the user told when to try again) when over the limit."""
@@ -346,13 +381,14 @@ class AskCog(commands.Cog, name="Ask"):
             # Someone else's answer: page through a private copy instead of changing the message
             # under the asker's eyes. The copy is theirs, so its own buttons turn its pages.
             card = render.render_answer(stored.answer, page, stored.per_page, private=True, title=title)
-            if interaction.response.is_done():
-                sent = await interaction.followup.send(ephemeral=True, wait=True, **card_kwargs(card))
-                copy_id: int | None = sent.id
-            else:
-                callback = await interaction.response.send_message(ephemeral=True, **card_kwargs(card))
-                copy_id = callback.message_id if callback is not None else None
-            await self.store_sent(copy_id, interaction.user.id, stored.answer, stored.per_page)
+            async with self.sending():
+                if interaction.response.is_done():
+                    sent = await interaction.followup.send(ephemeral=True, wait=True, **card_kwargs(card))
+                    copy_id: int | None = sent.id
+                else:
+                    callback = await interaction.response.send_message(ephemeral=True, **card_kwargs(card))
+                    copy_id = callback.message_id if callback is not None else None
+                await self.store_sent(copy_id, interaction.user.id, stored.answer, stored.per_page)
             return
         card = render.render_answer(stored.answer, page, stored.per_page, title=title)
         if interaction.response.is_done():
@@ -418,8 +454,9 @@ class AskCog(commands.Cog, name="Ask"):
                 return
             answer = await self.ask_engine(question)
             card = render.render_answer(answer, 0, self.per_page)
-            sent = await message.reply(mention_author=False, **card_kwargs(card))
-            await self.store_sent(sent.id, message.author.id, answer)
+            async with self.sending():
+                sent = await message.reply(mention_author=False, **card_kwargs(card))
+                await self.store_sent(sent.id, message.author.id, answer)
             self._record_declined_later(answer, message.author.id)
         except Exception:
             log.exception("error answering message %s", message.id)

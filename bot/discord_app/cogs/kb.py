@@ -402,5 +402,20 @@ class KbCog(
         await self.reply(interaction, text)
 
 
+    @app_commands.command(
+        name="forget", description="Delete everything stored about one user (a privacy request)."
+    )
+    @app_commands.describe(user="The user whose feedback, declined questions and stored answers go")
+    async def forget(self, interaction: discord.Interaction[Any], user: discord.User) -> None:
+        await self.defer(interaction)
+        records = self.bot.records
+        if records is None:
+            await self.reply(interaction, "The records database is not open; nothing was deleted.")
+            return
+        deleted = await asyncio.to_thread(records.forget_user, user.id)
+        log.info("moderator %s had everything stored about user %s deleted", interaction.user.id, user.id)
+        await self.reply(interaction, reports.forget_report(user.id, deleted))
+
+
 async def setup(bot: KnowledgeBot) -> None:
     await bot.add_cog(KbCog(bot))
