@@ -11,7 +11,7 @@ import pytest
 # only `test`, so without them this check is skipped rather than failed.
 pytest.importorskip("bm25s", reason="bm25s is a benchmark reference, installed by the dev extra")
 
-from bot.bench import main  # noqa: E402
+from bot.bench import main
 
 
 def test_bench_quick_small_size_reports_every_engine(tmp_path: Path,
