@@ -160,7 +160,6 @@ def press_cooldown_text(retry_after: float) -> str:
     return render.text_message(f"You're pressing buttons quickly. You can press again <t:{when}:R>.")
 
 
-
 class AskCog(commands.Cog, name="Ask"):
     """Answers questions; see the module docstring."""
 
