@@ -54,7 +54,8 @@ PONG, CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE_MESSAGE, UPDATE
 
 @dataclass
 class RecordedRequest:
-    """One HTTP request the bot sent, with its JSON body (``payload_json`` for multipart)."""
+    """One HTTP request the bot sent, with its JSON body (``payload_json`` for multipart) and the
+    files it attached (multipart parts other than the JSON, as (file name, bytes))."""
 
     method: str
     path: str  # without the /api/v10 prefix
@@ -62,6 +63,7 @@ class RecordedRequest:
     json: Any
     at: float  # time.monotonic()
     headers: dict[str, str] = field(default_factory=dict)
+    files: list[tuple[str, bytes]] = field(default_factory=list)
 
     def __repr__(self) -> str:  # short: test failure output lists many of these
         body = json.dumps(self.json, ensure_ascii=False)[:300] if self.json is not None else ""
@@ -114,7 +116,12 @@ class DiscordStandIn:
         self.callback_at: dict[int, float] = {}  # interaction id -> when its first callback arrived
         self._responded: set[int] = set()
         self._askers: dict[str, dict[str, Any]] = {}  # interaction id or token -> the user who asked
-        self._attachments: dict[str, tuple[bytes, str]] = {}
+        # interaction token -> the message its response created, or a button's message: what an
+        # update (callback type 7) or an edit of @original changes in place, keeping its id, as Discord does
+        self._originals: dict[str, int] = {}
+        self._attachments: dict[str, tuple[bytes, str, int | None]] = {}  # key -> data, type, streamed size
+        self.attachment_requests: list[str] = []  # keys of the attachments the bot asked for, in order
+        self.attachment_bytes_sent: dict[str, int] = {}  # key -> body bytes written to the bot
         self._sockets: list[web.WebSocketResponse] = []
         self._seq = 0
         self._ids = itertools.count(1_000_000_000_000_000_000)
@@ -211,6 +218,10 @@ class DiscordStandIn:
         )
         return first
 
+    def response_message(self, token: str) -> dict[str, Any]:
+        """The message the first response to an interaction created (by its token)."""
+        return self.messages[self._originals[token]]
+
     def followups(self, token: str) -> list[RecordedRequest]:
         return self.find(None, rf"/webhooks/{self.application_id}/{re.escape(token)}(/.*)?")
 
@@ -226,11 +237,20 @@ class DiscordStandIn:
 
     # ------------------------------------------------------------------ test input
     def add_attachment(
-        self, filename: str, data: bytes, content_type: str = "text/markdown"
+        self,
+        filename: str,
+        data: bytes,
+        content_type: str = "text/markdown",
+        *,
+        stream_size: int | None = None,
     ) -> dict[str, Any]:
-        """Serve ``data`` as a Discord attachment; returns the attachment payload for a message/option."""
+        """Serve ``data`` as a Discord attachment; returns the attachment payload for a message/option.
+
+        With ``stream_size`` the body is ``data`` repeated up to that many bytes, sent chunked (no
+        Content-Length) as fast as the bot reads it; ``attachment_bytes_sent`` counts what was written.
+        """
         key = str(self.new_id())
-        self._attachments[key] = (data, content_type)
+        self._attachments[key] = (data, content_type, stream_size)
         url = f"{self.base_url}/attachments/{key}/{filename}"
         return {
             "id": key,
@@ -372,6 +392,7 @@ class DiscordStandIn:
         """An INTERACTION_CREATE payload for a button press on ``message`` (as the bot created it)."""
         payload = self._interaction_base(3, user=user, dm=dm)
         payload["message"] = message
+        self._originals[payload["token"]] = int(message["id"])
         payload["data"] = {"custom_id": custom_id, "component_type": 2}
         return payload
 
@@ -513,20 +534,38 @@ class DiscordStandIn:
 
     # ------------------------------------------------------------------ REST
     async def _attachment(self, request: web.Request) -> web.Response:
-        found = self._attachments.get(request.match_info["key"])
+        key = request.match_info["key"]
+        self.attachment_requests.append(key)
+        found = self._attachments.get(key)
         if found is None:
             return web.Response(status=404)
-        data, content_type = found
-        return web.Response(body=data, headers={"Content-Type": content_type})
+        data, content_type, stream_size = found
+        if stream_size is None:
+            self.attachment_bytes_sent[key] = len(data)
+            return web.Response(body=data, headers={"Content-Type": content_type})
+        response = web.StreamResponse(headers={"Content-Type": content_type})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        sent = self.attachment_bytes_sent[key] = 0
+        with contextlib.suppress(ConnectionError):  # the bot hung up: what matters is how much it got
+            while sent < stream_size:
+                part = data[: stream_size - sent]
+                await response.write(part)
+                sent = self.attachment_bytes_sent[key] = sent + len(part)
+            await response.write_eof()
+        return response
 
     async def _record(self, request: web.Request, path: str) -> RecordedRequest:
         body: Any = None
+        files: list[tuple[str, bytes]] = []
         if request.can_read_body:
             if request.content_type.startswith("multipart/"):
                 reader = await request.multipart()
                 async for part in reader:
                     if getattr(part, "name", None) == "payload_json":
                         body = json.loads(await part.text())  # type: ignore[union-attr]
+                    else:
+                        files.append((part.filename or "", await part.read()))  # type: ignore[union-attr]
             else:
                 raw = await request.read()
                 body = json.loads(raw) if raw else None
@@ -537,6 +576,7 @@ class DiscordStandIn:
             body,
             time.monotonic(),
             {k: v for k, v in request.headers.items() if k.lower() != "authorization"},
+            files,
         )
         async with self._changed:
             self.requests.append(rec)
@@ -575,6 +615,21 @@ class DiscordStandIn:
                 "id": str(interaction_id or 0), "type": 2, "user": asker,
                 "authorizing_integration_owners": {}}
         self.messages[mid] = message
+        return message
+
+    def _edited(
+        self, message_id: int | None, body: dict[str, Any] | None, channel_id: int | str
+    ) -> dict[str, Any]:
+        """Edit a message the bot created in place (same id, same asker), as Discord does; a message
+        the stand-in does not know becomes a new one."""
+        message = self.messages.get(message_id) if message_id is not None else None
+        if message is None:
+            return self._message_from(body, channel_id)
+        body = body or {}
+        for key in ("content", "embeds", "components"):
+            if key in body:
+                message[key] = body[key] or ("" if key == "content" else [])
+        message["edited_timestamp"] = "2024-01-01T00:00:01+00:00"
         return message
 
     async def _rest(self, request: web.Request) -> web.StreamResponse:
@@ -623,13 +678,15 @@ class DiscordStandIn:
             return _json(self.commands.get(scope, []))
         m = re.fullmatch(r"/interactions/(\d+)/([^/]+)/callback", path)
         if m:
-            return self._callback(int(m.group(1)), rec)
+            return self._callback(int(m.group(1)), m.group(2), rec)
         m = re.fullmatch(r"/webhooks/(\d+)/([^/]+)(?:/messages/(@original|\d+))?", path)
         if m:
             if request.method == "DELETE":
                 return web.Response(status=204)
+            if m.group(3) == "@original" and request.method == "PATCH":
+                return _json(self._edited(self._originals.get(m.group(2)), rec.json, self.channel_id))
             if m.group(3) and request.method == "PATCH":
-                return _json(self._message_from(rec.json, self.channel_id, 0, m.group(2)))
+                return _json(self._edited(int(m.group(3)), rec.json, self.channel_id))
             if m.group(3):
                 return _json(self._message_from(None, self.channel_id, 0, m.group(2)))
             return _json(self._message_from(rec.json, self.channel_id, 0, m.group(2)))
@@ -642,14 +699,14 @@ class DiscordStandIn:
         if m and request.method == "DELETE":
             return web.Response(status=204)
         if m and request.method == "PATCH":
-            return _json(self._message_from(rec.json, m.group(1)))
+            return _json(self._edited(int(m.group(2)), rec.json, m.group(1)))
         if path == "/users/@me/channels" and request.method == "POST":
             return _json(
                 {"id": str(self.new_id()), "type": 1, "recipients": [self.user()], "last_message_id": None}
             )
         return _error(404, f"404: stand-in has no route for {request.method} {path}", 10000)
 
-    def _callback(self, interaction_id: int, rec: RecordedRequest) -> web.Response:
+    def _callback(self, interaction_id: int, token: str, rec: RecordedRequest) -> web.Response:
         if interaction_id in self._responded:
             return _error(400, "Interaction has already been acknowledged.", 40060)
         self._responded.add(interaction_id)
@@ -660,9 +717,11 @@ class DiscordStandIn:
         interaction: dict[str, Any] = {"id": str(interaction_id), "type": 2}
         resource: dict[str, Any] = {"type": kind}
         if kind in (CHANNEL_MESSAGE, UPDATE_MESSAGE, DEFERRED_CHANNEL_MESSAGE):
-            new_message = kind != UPDATE_MESSAGE  # an update keeps the original message's asker
-            message = self._message_from(data, self.channel_id, interaction_id,
-                                         str(interaction_id) if new_message else None)
+            if kind == UPDATE_MESSAGE:  # the button's message, changed in place: same id, same asker
+                message = self._edited(self._originals.get(token), data, self.channel_id)
+            else:
+                message = self._message_from(data, self.channel_id, interaction_id, str(interaction_id))
+                self._originals[token] = int(message["id"])
             interaction.update(
                 response_message_id=message["id"],
                 response_message_loading=kind == DEFERRED_CHANNEL_MESSAGE,

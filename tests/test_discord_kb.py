@@ -140,6 +140,7 @@ async def test_role_moderator_is_allowed(standin, start_bot, kb_settings, knowle
         ("remove", {"document": "garden.md"}),
         ("restore", {"document": "garden.md"}),
         ("download", {"document": "garden.md"}),
+        ("forget", {"user": (6, "31")}),
     ],
 )
 async def test_non_moderators_are_refused_every_command(
@@ -345,4 +346,163 @@ async def test_kb_group_is_registered_hidden_from_non_moderators_and_guild_only(
         "list",
         "test",
         "gaps",
+        "forget",
     }
+
+
+HOSTILE = "@everyone [x](https://evil.example) <@&123>"
+MASKED_LINK = re.compile(r"(?<!\\)\[[^\[\]]*(?<!\\)\]\(")
+
+
+def assert_neutral(text: str) -> None:
+    """Nothing in ``text`` can ping or render as a masked link (the moderator's own <@id> may stay)."""
+    assert "@everyone" not in text and "@here" not in text, text
+    assert "<@&" not in text, text
+    assert not re.search(rf"<@!?(?!{MODERATOR['user_id']}>)\d+>", text), text
+    assert not MASKED_LINK.search(text), text
+
+
+async def test_untrusted_text_in_kb_replies_and_log_posts_is_neutralised(
+    standin, start_bot, kb_settings, knowledge_dir: Path
+) -> None:
+    await start_bot(settings=kb_settings)
+    hostile_key = f'---\ntitle: Zebras\n"{HOSTILE}": 1\n---\n\nZebras eat grass.\n'.encode()
+    _, text = await upload(standin, "zebras.md", hostile_key)  # the problem line quotes the YAML key
+    assert "Not uploaded" in text and "unknown front matter key" in text and "evil.example" in text
+    assert_neutral(text)
+    _, text = await upload(standin, "@everyone [x](https:evil.example) <@&123>.md", ZEBRAS)
+    assert "Not uploaded" in text and "may use only letters" in text
+    assert_neutral(text)
+    # the same text reaching the bot from disk: a file name, a title and a broken file's YAML key
+    odd_name = "[x](https:evil.example) <@&123> @everyone.md"
+    (knowledge_dir / odd_name).write_bytes(ZEBRAS)
+    (knowledge_dir / "odd-title.md").write_bytes(f'---\ntitle: "{HOSTILE}"\n---\n\nOwls hoot.\n'.encode())
+    (knowledge_dir / "broken.md").write_bytes(hostile_key)
+    _, text = await kb(standin, "reload")  # the watcher may have reloaded first: problems are listed anyway
+    assert "unknown front matter key" in text and "is not usable as a document id" in text
+    assert_neutral(text)
+    for sub, options in (("list", {}), ("history", {}), ("history", {"document": odd_name}),
+                         ("download", {"document": odd_name}), ("remove", {"document": HOSTILE})):
+        _, text = await kb(standin, sub, options)
+        assert "evil.example" in text or "no document" in text, (sub, text)
+        assert_neutral(text)
+    posts = await standin.wait_for(
+        "POST",
+        rf"/channels/{standin.channel_id}/messages",
+        lambda r: "/kb reload" in (r.json or {}).get("content", ""),
+    )
+    for post in standin.find("POST", rf"/channels/{standin.channel_id}/messages"):
+        assert_neutral(post.json["content"])
+    assert "unknown front matter key" in posts[0].json["content"]
+
+
+def test_a_name_with_a_backtick_never_opens_a_code_span() -> None:
+    from bot.discord_app import render
+    from bot.moderation import reports
+
+    assert reports.code("garden.md", render.safe) == "`garden.md`"
+    shown = reports.code("a` [x](https://evil.example) `@everyone.md", render.safe)
+    assert "`" not in shown.replace("\\`", "")  # every backtick escaped: no span to break out of
+    assert_neutral(shown)
+
+
+async def test_a_link_out_of_the_knowledge_folder_is_never_sent(
+    standin, start_bot, kb_settings, knowledge_dir: Path, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.env"
+    secret.write_bytes(b"DISCORD_TOKEN=SECRET-MARKER-4711\n")
+    await start_bot(settings=kb_settings)
+    (knowledge_dir / "env.md").symlink_to(secret)
+    await kb(standin, "reload")  # or the watcher first: either reload's summary goes to the log channel
+    await standin.wait_for(
+        "POST",
+        rf"/channels/{standin.channel_id}/messages",
+        lambda r: "knowledge/env.md: env.md points outside knowledge/" in (r.json or {}).get("content", ""),
+    )
+    _, text = await kb(standin, "download", {"document": "env.md"})
+    assert "env.md points outside knowledge/" in text and "not read, archived or served" in text
+    _, text = await kb(standin, "restore", {"document": "env.md"})
+    assert text.startswith("Nothing restored.")
+    # the download of a real document still attaches it: the stand-in records attached files
+    await kb(standin, "download", {"document": "garden.md"})
+    assert [name for r in standin.requests for name, _ in r.files] == ["garden.md"]
+    for r in standin.requests:
+        assert "SECRET-MARKER" not in repr(r.json) and all(b"SECRET-MARKER" not in d for _, d in r.files)
+    history = Path(kb_settings.data_dir) / "history"
+    assert not any(b"SECRET-MARKER" in p.read_bytes() for p in history.rglob("*") if p.is_file())
+
+
+async def test_a_body_larger_than_declared_is_refused_after_reading_at_most_the_limit(
+    standin, start_bot, kb_settings, knowledge_dir: Path
+) -> None:
+    await start_bot(settings=kb_settings)
+    huge = 60 * 1024 * 1024
+    att = standin.add_attachment("zebras.md", ZEBRAS + b"x" * (64 * 1024 - len(ZEBRAS)), stream_size=huge)
+    att["size"] = 100  # what the client declared
+    resolved = {"attachments": {att["id"]: att}}
+    _, text = await kb(standin, "upload", {"file": (11, att["id"])}, resolved=resolved)
+    assert "Not uploaded, nothing was changed." in text
+    assert "is larger than 4,000 bytes" in text and "Discord said 100 bytes" in text
+    assert "the limit is 4,000 bytes" in text
+    assert standin.attachment_requests == [att["id"]]
+    sent = standin.attachment_bytes_sent[att["id"]]
+    # the bot reads at most 4,001 bytes; what else was written sits in the sockets' buffers (a few MB)
+    assert sent < huge // 4, f"{sent:,} bytes were sent before the bot hung up"
+    assert not (knowledge_dir / "zebras.md").exists()
+
+
+async def test_an_attachment_on_another_host_is_refused_without_being_fetched(
+    standin, start_bot, kb_settings, knowledge_dir: Path
+) -> None:
+    from tests.discord_standin import DiscordStandIn
+
+    await start_bot(settings=kb_settings)
+    elsewhere = await DiscordStandIn().start()  # same machine, another origin (port)
+    try:
+        att = elsewhere.add_attachment("zebras.md", ZEBRAS)
+        urls = [att["url"], att["url"].replace("http://127.0.0.1", "http://cdn.discordapp.com"),
+                "https://evil.example/attachments/1/zebras.md", "file:///etc/passwd"]
+        for url in urls:
+            payload = dict(att, url=url, proxy_url=url)
+            _, text = await kb(
+                standin, "upload", {"file": (11, att["id"])}, resolved={"attachments": {att["id"]: payload}}
+            )
+            assert "Not uploaded, nothing was changed." in text and "is not on Discord's file server" in text
+        assert elsewhere.attachment_requests == []  # the refusals came first: nothing was fetched
+    finally:
+        await elsewhere.stop()
+    assert not (knowledge_dir / "zebras.md").exists()
+    _, text = await upload(standin, "zebras.md", ZEBRAS)  # from the stand-in's own host: accepted
+    assert "Added `zebras.md`" in text
+
+
+async def test_forget_deletes_a_users_data_and_clears_their_id_in_the_audit_log(
+    standin, start_bot, kb_settings, knowledge_dir: Path
+) -> None:
+    from tests.test_discord_stored_answers import ask as ask_as
+    from tests.test_discord_stored_answers import press
+
+    bot = await start_bot(settings=kb_settings)
+    asker = standin.user(61, "asker")
+    message = await ask_as(standin, "How often should I water tomatoes?", user=asker)
+    await press(standin, message, "kb:fb:0:0", user=asker)
+    await asyncio.to_thread(bot.records.record_declined, question="What about potatoes?", user_id=61)
+    await upload(standin, "zebras.md", ZEBRAS)  # audited as the moderator's change
+
+    def forget(user: dict[str, Any]) -> Any:
+        return kb(standin, "forget", {"user": (6, user["id"])}, resolved={"users": {user["id"]: user}},
+                  user=standin.user(62, "other mod"))
+
+    _, text = await forget(asker)
+    assert text == ("Forgot <@61>: deleted 1 feedback vote(s), 1 declined question(s) and 1 stored "
+                    "answer(s). No audit log entry named them. Buttons on answers they asked for now say "
+                    "the answer is no longer stored.")
+    assert bot.records.top_unhelpful() == [] and bot.records.top_declined() == []
+    assert bot.records.stored_answer(int(message["id"])) is None
+    audit_before = len(bot.records.audit_log())
+    _, text = await forget(moderator(standin))
+    assert "removed from 1 audit log entry(ies); the changes are kept" in text
+    assert len(bot.records.audit_log()) == audit_before
+    assert [e.user_id for e in bot.records.audit_log("zebras.md")] == [None]
+    _, text = await kb(standin, "history", {"document": "zebras.md"})
+    assert "upload" in text and "by a forgotten user" in text and str(MODERATOR["user_id"]) not in text

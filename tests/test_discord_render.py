@@ -249,13 +249,6 @@ def test_decline_lists_topics_and_points_to_sources_when_many() -> None:
     assert "• Topic 9" in text and "Topic 10" not in text and "…and 2 more (see `/sources`)." in text
 
 
-def test_question_title_round_trip_for_buttons_after_restart() -> None:
-    for q in ("How *often* to water_tomatoes? @everyone", "x" * 1000, "a\\b"):
-        title = render.question_title(q)
-        back = render.question_from_title(title)
-        assert q.startswith(back) and len(back) >= min(len(q), 200)
-
-
 def test_unsafe_urls_are_refused_or_encoded() -> None:
     assert render.safe_url("javascript:alert(1)") is None
     assert render.safe_url("https://e.org/" + "x" * 600) is None

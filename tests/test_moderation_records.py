@@ -6,7 +6,10 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from bot.moderation.records import Records, normalize_question
+import pytest
+
+from bot.core.answer import Answer, Citation, Outcome, Passage
+from bot.moderation.records import Deleted, Records, normalize_question
 
 
 def test_open_creates_folder_schema_and_wal(tmp_path: Path) -> None:
@@ -102,3 +105,69 @@ def test_concurrent_writers_from_threads_lose_nothing(tmp_path: Path) -> None:
     assert errors == []
     assert sum(g.count for g in records.top_declined(limit=100)) == 8 * 40
     assert records.integrity_check() == "ok"
+
+
+def _answer(question: str) -> Answer:
+    citation = Citation("zebras", "Zebras", None, None, (1,), None, None)
+    passage = Passage("zebras#p1", 1.0, "Zebras eat grass.", ((0, 6),), "Zebras eat grass.", citation,
+                      ("zebra",), 0.5)
+    return Answer(question, Outcome.ANSWERED, (passage,))
+
+
+def _age(path: Path, days: float) -> None:
+    """Make every row so far ``days`` older, as if written back then."""
+    with sqlite3.connect(path) as conn:
+        for table in ("feedback", "declined", "answers", "audit"):
+            conn.execute(f"UPDATE {table} SET at = at - ?", (days * 86_400,))
+
+
+def _fill(records: Records, user_id: int, word: str, message_id: int) -> None:
+    records.record_declined(question=f"declined {word}?", user_id=user_id)
+    records.record_feedback(chunk_id="zebras#p1", question=f"voted {word}?", helpful=False, user_id=user_id)
+    records.store_answer(message_id=message_id, user_id=user_id, answer=_answer(f"answered {word}?"),
+                         per_page=3)
+
+
+def test_purge_deletes_what_is_older_than_the_retention_and_keeps_the_audit_log(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    records = Records.open(path)
+    _fill(records, 1, "oldword", 10)
+    records.record_audit(user_id=7, action="upload", document="a.md", old_hash=None, new_hash="h1")
+    _age(path, 100)
+    _fill(records, 2, "newword", 11)
+    assert records.purge(0) == Deleted()  # 0: keep forever
+    assert records.purge(90) == Deleted(feedback=1, declined=1, answers=1)
+    assert records.stored_answer(10) is None and records.stored_answer(11) is not None
+    assert [g.question for g in records.top_declined()] == ["declined newword?"]
+    assert [e.user_id for e in records.audit_log()] == [7]
+    with sqlite3.connect(path) as conn:
+        assert "oldword" not in "\n".join(conn.iterdump())
+
+
+def test_forget_user_deletes_their_rows_and_clears_their_id_in_the_audit_log(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    records = Records.open(path)
+    _fill(records, 1, "mine", 10)
+    _fill(records, 2, "theirs", 11)
+    for user in (1, 2):
+        records.record_audit(user_id=user, action="upload", document=f"{user}.md", old_hash=None,
+                             new_hash="h")
+    assert records.forget_user(1) == Deleted(feedback=1, declined=1, answers=1, audit=1)
+    assert records.stored_answer(10) is None and records.stored_answer(11) is not None
+    assert sorted((e.document, e.user_id) for e in records.audit_log()) == [("1.md", None), ("2.md", 2)]
+    with sqlite3.connect(path) as conn:
+        dump = "\n".join(conn.iterdump())
+        assert conn.execute("SELECT COUNT(*) FROM audit WHERE user_id = 1").fetchone()[0] == 0
+    assert "mine" not in dump and "theirs" in dump
+    assert records.forget_user(2, audit=False) == Deleted(feedback=1, declined=1, answers=1)
+    assert records.audit_entries_of(2) == 1
+
+
+def test_retention_days_is_validated() -> None:
+    from bot.core.config import parse_settings
+    from bot.core.problems import ProblemError
+
+    assert parse_settings({}).moderation.retention_days == 90
+    assert parse_settings({"moderation": {"retention_days": 0}}).moderation.retention_days == 0
+    with pytest.raises(ProblemError, match=r"moderation\.retention_days: must be 0 or more, got -1"):
+        parse_settings({"moderation": {"retention_days": -1}})

@@ -13,9 +13,10 @@ import pytest
 from bot.core.config import RetrievalSettings
 from bot.core.engine import Engine
 from bot.core.index import build as engine_module
+from bot.core.index.saved import load_saved_snapshot
 from bot.moderation.records import Records
-from bot.moderation.reloader import Reloader, ReloadSummary, folder_fingerprint
-from bot.moderation.store import KnowledgeStore
+from bot.moderation.reloader import FolderMissing, Reloader, ReloadSummary, folder_fingerprint
+from bot.moderation.store import KnowledgeStore, StoreError
 from tests.moderation_helpers import BROKEN_FRONT_MATTER, PENGUINS, ZEBRAS, ZEBRAS_V2, doc
 
 SETTINGS = RetrievalSettings()
@@ -66,6 +67,17 @@ async def test_reload_now_summarises_added_changed_removed(knowledge: Path) -> N
     assert "Added: owls (1 chunks)" in text and "Removed: penguins" in text and "Aliases changed." in text
     again = await reloader.reload_now("test")
     assert not again.changed_anything and "No change" in again.render()
+
+
+async def test_a_reload_keeps_the_saved_index_current(knowledge: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    engine = Engine.from_folder(knowledge, SETTINGS)
+    reloader = Reloader(engine, knowledge, SETTINGS, data_dir=data)
+    (knowledge / "owls.md").write_bytes(doc("Owls", "Owls hunt mice at night with silent wings."))
+    await reloader.reload_now("test")
+    restarted = load_saved_snapshot(knowledge, data, SETTINGS)  # a restart now needs no rebuild
+    assert restarted is not None and {d.doc_id for d in restarted.documents} == {"zebras", "penguins", "owls"}
+    assert answered_from(Engine(restarted), "How do owls hunt?") == {"owls"}
 
 
 async def test_broken_file_keeps_last_good_version_and_reports_path_line(knowledge: Path) -> None:
@@ -233,4 +245,104 @@ def test_fingerprint_ignores_hidden_and_foreign_files(knowledge: Path) -> None:
     assert folder_fingerprint(knowledge) == before
     (knowledge / "aliases.yaml").write_bytes(b"aliases: []\n")
     assert set(folder_fingerprint(knowledge)) == {"zebras.md", "penguins.md", "aliases.yaml"}
-    assert folder_fingerprint(knowledge.parent / "missing") == {}
+
+
+def test_fingerprint_of_a_missing_folder_is_an_error_not_an_empty_folder(knowledge: Path) -> None:
+    with pytest.raises(FolderMissing, match="missing/ does not exist or is not a folder"):
+        folder_fingerprint(knowledge.parent / "missing")
+    with pytest.raises(FolderMissing, match="not a folder"):
+        folder_fingerprint(knowledge / "zebras.md")
+    (knowledge.parent / "empty").mkdir()
+    assert folder_fingerprint(knowledge.parent / "empty") == {}
+
+
+@pytest.fixture
+def watched(knowledge: Path, tmp_path: Path) -> tuple[Records, KnowledgeStore, Engine, list[ReloadSummary]]:
+    records = Records.open(tmp_path / "data" / "records.db")
+    store = KnowledgeStore(knowledge, tmp_path / "data" / "history", records)
+    return records, store, Engine.from_folder(knowledge, SETTINGS), []
+
+
+@pytest.mark.parametrize("vanish", ["renamed", "file in its place"])
+async def test_a_vanished_folder_is_an_error_and_the_old_snapshot_keeps_answering(
+    knowledge: Path, watched, vanish: str
+) -> None:
+    records, store, engine, summaries = watched
+
+    async def listener(summary: ReloadSummary) -> None:
+        summaries.append(summary)
+
+    reloader = Reloader(engine, knowledge, SETTINGS, store=store, listener=listener, interval=10)
+    await reloader.start()
+    try:
+        await wait_for(lambda: len(records.audit_log()) == 2)  # the files found at start
+        away = knowledge.with_name("knowledge.away")
+        knowledge.rename(away)
+        if vanish == "file in its place":
+            knowledge.write_bytes(b"not a folder")
+        before = engine.snapshot
+        summary = await reloader.reload_now("test")
+        assert summary.folder_missing is not None and not summary.changed_anything
+        assert summary.removed == () and summary.documents == 2
+        text = summary.render()
+        assert "knowledge/" in text and "keeps serving the 2 document(s)" in text
+        assert summaries == [summary]
+        assert engine.snapshot is before and reloader.reload_count == 0
+        assert answered_from(engine, "What do zebras eat?") == {"zebras"}
+        assert [e.action for e in records.audit_log()] == ["add on disk", "add on disk"]
+        with pytest.raises(StoreError, match="missing"):
+            store.sync(["zebras.md", "penguins.md"])
+        # back, with an edit: reloaded normally
+        if knowledge.is_file():
+            knowledge.unlink()
+        away.rename(knowledge)
+        (knowledge / "zebras.md").write_bytes(ZEBRAS_V2)
+        back = await reloader.reload_now("test")
+        assert back.folder_missing is None and back.changed == ("zebras",) and back.removed == ()
+        assert [c.action for c in back.disk_changes] == ["edit on disk"]
+        assert "standing" in engine.ask("Do zebras sleep standing?").passages[0].quote
+    finally:
+        await reloader.stop()
+
+
+async def test_the_watcher_reports_a_vanished_folder_once_and_reloads_when_it_is_back(
+    knowledge: Path, watched
+) -> None:
+    records, store, engine, summaries = watched
+
+    async def listener(summary: ReloadSummary) -> None:
+        summaries.append(summary)
+
+    reloader = Reloader(engine, knowledge, SETTINGS, store=store, listener=listener,
+                        interval=0.02, debounce=0.0)
+    await reloader.start()
+    try:
+        await wait_for(lambda: len(records.audit_log()) == 2)
+        away = knowledge.with_name("knowledge.away")
+        knowledge.rename(away)
+        await wait_for(lambda: len(summaries) >= 1)
+        assert summaries[0].folder_missing is not None
+        (away / "owls.md").write_bytes(doc("Owls", "Owls hunt mice at night with silent wings."))
+        away.rename(knowledge)  # the sentinel: the next summary is the reload after the outage
+        await wait_for(lambda: len(summaries) >= 2)
+        assert len(summaries) == 2, [s.render() for s in summaries]  # the outage was reported once
+        assert summaries[1].added == ("owls",) and summaries[1].removed == ()
+        assert "delete on disk" not in {e.action for e in records.audit_log()}
+        assert answered_from(engine, "What do zebras eat?") == {"zebras"}
+    finally:
+        await reloader.stop()
+
+
+async def test_an_empty_folder_that_exists_is_a_real_removal(knowledge: Path, watched) -> None:
+    records, store, engine, _ = watched
+    reloader = Reloader(engine, knowledge, SETTINGS, store=store, interval=10)
+    await reloader.start()
+    try:
+        await wait_for(lambda: len(records.audit_log()) == 2)
+        for path in list(knowledge.iterdir()):
+            path.unlink()
+        summary = await reloader.reload_now("test")
+        assert summary.folder_missing is None and summary.removed == ("penguins", "zebras")
+        assert sorted(c.action for c in summary.disk_changes) == ["delete on disk", "delete on disk"]
+    finally:
+        await reloader.stop()

@@ -236,3 +236,67 @@ def test_kill_right_before_each_fsync_rename_and_unlink(tmp_path: Path, kill_at:
                               stdout=subprocess.DEVNULL, timeout=60)
         assert proc.returncode == -signal.SIGKILL
         _check_intact(knowledge, data)
+
+
+SECRET = b"DISCORD_TOKEN=SECRET-MARKER-4711\n"
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    folder = tmp_path / "outside"
+    folder.mkdir()
+    (folder / "secret.md").write_bytes(SECRET)
+    return folder
+
+
+def kept_bytes(folder: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+@pytest.mark.parametrize("target", ["outside file", "/proc/self/environ"])
+def test_a_link_out_of_the_knowledge_folder_is_never_read_archived_or_served(
+    store: KnowledgeStore, records: Records, outside: Path, target: str
+) -> None:
+    store.upload("zebras.md", ZEBRAS, user_id=1)
+    (store.knowledge_dir / "env.md").symlink_to(outside / "secret.md" if target == "outside file" else target)
+    changes = store.sync()
+    assert [(c.action, c.filename) for c in changes] == [("refused", "env.md")]
+    assert changes[0].problem == (
+        "knowledge/env.md: env.md points outside knowledge/ (a symbolic link?): "
+        "it is not read, archived or served; replace it with the file itself on disk."
+    )
+    kept = kept_bytes(store.history_dir)
+    assert b"SECRET-MARKER" not in kept and b"PATH=" not in kept
+    assert not (store.history_dir / "env.md").exists()
+    assert "env.md" not in {e.document for e in records.audit_log()}
+    for attempt in (lambda: store.download("env"), lambda: store.remove("env", user_id=2),
+                    lambda: store.upload("env.md", ZEBRAS.replace(b"Zebras", b"Env"), user_id=2)):
+        with pytest.raises(StoreError, match=r"env\.md points outside knowledge/"):
+            attempt()
+    assert (store.knowledge_dir / "env.md").is_symlink()  # left for a moderator to fix on disk
+    assert store.versions("env.md") == []
+
+
+def test_history_copies_linked_out_of_the_history_folder_are_never_listed_or_restored(
+    store: KnowledgeStore, outside: Path
+) -> None:
+    store.upload("zebras.md", ZEBRAS, user_id=1)
+    store.upload("zebras.md", ZEBRAS_V2, user_id=1)
+    version_name = f"20000101T000000.000000Z-{content_hash(SECRET)}.md"
+    (store.history_dir / "zebras.md" / version_name).symlink_to(outside / "secret.md")
+    listed = [v.content_hash for v in store.versions("zebras")]
+    assert listed == [content_hash(ZEBRAS_V2), content_hash(ZEBRAS)]
+    with pytest.raises(StoreError, match="has no version"):
+        store.restore("zebras", content_hash(SECRET)[:12], user_id=1)
+    # a whole history folder linked out: nothing listed from it, nothing written into it
+    (outside / version_name).write_bytes(SECRET)
+    (store.history_dir / "penguins.md").symlink_to(outside, target_is_directory=True)
+    before = sorted(p.name for p in outside.iterdir())
+    assert store.versions("penguins.md") == []
+    with pytest.raises(StoreError, match="no earlier versions"):
+        store.restore("penguins.md", None, user_id=1)
+    with pytest.raises(StoreError, match=r"history folder of 'penguins\.md' points outside history/"):
+        store.upload("penguins.md", PENGUINS, user_id=1)
+    assert sorted(p.name for p in outside.iterdir()) == before
+    assert not (store.knowledge_dir / "penguins.md").exists()
+    assert store.download("zebras")[1] == ZEBRAS_V2

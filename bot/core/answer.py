@@ -6,10 +6,13 @@ line and the bot show exactly the same passages, quotes and citations.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 from urllib.parse import quote as url_quote
+
+RECORD_VERSION = 1  # of the to_record() shape; from_record() refuses any other
 
 
 class Outcome(StrEnum):
@@ -45,6 +48,30 @@ class Citation:
             parts.append(self.published)
         return " · ".join(parts)
 
+    def to_record(self) -> dict[str, Any]:
+        """Every field, JSON-ready: see :meth:`Answer.to_record`."""
+        return {
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "published": self.published,
+            "url": self.url,
+            "paragraphs": list(self.paragraphs),
+            "section": self.section,
+            "link": self.link,
+        }
+
+    @classmethod
+    def from_record(cls, data: Mapping[str, Any]) -> Citation:
+        return cls(
+            doc_id=_text(data, "doc_id"),
+            title=_text(data, "title"),
+            published=_optional_text(data, "published"),
+            url=_optional_text(data, "url"),
+            paragraphs=tuple(_whole(v, "paragraphs") for v in _list(data, "paragraphs")),
+            section=_optional_text(data, "section"),
+            link=_optional_text(data, "link"),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Passage:
@@ -71,6 +98,40 @@ class Passage:
             "text": self.text,
         }
 
+    def to_record(self) -> dict[str, Any]:
+        """Every field, JSON-ready: see :meth:`Answer.to_record`."""
+        return {
+            "chunk_id": self.chunk_id,
+            "score": self.score,
+            "quote": self.quote,
+            "highlights": [[start, end] for start, end in self.highlights],
+            "text": self.text,
+            "citation": self.citation.to_record(),
+            "matched_terms": list(self.matched_terms),
+            "coverage": self.coverage,
+        }
+
+    @classmethod
+    def from_record(cls, data: Mapping[str, Any]) -> Passage:
+        spans = []
+        for span in _list(data, "highlights"):
+            if not isinstance(span, list) or len(span) != 2:
+                raise ValueError("answer record: a highlight must be [start, end]")
+            spans.append((_whole(span[0], "highlights"), _whole(span[1], "highlights")))
+        citation = data.get("citation")
+        if not isinstance(citation, Mapping):
+            raise ValueError("answer record: 'citation' must be a mapping")
+        return cls(
+            chunk_id=_text(data, "chunk_id"),
+            score=_number(data, "score"),
+            quote=_text(data, "quote"),
+            highlights=tuple(spans),
+            text=_text(data, "text"),
+            citation=Citation.from_record(citation),
+            matched_terms=tuple(_item_text(v, "matched_terms") for v in _list(data, "matched_terms")),
+            coverage=_number(data, "coverage"),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Answer:
@@ -91,6 +152,80 @@ class Answer:
             "answered": self.answered,
             "passages": [p.to_json() for p in self.passages] if self.answered else [],
         }
+
+    def to_record(self) -> dict[str, Any]:
+        """The whole answer as JSON-ready data, for storing what a user was shown.
+
+        Why not :meth:`to_json`: that is the public command-line contract and leaves out what
+        rendering needs (highlights, sections, links). A button pressed days later re-renders any
+        page from this record exactly, with no new retrieval; :meth:`from_record` gives back an
+        equal Answer.
+        """
+        return {
+            "version": RECORD_VERSION,
+            "question": self.question,
+            "outcome": self.outcome.value,
+            "passages": [p.to_record() for p in self.passages],
+            "message": self.message,
+            "topics": list(self.topics),
+        }
+
+    @classmethod
+    def from_record(cls, data: Mapping[str, Any]) -> Answer:
+        """The Answer :meth:`to_record` stored; ValueError for a record of another version or shape."""
+        if not isinstance(data, Mapping) or data.get("version") != RECORD_VERSION:
+            raise ValueError(f"answer record: not version {RECORD_VERSION}")
+        try:
+            outcome = Outcome(_text(data, "outcome"))
+        except ValueError:
+            raise ValueError(f"answer record: unknown outcome {data.get('outcome')!r}") from None
+        passages = []
+        for item in _list(data, "passages"):
+            if not isinstance(item, Mapping):
+                raise ValueError("answer record: a passage must be a mapping")
+            passages.append(Passage.from_record(item))
+        return cls(
+            question=_text(data, "question"),
+            outcome=outcome,
+            passages=tuple(passages),
+            message=_optional_text(data, "message"),
+            topics=tuple(_item_text(v, "topics") for v in _list(data, "topics")),
+        )
+
+
+def _text(data: Mapping[str, Any], key: str) -> str:
+    return _item_text(data.get(key), key)
+
+
+def _item_text(value: Any, key: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"answer record: {key!r} must be text")
+    return value
+
+
+def _optional_text(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return None if value is None else _item_text(value, key)
+
+
+def _whole(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"answer record: {key!r} must hold whole numbers")
+    return value
+
+
+def _number(data: Mapping[str, Any], key: str) -> float:
+    value = data.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"answer record: {key!r} must be a number")
+    return float(value)
+
+
+def _list(data: Mapping[str, Any], key: str) -> list[Any]:
+    value = data.get(key)
+    if not isinstance(value, list):
+        raise ValueError(f"answer record: {key!r} must be a list")
+    return value
 
 
 def text_fragment_link(url: str, sentence: str) -> str:

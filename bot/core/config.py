@@ -109,6 +109,8 @@ class DiscordSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only
         "channels where every message is a question (needs Message Content)")] = []
     cooldown_rate: Annotated[int, _m("per-user limit: questions…", ge=1)] = 5
     cooldown_seconds: Annotated[float, _m("…per this many seconds", ge=0)] = 30.0
+    button_cooldown_rate: Annotated[int, _m(
+        "per-user limit on button presses per `cooldown_seconds` (presses never run the engine)", ge=1)] = 20
     passages_per_page: Annotated[int, _m("passages per page", ge=1, le=5)] = 3
     max_passages: Annotated[int, _m("how far **More** pages", ge=1, le=25)] = 9
     status_text: Annotated[str, _m("the bot's status")] = "/ask a question"
@@ -121,6 +123,9 @@ class ModerationSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_o
     log_channel_id: Annotated[int | None, _m("channel for reload summaries")] = None
     max_upload_bytes: Annotated[int, _m("largest upload", ge=1)] = 1_000_000
     log_questions: Annotated[bool, _m("keep declined questions for `/kb gaps`")] = True
+    retention_days: Annotated[int, _m(
+        "feedback, declined questions and stored answers older than this are deleted; 0 keeps them",
+        ge=0)] = 90
     watch_interval_seconds: Annotated[float, _m("how often the folder is checked", gt=0)] = 1.0
     reload_debounce_seconds: Annotated[float, _m("how long the folder must be quiet before a rebuild",
                                                  ge=0)] = 1.0

@@ -1,8 +1,9 @@
 """The bot: a ``commands.Bot`` that owns the engine, the records and the heartbeat.
 
 Start-up order (``setup_hook``, before the gateway connects): load the knowledge snapshot off the
-event loop, open the records database, load the extensions, register the slash commands only when
-they changed since the last start (a fingerprint in the data folder), start the heartbeat.
+event loop, open the records database and delete what is older than ``moderation.retention_days``,
+load the extensions, register the slash commands only when they changed since the last start (a
+fingerprint in the data folder), start the heartbeat and the periodic retention purge.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import hashlib
 import importlib.util
 import json
 import logging
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,6 +25,7 @@ from discord.ext import commands
 from bot.core.answer import Answer
 from bot.core.config import Settings
 from bot.core.engine import Engine
+from bot.core.files import atomic_write, make_private_dir
 from bot.core.index.saved import load_or_build
 from bot.discord_app import errors
 from bot.health import heartbeat_path
@@ -61,6 +62,7 @@ class KnowledgeBot(commands.Bot):
     heartbeat_interval: float = 20.0
     ack_budget: float = 0.5  # answer at once if ready within this; otherwise defer, then follow up
     engine_workers: int = 2  # few threads: questions are CPU-bound, more threads only starve the event loop
+    retention_interval: float = 6 * 3600.0  # seconds between retention purges after the one at start
 
     def __init__(
         self, settings: Settings, knowledge_dir: Path, *, engine: Engine | None = None, **options: Any
@@ -80,6 +82,7 @@ class KnowledgeBot(commands.Bot):
         self.records: Records | None = None
         self.commands_synced: bool | None = None  # True: registered this start; False: unchanged
         self._heartbeat_task: asyncio.Task[None] | None = None
+        self._retention_task: asyncio.Task[None] | None = None
         self.engine_executor = ThreadPoolExecutor(
             max_workers=self.engine_workers, thread_name_prefix="engine"
         )
@@ -116,7 +119,8 @@ class KnowledgeBot(commands.Bot):
         return heartbeat_path(self.settings)
 
     async def setup_hook(self) -> None:
-        await asyncio.to_thread(self.data_dir.mkdir, parents=True, exist_ok=True)
+        # The data folder holds user ids, questions and every knowledge version: the bot's user only.
+        await asyncio.to_thread(make_private_dir, self.data_dir)
         if self._engine is None:
             # The saved index (data_dir/index) makes a restart fast; it is only used when
             # every knowledge file and setting still matches, else rebuilt and saved again.
@@ -139,11 +143,14 @@ class KnowledgeBot(commands.Bot):
             self.data_dir / "records.sqlite3",
             log_questions=self.settings.moderation.log_questions,
         )
+        await self.purge_old_records()
         for name in available_extensions():
             await self.load_extension(name)
             log.info("loaded extension %s", name)
         await self.sync_commands_if_changed()
         self._heartbeat_task = asyncio.create_task(self._heartbeat_loop(), name="heartbeat")
+        if self.settings.moderation.retention_days:
+            self._retention_task = asyncio.create_task(self._retention_loop(), name="retention")
 
     async def on_message(self, message: discord.Message, /) -> None:
         """No prefix commands: questions in messages are handled by the ask cog's listener."""
@@ -185,7 +192,34 @@ class KnowledgeBot(commands.Bot):
             log.info("registered %d slash command(s) for %s", len(synced), scope)
         if fresh != known:
             text = json.dumps(fresh, indent=1, sort_keys=True)
-            await asyncio.to_thread(_write_atomic, path, text)
+            await asyncio.to_thread(write_private, path, text)
+
+    # ------------------------------------------------------------------ retention
+    async def purge_old_records(self) -> None:
+        """Delete feedback, declined questions and stored answers older than ``retention_days``
+        (off the event loop); a failure is logged and retried at the next run."""
+        days = self.settings.moderation.retention_days
+        if not days or self.records is None:
+            return
+        try:
+            deleted = await asyncio.to_thread(self.records.purge, days)
+        except Exception:
+            log.exception("retention: could not delete old records")
+            return
+        if deleted.total:
+            log.info(
+                "retention: deleted %d feedback vote(s), %d declined question(s) and %d stored answer(s) "
+                "older than %d days",
+                deleted.feedback,
+                deleted.declined,
+                deleted.answers,
+                days,
+            )
+
+    async def _retention_loop(self) -> None:
+        while not self.is_closed():
+            await asyncio.sleep(self.retention_interval)
+            await self.purge_old_records()
 
     # ------------------------------------------------------------------ heartbeat for `health`
     async def _heartbeat_loop(self) -> None:
@@ -193,7 +227,7 @@ class KnowledgeBot(commands.Bot):
         while not self.is_closed():
             try:
                 if self.is_ready() and self.ws is not None and self.ws.open:
-                    await asyncio.to_thread(_write_atomic, self.heartbeat_path, f"{time.time():.3f}\n")
+                    await asyncio.to_thread(write_private, self.heartbeat_path, f"{time.time():.3f}\n")
             except OSError as exc:
                 log.warning("cannot write heartbeat file %s: %s", self.heartbeat_path, exc)
             await asyncio.sleep(self.heartbeat_interval)
@@ -201,11 +235,12 @@ class KnowledgeBot(commands.Bot):
     async def on_ready(self) -> None:
         assert self.user is not None
         log.info("connected as %s (id %s) to %d server(s)", self.user, self.user.id, len(self.guilds))
-        await asyncio.to_thread(_write_atomic, self.heartbeat_path, f"{time.time():.3f}\n")
+        await asyncio.to_thread(write_private, self.heartbeat_path, f"{time.time():.3f}\n")
 
     async def close(self) -> None:
-        if self._heartbeat_task is not None:
-            self._heartbeat_task.cancel()
+        for task in (self._heartbeat_task, self._retention_task):
+            if task is not None:
+                task.cancel()
         # Answers in flight still need the HTTP session: give them a moment before closing it.
         deadline = time.monotonic() + CLOSE_GRACE_SECONDS
         while self.engine_pending and time.monotonic() < deadline:
@@ -214,8 +249,7 @@ class KnowledgeBot(commands.Bot):
         self.engine_executor.shutdown(wait=False, cancel_futures=True)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+def write_private(path: Path, text: str) -> None:
+    """Atomically write one of the bot's own small files (heartbeat, command fingerprint), 0600."""
+    make_private_dir(path.parent)
+    atomic_write(path, text)

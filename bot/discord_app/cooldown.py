@@ -1,8 +1,15 @@
-"""Per-user rate limit for questions, shared by slash commands, DMs, mentions and the context menu.
+"""Per-user rate limits: one for questions, shared by slash commands, DMs, mentions and the context
+menu; one for button presses.
 
 Why our own: discord.py's cooldowns are per command; a user should not dodge the limit by
 switching from ``/ask`` to a DM. A sliding window (at most ``rate`` questions in any
 ``per`` seconds) is what the config promises.
+
+Why presses have their own: only a question runs the engine (the expensive part); "More" and the
+feedback buttons read the stored answer (one SQLite row) and render it, so counting them against
+the question allowance would stop someone who pages through one answer from asking the next.
+They still get a limit (``discord.button_cooldown_rate`` in the same window), so nobody can make
+the bot read and re-render answers without bound. No button path calls the engine at all.
 """
 
 from __future__ import annotations

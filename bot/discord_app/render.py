@@ -190,12 +190,6 @@ def question_title(question: str) -> str:
     return fit(one_line, TITLE_LIMIT, safe)
 
 
-def question_from_title(title: str) -> str:
-    """Recover the (possibly cut) question from an answer's title: the buttons' fallback after restart."""
-    text = re.sub(r"\\(.)", r"\1", title).replace("@" + ZWSP, "@")
-    return text[:-1] if text.endswith(ELLIPSIS) else text
-
-
 def _neutralise_with_spans(text: str, spans: Iterable[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
     """Neutralise mentions in raw ``text`` and move ``spans`` over the inserted zero-width spaces."""
     inserted = [m.start() + 1 for m in _MENTION.finditer(text)]
@@ -279,14 +273,21 @@ def page_count(passages: int, per_page: int) -> int:
     return max(1, -(-passages // per_page))
 
 
-def render_answer(answer: Answer, page: int = 0, per_page: int = 3, *, private: bool = False) -> Card:
-    """One page of an answer (or the decline) as a Card."""
+def render_answer(
+    answer: Answer, page: int = 0, per_page: int = 3, *, private: bool = False, title: str | None = None
+) -> Card:
+    """One page of an answer (or the decline) as a Card.
+
+    ``title``: a title this function made before, kept (already escaped; mentions are neutralised
+    again, which changes nothing in a title made here): a stored answer without its question
+    (``moderation.log_questions`` off) keeps the title its message already shows. Else the question's.
+    """
     if not answer.answered or not answer.passages:
         return render_decline(answer, private=private)
     pages = page_count(len(answer.passages), per_page)
     page = min(max(0, page), pages - 1)
     shown = answer.passages[page * per_page : (page + 1) * per_page]
-    title = question_title(answer.question)
+    title = clamp(neutralise_mentions(title), TITLE_LIMIT) if title else question_title(answer.question)
     count = len(answer.passages)
     footer = f"{count} passage{'s' if count != 1 else ''} matched"
     if pages > 1:
@@ -438,6 +439,12 @@ def render_help(topics: Sequence[str], *, per_page: int, max_passages: int) -> C
             "then its source: *title* · ¶ paragraph number · publication date (linked to the exact "
             f"sentence when the source is online). **More** shows further passages (up to {max_passages}, "
             f"{per_page} at a time); **Helpful** / **Not helpful** tell the moderators how I did.",
+            "inline": False,
+        },
+        {
+            "name": "Your data",
+            "value": "I keep your questions, votes and the answers I sent you for a limited time, so the "
+            "buttons keep working. `/forget-me` deletes them now.",
             "inline": False,
         },
     ]

@@ -1,4 +1,5 @@
-"""The bot's lasting records in one embedded SQLite database: audit log, feedback, declined questions.
+"""The bot's lasting records in one embedded SQLite database: audit log, feedback, declined
+questions, and the answers the bot sent (what each message shows and who asked, for its buttons).
 
 Why SQLite: one file in the data folder, transactional writes, and a crash at any moment leaves
 either the old or the new state (WAL journal, ``synchronous=FULL``). Each call opens its own short
@@ -6,23 +7,35 @@ connection, so the object is safe to share between the event loop's worker threa
 between processes; calls are small and infrequent (button clicks, uploads), so the cost is noise.
 
 Nothing personal beyond Discord user ids is stored. With ``log_questions=False`` the text of
-questions is never written: declined questions are not recorded at all, and feedback keeps only
-the passage, the vote and the user id.
+questions is never written: declined questions are not recorded at all, feedback keeps only
+the passage, the vote and the user id, and a stored answer keeps its passages but not the question
+(nor the question's words it matched). Feedback, declined questions and stored answers are
+deleted after ``moderation.retention_days`` (:meth:`Records.purge`), and everything about one user
+on request (:meth:`Records.forget_user`).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import logging
+import os
 import re
 import sqlite3
 import threading
 import time
 import unicodedata
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+from bot.core.answer import Answer
+from bot.core.files import PRIVATE_FILE, make_private_dir
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 2  # 2: the answers table and the indexes on user ids and times
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -58,10 +71,25 @@ CREATE TABLE IF NOT EXISTS audit (
     new_hash TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_document ON audit (document, id);
+CREATE TABLE IF NOT EXISTS answers (
+    message_id INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    user_id INTEGER NOT NULL,
+    per_page INTEGER NOT NULL,
+    answer TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS answers_at ON answers (at);
+CREATE INDEX IF NOT EXISTS answers_user ON answers (user_id);
+CREATE INDEX IF NOT EXISTS feedback_at ON feedback (at);
+CREATE INDEX IF NOT EXISTS feedback_user ON feedback (user_id);
+CREATE INDEX IF NOT EXISTS declined_at ON declined (at);
+CREATE INDEX IF NOT EXISTS declined_user ON declined (user_id);
+CREATE INDEX IF NOT EXISTS audit_user ON audit (user_id);
 """
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _NON_WORD = re.compile(r"[^\w]+")
+_PERSONAL_TABLES = ("feedback", "declined", "answers")  # what retention and forgetting delete
 MAX_QUESTION_CHARS = 500  # what /kb gaps can show; longer questions are cut, not refused
 
 
@@ -94,6 +122,36 @@ class UnhelpfulGap:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredAnswer:
+    """What one bot message shows: the answer as sent, paged ``per_page`` at a time, asked by ``user_id``."""
+
+    message_id: int
+    at: float
+    user_id: int
+    per_page: int
+    answer: Answer
+
+    @property
+    def question(self) -> str | None:
+        """The question as asked; None when it was not stored (``log_questions`` off)."""
+        return self.answer.question or None
+
+
+@dataclass(frozen=True, slots=True)
+class Deleted:
+    """What a retention purge or a forget request removed (``audit``: entries whose user id was cleared)."""
+
+    feedback: int = 0
+    declined: int = 0
+    answers: int = 0
+    audit: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.feedback + self.declined + self.answers + self.audit
+
+
+@dataclass(frozen=True, slots=True)
 class AuditEntry:
     """One change to the knowledge folder: who (user id, None for the system), what, when, which bytes."""
 
@@ -104,6 +162,25 @@ class AuditEntry:
     document: str
     old_hash: str | None
     new_hash: str | None
+
+
+def _make_private(path: Path) -> None:
+    """Create the database file 0600 before SQLite opens it, whatever the umask.
+
+    SQLite gives the ``-wal`` and ``-shm`` files it creates the database file's own permissions, so
+    all three stay readable by the bot's user only. A file left 0644 by an older version (and its
+    ``-wal``/``-shm``) is tightened too: it holds user ids and questions.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE)
+    except PermissionError:  # not the owner: leave the operator's choice, but say so
+        log.warning("cannot make %s private (owned by another user)", path)
+    finally:
+        os.close(fd)
+    for suffix in ("-wal", "-shm"):
+        with suppress(FileNotFoundError, PermissionError):
+            os.chmod(f"{path}{suffix}", PRIVATE_FILE)
 
 
 class Records:
@@ -118,7 +195,8 @@ class Records:
     def open(cls, path: Path, *, log_questions: bool = True) -> Records:
         """Open (creating folder, file and schema on first use) the database at ``path``."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(path.parent)
+        _make_private(path)
         records = cls(path, log_questions)
         with records._connect() as conn:
             conn.execute("PRAGMA journal_mode=WAL")  # persistent: stored in the database file
@@ -129,6 +207,8 @@ class Records:
                         conn.execute(statement)
                 conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
                              (str(SCHEMA_VERSION),))
+                conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version' "
+                             "AND CAST(value AS INTEGER) < ?", (str(SCHEMA_VERSION), SCHEMA_VERSION))
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -172,6 +252,25 @@ class Records:
                 (time.time(), chunk_id, text, normalized, int(bool(helpful)), int(user_id)),
             )
 
+    def store_answer(self, *, message_id: int, user_id: int, answer: Answer, per_page: int) -> None:
+        """Remember what message ``message_id`` shows and who asked: its buttons read this back.
+
+        With the question log off the question and the words of it that matched are left out; the
+        passages (all a page needs) are kept.
+        """
+        if not self.log_questions:
+            answer = dataclasses.replace(
+                answer, question="",
+                passages=tuple(dataclasses.replace(p, matched_terms=()) for p in answer.passages))
+        blob = json.dumps(answer.to_record(), ensure_ascii=False, separators=(",", ":"))
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO answers (message_id, at, user_id, per_page, answer) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (message_id) DO UPDATE SET at = excluded.at, user_id = excluded.user_id, "
+                "per_page = excluded.per_page, answer = excluded.answer",
+                (int(message_id), time.time(), int(user_id), int(per_page), blob),
+            )
+
     def record_declined(self, *, question: str, user_id: int) -> None:
         """A question the bot did not answer; skipped entirely when the question log is off."""
         if not self.log_questions:
@@ -206,6 +305,39 @@ class Records:
                 [(now, None if u is None else int(u), a, d, o, n) for u, a, d, o, n in entries],
             )
 
+    # ---- retention and forgetting -------------------------------------------------------------
+
+    def purge(self, retention_days: int, now: float | None = None) -> Deleted:
+        """Delete feedback, declined questions and stored answers older than ``retention_days``
+        (0 keeps everything). The audit log is kept: it is the history of the knowledge itself."""
+        if retention_days <= 0:
+            return Deleted()
+        cutoff = (time.time() if now is None else now) - retention_days * 86_400
+        with self._transaction() as conn:
+            feedback, declined, answers = (
+                conn.execute(f"DELETE FROM {table} WHERE at < ?", (cutoff,)).rowcount
+                for table in _PERSONAL_TABLES)
+        return Deleted(feedback, declined, answers)
+
+    def forget_user(self, user_id: int, *, audit: bool = True) -> Deleted:
+        """Delete everything stored about one user: feedback, declined questions, the answers they
+        asked for; with ``audit``, their user id in the audit log becomes NULL (the change records stay,
+        shown as made by a forgotten user)."""
+        uid = int(user_id)
+        with self._transaction() as conn:
+            feedback, declined, answers = (
+                conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (uid,)).rowcount
+                for table in _PERSONAL_TABLES)
+            cleared = (conn.execute("UPDATE audit SET user_id = NULL WHERE user_id = ?", (uid,)).rowcount
+                       if audit else 0)
+        return Deleted(feedback, declined, answers, cleared)
+
+    def audit_entries_of(self, user_id: int) -> int:
+        """How many audit entries name this user (changes they made to the knowledge as a moderator)."""
+        with self._connect() as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM audit WHERE user_id = ?",
+                                    (int(user_id),)).fetchone()[0])
+
     # ---- queries ------------------------------------------------------------------------------
 
     def top_declined(self, limit: int = 10) -> list[DeclinedGap]:
@@ -234,6 +366,21 @@ class Records:
             ).fetchall()
         return [UnhelpfulGap(chunk_id=r[0], not_helpful=r[1], helpful=r[2], last_at=r[3],
                              last_question=r[4] or "") for r in rows]
+
+    def stored_answer(self, message_id: int) -> StoredAnswer | None:
+        """The answer message ``message_id`` shows, or None when it was never stored or was purged
+        (an unreadable record, e.g. from a newer version, counts as not stored)."""
+        with self._connect() as conn:
+            row = conn.execute("SELECT message_id, at, user_id, per_page, answer FROM answers "
+                               "WHERE message_id = ?", (int(message_id),)).fetchone()
+        if row is None:
+            return None
+        try:
+            answer = Answer.from_record(json.loads(row[4]))
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError too
+            log.warning("stored answer %s is unreadable: %s", message_id, exc)
+            return None
+        return StoredAnswer(message_id=row[0], at=row[1], user_id=row[2], per_page=row[3], answer=answer)
 
     def audit_log(self, document: str | None = None, limit: int = 50) -> list[AuditEntry]:
         """Changes, newest first; only those of ``document`` when given."""

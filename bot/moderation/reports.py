@@ -8,12 +8,13 @@ how much was left out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bot.core.engine import DebugHit, Engine
 from bot.core.index.build import Snapshot
-from bot.moderation.records import AuditEntry, DeclinedGap, UnhelpfulGap
+from bot.moderation.records import AuditEntry, DeclinedGap, Deleted, UnhelpfulGap
 from bot.moderation.store import Version
 
 Escape = Callable[[str], str]
@@ -23,14 +24,42 @@ def _identity(text: str) -> str:
     return text
 
 
-def who(user_id: int | None) -> str:
-    """A user mention (rendered as a name by Discord, never a ping with mentions off) or "on disk"."""
-    return "on disk" if user_id is None else f"<@{user_id}>"
+_PLAIN = re.compile(r"[\w.#/ -]+")  # nothing that could end a code span or start markup or a mention
+
+
+def code(text: str, safe: Escape = _identity) -> str:
+    """``text`` as inline code when it is plain (letters, digits, ``_ . # / -`` and spaces), else as
+    escaped text. Inside a code span nothing can be escaped: a file name holding a backtick would
+    end the span and let the rest (a masked link, a mention) through, so such a name is not put in one.
+    """
+    return f"`{text}`" if _PLAIN.fullmatch(text) else safe(text)
+
+
+def who(user_id: int | None, action: str = "") -> str:
+    """A user mention (rendered as a name by Discord, never a ping with mentions off), "on disk"
+    for a change seen in the folder, or "a forgotten user" for one whose id ``/kb forget`` removed."""
+    if user_id is not None:
+        return f"<@{user_id}>"
+    return "on disk" if action.endswith("on disk") else "a forgotten user"
 
 
 def when(at: float) -> str:
     """A Discord timestamp: shown in each reader's own time zone and language."""
     return f"<t:{int(at)}:R>"
+
+
+def deleted_counts(deleted: Deleted) -> str:
+    return (f"{deleted.feedback} feedback vote(s), {deleted.declined} declined question(s) and "
+            f"{deleted.answers} stored answer(s)")
+
+
+def forget_report(user_id: int, deleted: Deleted) -> str:
+    """``/kb forget``: what was deleted about a user, and what became of their audit entries."""
+    audit = (f"Their user id was removed from {deleted.audit} audit log entry(ies); the changes are kept "
+             f"and now show as made by a forgotten user." if deleted.audit
+             else "No audit log entry named them.")
+    return (f"Forgot {who(user_id)}: deleted {deleted_counts(deleted)}. {audit} Buttons on answers they "
+            f"asked for now say the answer is no longer stored.")
 
 
 def join_within(lines: Sequence[str], limit: int, more: Callable[[int], str]) -> str:
@@ -55,9 +84,11 @@ def document_list(snap: Snapshot, last: dict[str, AuditEntry], limit: int = 1900
     for doc in snap.documents:
         filename = Path(doc.path).name
         entry = last.get(filename)
-        change = f"{entry.action} {when(entry.at)} by {who(entry.user_id)}" if entry else "no recorded change"
+        change = (f"{entry.action} {when(entry.at)} by {who(entry.user_id, entry.action)}" if entry
+                  else "no recorded change")
         rows.append((entry.at if entry else 0.0,
-                     f"• `{filename}` — {safe(doc.title)} · {counts.get(doc.doc_id, 0)} chunks · {change}"))
+                     f"• {code(filename, safe)} — {safe(doc.title)} · {counts.get(doc.doc_id, 0)} chunks · "
+                     f"{change}"))
     rows.sort(key=lambda r: -r[0])
     head = f"**{len(snap.documents)} document(s), {len(snap.chunks)} chunk(s)**"
     if snap.alias_groups:
@@ -69,25 +100,26 @@ def document_list(snap: Snapshot, last: dict[str, AuditEntry], limit: int = 1900
 
 
 def version_list(filename: str, versions: Sequence[Version], audit: Sequence[AuditEntry],
-                 limit: int = 1900) -> str:
+                 limit: int = 1900, safe: Escape = _identity) -> str:
     """``/kb history document``: numbered versions (for ``/kb restore``) and the audit trail."""
-    lines = [f"**Versions of `{filename}`** (newest first; restore with `/kb restore {filename} <number>`)"]
+    lines = [f"**Versions of {code(filename, safe)}** (newest first; restore one with "
+             f"{code(f'/kb restore {filename}', safe)} and its number)"]
     if not versions:
         lines.append("No versions kept yet.")
     lines += [f"{i}. {v.describe()}" for i, v in enumerate(versions, 1)]
     if audit:
         lines.append("**Changes**")
-        lines += [f"• {e.action} {when(e.at)} by {who(e.user_id)}: "
+        lines += [f"• {e.action} {when(e.at)} by {who(e.user_id, e.action)}: "
                   f"{(e.old_hash or '—')[:12]} → {(e.new_hash or 'removed')[:12]}" for e in audit]
     return join_within(lines, limit, lambda n: f"… and {n} more lines")
 
 
-def audit_list(entries: Sequence[AuditEntry], limit: int = 1900) -> str:
+def audit_list(entries: Sequence[AuditEntry], limit: int = 1900, safe: Escape = _identity) -> str:
     """``/kb history`` without a document: the latest changes to any document."""
     if not entries:
         return "No changes recorded yet."
     lines = ["**Latest changes**"]
-    lines += [f"• `{e.document}` {e.action} {when(e.at)} by {who(e.user_id)} "
+    lines += [f"• {code(e.document, safe)} {e.action} {when(e.at)} by {who(e.user_id, e.action)} "
               f"({(e.new_hash or 'removed')[:12]})" for e in entries]
     return join_within(lines, limit, lambda n: f"… and {n} more")
 
@@ -95,7 +127,7 @@ def audit_list(entries: Sequence[AuditEntry], limit: int = 1900) -> str:
 def _chunk_label(engine: Engine, chunk_id: str, safe: Escape) -> str:
     found = engine.describe_chunk(chunk_id)
     if found is None:
-        return f"`{safe(chunk_id)}` (no longer in the knowledge base)"
+        return f"{code(chunk_id, safe)} (no longer in the knowledge base)"
     title, number, text = found
     preview = " ".join(text.split())[:80]
     return f"{safe(title)} · ¶{number} (“{safe(preview)}…”)"
@@ -124,14 +156,15 @@ def gaps_report(declined: Sequence[DeclinedGap], unhelpful: Sequence[UnhelpfulGa
 def debug_report(question: str, outcome: str, weights: dict[str, float], hits: Sequence[DebugHit],
                  limit: int = 3900, safe: Escape = _identity) -> str:
     """``/kb test``: the private debug view."""
-    terms = ", ".join(f"`{t}` {w:.2f}" for t, w in weights.items()) or "none (only common words)"
+    terms = ", ".join(f"{code(t, safe)} {w:.2f}" for t, w in weights.items()) or "none (only common words)"
     lines = [f"**Question:** {safe(question[:300])}", f"**Outcome:** {outcome}",
              f"**Terms (weight):** {terms}"]
     if not hits:
         lines.append("No chunk contains any of the terms.")
     for h in hits:
-        lines.append(f"**{h.rank}.** `{h.chunk_id}` — {safe(h.title[:80])} · ¶{h.paragraph} · "
+        lines.append(f"**{h.rank}.** {code(h.chunk_id, safe)} — {safe(h.title[:80])} · ¶{h.paragraph} · "
                      f"BM25 {h.bm25:.3f} · coverage {h.coverage:.0%}")
-        lines.append(f"  matched: {', '.join(h.matched) or '—'} · missing: {', '.join(h.missing) or '—'}")
+        lines.append(f"  matched: {', '.join(map(safe, h.matched)) or '—'} · "
+                     f"missing: {', '.join(map(safe, h.missing)) or '—'}")
         lines.append(f"  > {safe(h.preview)}…")
     return join_within(lines, limit, lambda n: f"… ({n} more lines)")

@@ -1,7 +1,8 @@
 """The only code that writes to the knowledge folder: atomic writes, a history of every version, undo.
 
-Crash safety, step by step. Every file (knowledge file or history copy) is written to a hidden
-temporary file in the same folder, flushed and fsynced, then renamed over the target with
+Crash safety, step by step. Every file (knowledge file or history copy) is written with
+:func:`bot.core.files.atomic_write`, the project's one atomic writer: to a hidden temporary file in
+the same folder, flushed and fsynced, then renamed over the target with
 ``os.replace`` (atomic on POSIX) and the folder is fsynced, so a kill at any moment leaves the old
 or the new full content, never a mix. The order is: archive the old version, archive the new one,
 replace the knowledge file, then record the audit entry in SQLite (its own transaction). A kill
@@ -13,6 +14,15 @@ History: ``<history_dir>/<file name>/<UTC time>-<sha256>.<ext>``, one file per d
 (deduplicated by content hash). A version is archived when it is written and again — if somehow
 missing — before it is replaced or removed, and the reloader archives versions edited on disk,
 so no version the bot has seen is ever lost.
+
+Nothing outside a folder is read: a knowledge file whose real path is outside the knowledge folder
+(a symbolic link ``env.md -> /proc/self/environ``) is never read, archived or served, and only
+history copies whose real path is inside the history folder are listed or restored
+(:func:`bot.core.files.read_inside`). Each refusal names the file.
+
+Modes: history folders and copies are the bot's private data (0700 / 0600, whatever the umask);
+a knowledge file replaced from Discord keeps the mode it had, and a new one gets 0644, like a file
+a moderator would create by hand.
 """
 
 from __future__ import annotations
@@ -21,19 +31,29 @@ import contextlib
 import datetime as dt
 import os
 import re
-import tempfile
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from bot.core.files import (
+    TEMP_PREFIX,
+    OutsideFolder,
+    atomic_write,
+    fsync_dir,
+    is_inside,
+    make_private_dir,
+    read_inside,
+)
 from bot.core.knowledge.aliases import ALIASES_FILE
 from bot.core.knowledge.documents import KNOWLEDGE_SUFFIXES, content_hash, knowledge_files
 from bot.moderation.records import Records
 from bot.moderation.uploads import UploadRejected, ValidUpload, check_filename, validate_upload
 
 _VERSION_NAME = re.compile(r"^(\d{8}T\d{6}\.\d{6}Z)-([0-9a-f]{64})(\.[a-z]+)$")
-_TEMP_PREFIX = ".kbtmp-"
+# A knowledge file is the moderators' own text, read by their editors and git: a new one is 0644,
+# whatever the bot's umask, and a replaced one keeps the mode it had (history copies stay private).
+KNOWLEDGE_FILE_MODE = 0o644
 SYSTEM_USER = None  # audit entries for changes seen on disk, not made through Discord
 
 
@@ -65,45 +85,16 @@ class Version:
 class Change:
     """What a store operation did, for the reply and the audit log."""
 
-    action: str  # "upload", "remove", "restore"
+    action: str  # "upload", "remove", "restore", the "… on disk" ones, or "refused" (never audited)
     filename: str
     old_hash: str | None
     new_hash: str | None
     upload: ValidUpload | None = None
+    problem: str | None = None  # for "refused": ``knowledge/env.md: why``, for the reload summary
 
     @property
     def unchanged(self) -> bool:
         return self.old_hash == self.new_hash
-
-
-def fsync_dir(directory: Path) -> None:
-    """Make a rename in ``directory`` durable (no-op where folders cannot be opened, e.g. Windows)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that readers and crashes see the old or the new bytes only."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_TEMP_PREFIX, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    fsync_dir(path.parent)
 
 
 def _now() -> dt.datetime:
@@ -128,13 +119,14 @@ class KnowledgeStore:
         self.max_upload_bytes = max_upload_bytes
         self._lock = threading.RLock()
         self.knowledge_dir.mkdir(parents=True, exist_ok=True)
-        self.history_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.history_dir)  # history holds every version, removed ones too: bot-only
         self._remove_leftover_temp_files()
 
     def _remove_leftover_temp_files(self) -> None:
-        folders = [self.knowledge_dir, *(p for p in self.history_dir.iterdir() if p.is_dir())]
+        folders = [self.knowledge_dir, *(p for p in self.history_dir.iterdir()
+                                         if p.is_dir() and is_inside(p, self.history_dir))]
         for folder in folders:
-            for tmp in folder.glob(_TEMP_PREFIX + "*.tmp"):
+            for tmp in folder.glob(TEMP_PREFIX + "*.tmp"):
                 with contextlib.suppress(OSError):
                     tmp.unlink()
 
@@ -173,10 +165,17 @@ class KnowledgeStore:
         return self.knowledge_dir / filename
 
     def _read_current(self, filename: str) -> bytes | None:
+        """The file's bytes, None when it does not exist; StoreError when it is not a regular file
+        inside the knowledge folder (a symbolic link out of it is never followed)."""
         try:
-            return (self.knowledge_dir / filename).read_bytes()
+            return read_inside(self.knowledge_dir / filename, self.knowledge_dir)
         except FileNotFoundError:
             return None
+        except OutsideFolder as exc:
+            raise StoreError(f"{exc}: it is not read, archived or served; replace it with the file "
+                             f"itself on disk.") from None
+        except OSError as exc:
+            raise StoreError(f"'{filename}' cannot be read: {exc.strerror or exc}") from None
 
     def download(self, document: str) -> tuple[str, bytes]:
         """The current bytes of a document (file name, content)."""
@@ -194,26 +193,31 @@ class KnowledgeStore:
     def versions(self, document: str) -> list[Version]:
         """Every archived version of a document, newest first (removed documents too)."""
         filename = self.resolve(document, include_removed=True)
-        current = self._read_current(filename)
+        try:
+            current = self._read_current(filename)
+        except StoreError:
+            current = None  # its history is still listed
         current_hash = content_hash(current) if current is not None else None
-        folder = self._history_folder(filename)
         found: list[Version] = []
-        if folder.is_dir():
-            for p in folder.iterdir():
-                m = _VERSION_NAME.match(p.name)
-                if not m:
-                    continue
+        for p in self._history_files(filename):
+            m = _VERSION_NAME.match(p.name)
+            if m:
                 saved = dt.datetime.strptime(m.group(1), "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=dt.UTC)
                 found.append(Version(filename, saved, m.group(2), p.stat().st_size, p,
                                      m.group(2) == current_hash))
         found.sort(key=lambda v: (v.saved_at, v.path.name), reverse=True)
         return found
 
-    def _archived_hashes(self, filename: str) -> set[str]:
+    def _history_files(self, filename: str) -> list[Path]:
+        """The regular files of a document's history folder whose real path is inside the history
+        folder: a symbolic link (of a copy, or of the folder itself) leading out of it is skipped."""
         folder = self._history_folder(filename)
-        if not folder.is_dir():
-            return set()
-        return {m.group(2) for p in folder.iterdir() if (m := _VERSION_NAME.match(p.name))}
+        if not folder.is_dir() or not is_inside(folder, self.history_dir):
+            return []
+        return [p for p in folder.iterdir() if p.is_file() and is_inside(p, self.history_dir)]
+
+    def _archived_hashes(self, filename: str) -> set[str]:
+        return {m.group(2) for p in self._history_files(filename) if (m := _VERSION_NAME.match(p.name))}
 
     def archive(self, filename: str, data: bytes) -> bool:
         """Keep ``data`` as a version of ``filename`` unless an identical version is kept already."""
@@ -222,11 +226,14 @@ class KnowledgeStore:
             if digest in self._archived_hashes(filename):
                 return False
             folder = self._history_folder(filename)
+            if folder.exists() and not is_inside(folder, self.history_dir):
+                raise StoreError(f"The history folder of '{filename}' points outside "
+                                 f"{self.history_dir.name}/ (a symbolic link?); nothing was written.")
             created = not folder.is_dir()
-            folder.mkdir(parents=True, exist_ok=True)
+            make_private_dir(folder)
             suffix = PurePosixPath(filename).suffix.lower() or ".txt"
             stamp = _now().strftime("%Y%m%dT%H%M%S.%fZ")
-            atomic_write(folder / f"{stamp}-{digest}{suffix}", data)
+            atomic_write(folder / f"{stamp}-{digest}{suffix}", data)  # private (0600)
             if created:
                 fsync_dir(self.history_dir)  # make the new folder itself durable
             return True
@@ -254,7 +261,7 @@ class KnowledgeStore:
             if old is not None:
                 self.archive(upload.filename, old)
             self.archive(upload.filename, upload.data)
-            atomic_write(path, upload.data)
+            atomic_write(path, upload.data, mode=KNOWLEDGE_FILE_MODE, keep_mode=True)
             self._audit(user_id, action, upload.filename, old_hash, upload.content_hash)
             return Change(action, upload.filename, old_hash, upload.content_hash, upload)
 
@@ -283,7 +290,11 @@ class KnowledgeStore:
         with self._lock:
             filename = self.resolve(document, include_removed=True)
             chosen = self.find_version(filename, version)
-            data = chosen.path.read_bytes()
+            try:
+                data = read_inside(chosen.path, self.history_dir)
+            except OSError as exc:  # OutsideFolder included: a copy replaced by a link since listed
+                raise StoreError(f"The archived version {chosen.short_hash} of '{filename}' cannot be "
+                                 f"read ({exc}); choose another.") from None
             if content_hash(data) != chosen.content_hash:
                 raise StoreError(f"The archived version {chosen.short_hash} of '{filename}' is damaged "
                                  f"(its content does not match its hash); choose another.")
@@ -325,12 +336,20 @@ class KnowledgeStore:
         """
         changes: list[Change] = []
         with self._lock:
+            if not self.knowledge_dir.is_dir():  # unmounted or removed: not a deletion of every file
+                raise StoreError(f"The knowledge folder {self.knowledge_dir.name}/ is missing; "
+                                 f"nothing was archived or audited.")
             names = set(self.current_files() if filenames is None else filenames)
             last = self.records.last_changes() if self.records is not None else {}
             for filename in sorted(names):
                 if not is_managed_file(filename):
                     continue
-                data = self._read_current(filename)
+                try:
+                    data = self._read_current(filename)
+                except StoreError as exc:  # e.g. a link out of the folder: reported, never followed
+                    changes.append(Change("refused", filename, None, None,
+                                          problem=f"{self.knowledge_dir.name}/{filename}: {exc}"))
+                    continue
                 new_hash = content_hash(data) if data is not None else None
                 if data is not None:
                     self.archive(filename, data)
@@ -343,5 +362,5 @@ class KnowledgeStore:
                 changes.append(Change(action, filename, audited, new_hash))
             if self.records is not None:  # one transaction for all: fast at first start with many files
                 self.records.record_audits([(SYSTEM_USER, c.action, c.filename, c.old_hash, c.new_hash)
-                                            for c in changes])
+                                            for c in changes if c.problem is None])
         return changes

@@ -3,7 +3,7 @@
 BM25 ranks chunks; the best few are re-ranked by how much of the question their best
 quote covers (see :mod:`bot.core.quotes`). Whether to answer at all is decided by
 *coverage*: the IDF-weighted share of the question's terms that the passage contains
-(:mod:`bot.core.query`). Words the knowledge base has never seen weigh like its rarest
+(:mod:`bot.core.answering.query`). Words the knowledge base has never seen weigh like its rarest
 words, so a question about something the articles do not mention is declined instead of
 being matched on its common words.
 """

@@ -6,17 +6,22 @@ answered at once when the engine is quick and deferred first when it is not, so 
 3-second acknowledgement window is met even during a burst or an index rebuild.
 
 The answer's buttons are persistent (``DynamicItem`` with a custom_id template, ``timeout=None``):
-"More" and the feedback buttons keep working after a restart; the question is then recovered
-from the embed title when the in-memory cache no longer has it.
+"More" and the feedback buttons keep working after a restart. Every answer the bot sends with
+buttons is stored in the records database under its message id, with who asked and the passages
+as shown (:meth:`Records.store_answer`); a press reads that row back and never runs the engine,
+so "More" pages exactly what was answered and feedback names the passage the user saw, even after
+the knowledge changed. Without a row (an older message, or purged by retention) the user is told
+to ask again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
-from collections import OrderedDict
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -27,6 +32,8 @@ from bot.core.answer import Answer, Outcome
 from bot.discord_app import render
 from bot.discord_app.cooldown import UserCooldown
 from bot.discord_app.errors import SafeView, on_component_error, send_private
+from bot.moderation import reports
+from bot.moderation.records import StoredAnswer
 
 if TYPE_CHECKING:
     from bot.discord_app.client import KnowledgeBot
@@ -34,7 +41,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("bot.discord.ask")
 
 NONE = discord.AllowedMentions.none()
-CACHE_SIZE = 2000
+NOT_STORED = "This answer is no longer stored; please ask again."
+IN_FLIGHT_WAIT = 5.0  # seconds a press waits for answers being sent and stored right now
 DECLINED_OUTCOMES = (Outcome.NO_MATCH, Outcome.NO_KNOWLEDGE)
 STYLES = {
     "primary": discord.ButtonStyle.primary,
@@ -137,16 +145,20 @@ def card_kwargs(card: render.Card) -> dict[str, Any]:
     return kwargs
 
 
+def shown_title(message: discord.Message | None) -> str | None:
+    """The title the message shows now: kept as is when the question itself was not stored."""
+    return message.embeds[0].title if message is not None and message.embeds else None
+
+
 def cooldown_text(retry_after: float) -> str:
     when = int(time.time() + retry_after) + 1
     return render.text_message(f"You're asking quickly. You can ask again <t:{when}:R>.")
 
 
+def press_cooldown_text(retry_after: float) -> str:
+    when = int(time.time() + retry_after) + 1
+    return render.text_message(f"You're pressing buttons quickly. You can press again <t:{when}:R>.")
 
-def asker_id(message: discord.Message | None) -> int | None:
-    """Who asked for this answer (for answers to slash commands and buttons); None otherwise."""
-    meta = message.interaction_metadata if message is not None else None
-    return meta.user.id if meta is not None else None
 
 class AskCog(commands.Cog, name="Ask"):
     """Answers questions; see the module docstring."""
@@ -157,8 +169,11 @@ class AskCog(commands.Cog, name="Ask"):
         self.per_page = d.passages_per_page
         self.max_passages = max(d.max_passages, d.passages_per_page)
         self.cooldown = UserCooldown(d.cooldown_rate, d.cooldown_seconds)
+        self.press_cooldown = UserCooldown(d.button_cooldown_rate, d.cooldown_seconds)  # see cooldown.py
         self.answer_channels = frozenset(d.answer_channel_ids)
-        self._cache: OrderedDict[int, tuple[str, Answer]] = OrderedDict()
+        # Answers being sent and stored right now: a press that finds no row waits for them and
+        # looks again, since the button may belong to one whose row is not written yet.
+        self._in_flight: set[asyncio.Future[None]] = set()
         self._background: set[asyncio.Task[None]] = set()
         self.answer_this = app_commands.ContextMenu(name="Answer this", callback=self._answer_this)
         bot.tree.add_command(self.answer_this)
@@ -174,26 +189,38 @@ class AskCog(commands.Cog, name="Ask"):
     async def ask_engine(self, question: str) -> Answer:
         return await self.bot.ask(question, self.max_passages)
 
-    def remember(self, message_id: int | None, question: str, answer: Answer) -> None:
-        if message_id is None:
-            return
-        self._cache[message_id] = (question, answer)
-        self._cache.move_to_end(message_id)
-        while len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
+    async def store_sent(
+        self, message_id: int | None, user_id: int, answer: Answer, per_page: int | None = None
+    ) -> None:
+        """Store what a sent message shows and who it is for, so its buttons can read it back.
 
-    async def resolve(self, message: discord.Message | None) -> tuple[str, Answer]:
-        """The question and answer behind a message with our buttons (cache, else re-ask its title)."""
-        if message is None:
-            raise RuntimeError("button pressed without a message")
-        found = self._cache.get(message.id)
-        if found is not None:
-            return found
-        title = message.embeds[0].title if message.embeds and message.embeds[0].title else ""
-        question = render.question_from_title(title)
-        answer = await self.ask_engine(question)
-        self.remember(message.id, question, answer)
-        return question, answer
+        Only answers with buttons are stored (a decline has none). A failure is logged, not raised:
+        the answer was sent, and its buttons will then ask the user to ask again.
+        """
+        records = self.bot.records
+        if message_id is None or records is None or not (answer.answered and answer.passages):
+            return
+        try:
+            await asyncio.to_thread(
+                records.store_answer,
+                message_id=message_id,
+                user_id=user_id,
+                answer=answer,
+                per_page=per_page or self.per_page,
+            )
+        except Exception:
+            log.exception("could not store the answer in message %s", message_id)
+
+    @contextlib.asynccontextmanager
+    async def sending(self) -> AsyncIterator[None]:
+        """Mark an answer as being sent and stored (see ``_in_flight``)."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._in_flight.add(done)
+        try:
+            yield
+        finally:
+            self._in_flight.discard(done)
+            done.set_result(None)
 
     def _record_declined_later(self, answer: Answer, user_id: int) -> None:
         records = self.bot.records
@@ -219,7 +246,7 @@ class AskCog(commands.Cog, name="Ask"):
     async def answer_interaction(
         self, interaction: discord.Interaction[Any], question: str, private: bool
     ) -> None:
-        """Cooldown, answer (deferring when the engine is not quick), remember, record a decline."""
+        """Cooldown, answer (deferring when the engine is not quick), store it, record a decline."""
         retry = self.cooldown.hit(interaction.user.id)
         if retry is not None:
             await interaction.response.send_message(
@@ -235,14 +262,15 @@ class AskCog(commands.Cog, name="Ask"):
         answer = await task
         card = render.render_answer(answer, 0, self.per_page, private=private)
         kwargs = card_kwargs(card)
-        if interaction.response.is_done():
-            sent = await interaction.followup.send(ephemeral=private, wait=True, **kwargs)
-            message_id: int | None = sent.id
-        else:
-            callback = await interaction.response.send_message(ephemeral=private, **kwargs)
-            message_id = callback.message_id if callback is not None else None
-        interaction.extras["sent"] = True
-        self.remember(message_id, question, answer)
+        async with self.sending():
+            if interaction.response.is_done():
+                sent = await interaction.followup.send(ephemeral=private, wait=True, **kwargs)
+                message_id: int | None = sent.id
+            else:
+                callback = await interaction.response.send_message(ephemeral=private, **kwargs)
+                message_id = callback.message_id if callback is not None else None
+            interaction.extras["sent"] = True
+            await self.store_sent(message_id, interaction.user.id, answer)
         self._record_declined_later(answer, interaction.user.id)
 
     @app_commands.command(name="ask", description="Ask a question; the answer quotes the knowledge base.")
@@ -278,12 +306,42 @@ class AskCog(commands.Cog, name="Ask"):
         card = render.render_help(topics, per_page=self.per_page, max_passages=self.max_passages)
         await interaction.response.send_message(ephemeral=True, **card_kwargs(card))
 
+    @app_commands.command(
+        name="forget-me", description="Delete what the bot has stored about you: questions, votes, answers."
+    )
+    async def forget_me(self, interaction: discord.Interaction[Any]) -> None:
+        """Anyone's own erasure request; their moderator changes keep their id (see the reply)."""
+        records = self.bot.records
+        if records is None:
+            await send_private(interaction, "Nothing can be deleted right now; please try again later.")
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        user_id = interaction.user.id
+        deleted = await asyncio.to_thread(records.forget_user, user_id, audit=False)
+        kept = await asyncio.to_thread(records.audit_entries_of, user_id)
+        text = (
+            f"Done: I deleted everything I had stored about you ({reports.deleted_counts(deleted)}). "
+            "Buttons on answers you asked for now say the answer is no longer stored."
+        )
+        if kept:
+            text += (
+                f" Your user id stays on the {kept} change(s) you made to the knowledge base as a "
+                "moderator (the audit log); another moderator can remove it with /kb forget."
+            )
+        await send_private(interaction, text)
+
     # ------------------------------------------------------------------ buttons
-    async def _resolve_in_time(
+    async def _stored_in_time(
         self, interaction: discord.Interaction[Any], *, edit: bool
-    ) -> tuple[str, Answer]:
-        """Resolve the message's answer; defer first when that is slow (re-asking after a restart)."""
-        task = asyncio.ensure_future(self.resolve(interaction.message))
+    ) -> StoredAnswer | None:
+        """The stored answer of the pressed message; defer first when the database is slow to say.
+
+        ``edit``: defer as an update of the message (More) rather than as a private reply.
+        """
+        records, message = self.bot.records, interaction.message
+        if records is None or message is None:
+            return None
+        task = asyncio.ensure_future(self._read_stored(message.id))
         done, _ = await asyncio.wait({task}, timeout=self.bot.ack_budget)
         if not done:
             if edit:
@@ -292,36 +350,69 @@ class AskCog(commands.Cog, name="Ask"):
                 await interaction.response.defer(ephemeral=True, thinking=True)
         return await task
 
+    async def _read_stored(self, message_id: int) -> StoredAnswer | None:
+        records = self.bot.records
+        assert records is not None
+        stored = await asyncio.to_thread(records.stored_answer, message_id)
+        if stored is None and self._in_flight:  # perhaps sent a moment ago, its row not written yet
+            await asyncio.wait(set(self._in_flight), timeout=IN_FLIGHT_WAIT)
+            stored = await asyncio.to_thread(records.stored_answer, message_id)
+        return stored
+
+    async def _pressing_too_fast(self, interaction: discord.Interaction[Any]) -> bool:
+        """The button cooldown: True (and the user told when to try again) when over the limit."""
+        retry = self.press_cooldown.hit(interaction.user.id)
+        if retry is None:
+            return False
+        await send_private(interaction, press_cooldown_text(retry))
+        return True
+
     async def show_page(self, interaction: discord.Interaction[Any], page: int) -> None:
-        asker = asker_id(interaction.message)
-        if asker is not None and asker != interaction.user.id:
-            # Someone else's public answer: page through a private copy instead of changing
-            # the message under the asker's eyes.
-            _question, answer = await self._resolve_in_time(interaction, edit=False)
-            card = render.render_answer(answer, page, self.per_page, private=True)
-            if interaction.response.is_done():
-                await interaction.followup.send(ephemeral=True, **card_kwargs(card))
-            else:
-                await interaction.response.send_message(ephemeral=True, **card_kwargs(card))
+        """Page ``page`` of the stored answer: in place for the asker, as a private copy for others."""
+        if await self._pressing_too_fast(interaction):
             return
-        _question, answer = await self._resolve_in_time(interaction, edit=True)
-        card = render.render_answer(answer, page, self.per_page)
+        stored = await self._stored_in_time(interaction, edit=True)
+        if stored is None:
+            await send_private(interaction, NOT_STORED)
+            return
+        title = None if stored.question else shown_title(interaction.message)
+        if stored.user_id != interaction.user.id:
+            # Someone else's answer: page through a private copy instead of changing the message
+            # under the asker's eyes. The copy is theirs, so its own buttons turn its pages.
+            card = render.render_answer(stored.answer, page, stored.per_page, private=True, title=title)
+            async with self.sending():
+                if interaction.response.is_done():
+                    sent = await interaction.followup.send(ephemeral=True, wait=True, **card_kwargs(card))
+                    copy_id: int | None = sent.id
+                else:
+                    callback = await interaction.response.send_message(ephemeral=True, **card_kwargs(card))
+                    copy_id = callback.message_id if callback is not None else None
+                await self.store_sent(copy_id, interaction.user.id, stored.answer, stored.per_page)
+            return
+        card = render.render_answer(stored.answer, page, stored.per_page, title=title)
         if interaction.response.is_done():
             await interaction.edit_original_response(**card_kwargs(card))
         else:
             await interaction.response.edit_message(**card_kwargs(card))
 
     async def record_feedback(self, interaction: discord.Interaction[Any], helpful: bool, page: int) -> None:
-        question, answer = await self._resolve_in_time(interaction, edit=False)
-        index = page * self.per_page
-        if not answer.passages or index >= len(answer.passages):
-            await send_private(interaction, "This answer has changed since; please ask again.")
+        """A vote for the lead passage of page ``page`` as the stored answer showed it."""
+        if await self._pressing_too_fast(interaction):
+            return
+        stored = await self._stored_in_time(interaction, edit=False)
+        if stored is None:
+            await send_private(interaction, NOT_STORED)
+            return
+        passages = stored.answer.passages
+        index = page * stored.per_page
+        if index >= len(passages):
+            await send_private(interaction, "That page is not part of this answer; please ask again.")
             return
         if self.bot.records is not None:
             await asyncio.to_thread(
                 self.bot.records.record_feedback,
-                chunk_id=answer.passages[index].chunk_id,
-                question=question,
+                chunk_id=passages[index].chunk_id,
+                question=stored.question or "",
                 helpful=helpful,
                 user_id=interaction.user.id,
             )
@@ -362,8 +453,9 @@ class AskCog(commands.Cog, name="Ask"):
                 return
             answer = await self.ask_engine(question)
             card = render.render_answer(answer, 0, self.per_page)
-            sent = await message.reply(mention_author=False, **card_kwargs(card))
-            self.remember(sent.id, question, answer)
+            async with self.sending():
+                sent = await message.reply(mention_author=False, **card_kwargs(card))
+                await self.store_sent(sent.id, message.author.id, answer)
             self._record_declined_later(answer, message.author.id)
         except Exception:
             log.exception("error answering message %s", message.id)

@@ -5,7 +5,11 @@ Rights are checked here, in the bot, for every command and every autocomplete: M
 only hides the group in the client and server admins can change it, so it is a convenience, not
 the check. Everyone else gets a private refusal and nothing happens.
 
-Every reply is private (ephemeral) with mentions disabled; slow work (downloads, file I/O,
+Every reply is private (ephemeral) with mentions disabled, and every piece of untrusted text in it
+(file names, document ids, problem lines quoting a YAML key, rejection reasons, user input) goes
+through :func:`render.safe`, the escaper answers use, where the message is built here, so
+``@everyone``, ``<@&role>`` or a masked link ``[text](https://…)`` arrives as plain text; names are
+put in code spans only when they are plain (:func:`reports.code`). Slow work (downloads, file I/O,
 SQLite, rebuilding the index) runs after a deferral and off the event loop. The cog owns the
 knowledge folder watcher: started in ``cog_load``, stopped in ``cog_unload``. The writing itself
 lives in :mod:`bot.moderation` (pure, tested without Discord).
@@ -24,6 +28,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_app import render
+from bot.discord_app.attachments import AttachmentFetcher
 from bot.moderation import reports
 from bot.moderation.reloader import Reloader, ReloadSummary
 from bot.moderation.store import KnowledgeStore, StoreError
@@ -60,6 +65,20 @@ def _who(interaction: discord.Interaction[Any]) -> str:
     return f"<@{interaction.user.id}>"
 
 
+def _name(filename: str) -> str:
+    """A file name for a reply: inline code when plain, escaped text otherwise."""
+    return reports.code(filename, render.safe)
+
+
+def _reason(exc: Exception) -> str:
+    """A refusal's reason (it quotes file names, document names and YAML keys), escaped."""
+    return render.safe(str(exc))
+
+
+def _summary(summary: ReloadSummary, limit: int = MESSAGE_LIMIT) -> str:
+    return summary.render(limit, render.safe)
+
+
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
 class KbCog(
@@ -76,6 +95,8 @@ class KbCog(
         self.role_ids = frozenset(self.moderation.moderator_role_ids)
         self.store: KnowledgeStore | None = None
         self.reloader: Reloader | None = None
+        # Attachments only from Discord's file hosts or the API the bot is talking to.
+        self.fetcher = AttachmentFetcher(discord.http.Route.BASE)
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -96,6 +117,7 @@ class KbCog(
             store=self.store,
             listener=self.post_summary,
             limits=self.bot.settings.limits,
+            data_dir=self.bot.data_dir,
         )
         await self.reloader.start()
 
@@ -131,9 +153,7 @@ class KbCog(
         if not isinstance(channel, discord.abc.Messageable):
             log.warning("moderation.log_channel_id %s is not a text channel", channel_id)
             return
-        await channel.send(
-            render.clamp(summary.render(MESSAGE_LIMIT), render.CONTENT_LIMIT), allowed_mentions=NONE
-        )
+        await channel.send(render.clamp(_summary(summary), render.CONTENT_LIMIT), allowed_mentions=NONE)
 
     async def reply(self, interaction: discord.Interaction[Any], text: str, **kwargs: Any) -> None:
         """A private reply, as the first response or as a follow-up after a deferral."""
@@ -148,6 +168,7 @@ class KbCog(
             await interaction.response.defer(ephemeral=True, thinking=True)
 
     async def reload_after(self, interaction: discord.Interaction[Any], what: str) -> ReloadSummary:
+        """Reload now; ``what`` must already be safe to show (it becomes the summary's reason)."""
         return await self._reloader.reload_now(f"{what} by {_who(interaction)}")
 
     # ------------------------------------------------------------------ autocomplete
@@ -193,7 +214,7 @@ class KbCog(
     async def reload(self, interaction: discord.Interaction[Any]) -> None:
         await self.defer(interaction)
         summary = await self.reload_after(interaction, "/kb reload")
-        await self.reply(interaction, summary.render(MESSAGE_LIMIT))
+        await self.reply(interaction, _summary(summary))
 
     @app_commands.command(
         name="upload", description="Add or replace a knowledge file (.md, .txt) or aliases.yaml."
@@ -209,33 +230,34 @@ class KbCog(
                     f"(moderation.max_upload_bytes)."
                 )
         except UploadRejected as exc:
-            await self.reply(interaction, f"Not uploaded, nothing was changed. {exc}")
+            await self.reply(interaction, f"Not uploaded, nothing was changed. {_reason(exc)}")
             return
         await self.defer(interaction)
-        data = await file.read()
         try:
+            data = await self.fetcher.fetch(file.url, file.filename, limit, declared=file.size)
             change = await asyncio.to_thread(self._store.upload, file.filename, data, interaction.user.id)
         except (UploadRejected, StoreError) as exc:
-            await self.reply(interaction, f"Not uploaded, nothing was changed. {exc}")
+            await self.reply(interaction, f"Not uploaded, nothing was changed. {_reason(exc)}")
             return
         assert change.upload is not None
         if change.unchanged:
             await self.reply(
-                interaction, f"`{change.filename}` is identical to the current file; nothing changed."
+                interaction, f"{_name(change.filename)} is identical to the current file; nothing changed."
             )
             return
-        summary = await self.reload_after(interaction, f"upload of {change.filename}")
+        summary = await self.reload_after(interaction, f"upload of {render.safe(change.filename)}")
         verb = "Replaced" if change.old_hash else "Added"
         kept = (
             f" The previous version is kept in history as `{change.old_hash[:12]}` "
-            f"(`/kb restore {change.filename}` brings it back)."
+            f"({_name(f'/kb restore {change.filename}')} brings it back)."
             if change.old_hash
             else ""
         )
         described = render.safe(change.upload.describe())
         await self.reply(
             interaction,
-            f"{verb} `{change.filename}`: {described}.{kept}\n\n{summary.render(MESSAGE_LIMIT - 400)}",
+            f"{verb} {_name(change.filename)}: {described}.{kept}"
+            f"\n\n{_summary(summary, MESSAGE_LIMIT - 400)}",
         )
 
     @app_commands.command(
@@ -248,14 +270,14 @@ class KbCog(
         try:
             change = await asyncio.to_thread(self._store.remove, document, interaction.user.id)
         except StoreError as exc:
-            await self.reply(interaction, f"Nothing removed. {exc}")
+            await self.reply(interaction, f"Nothing removed. {_reason(exc)}")
             return
-        summary = await self.reload_after(interaction, f"removal of {change.filename}")
+        summary = await self.reload_after(interaction, f"removal of {render.safe(change.filename)}")
         await self.reply(
             interaction,
-            f"Removed `{change.filename}`. Its last version is kept in history as "
-            f"`{(change.old_hash or '')[:12]}`; `/kb restore {change.filename}` "
-            f"brings it back.\n\n{summary.render(MESSAGE_LIMIT - 300)}",
+            f"Removed {_name(change.filename)}. Its last version is kept in history as "
+            f"`{(change.old_hash or '')[:12]}`; {_name(f'/kb restore {change.filename}')} "
+            f"brings it back.\n\n{_summary(summary, MESSAGE_LIMIT - 300)}",
         )
 
     @app_commands.command(
@@ -268,16 +290,18 @@ class KbCog(
         store, records = self._store, self.bot.records
         if document is None:
             entries = await asyncio.to_thread(records.audit_log, None, 20) if records is not None else []
-            await self.reply(interaction, reports.audit_list(entries, MESSAGE_LIMIT))
+            await self.reply(interaction, reports.audit_list(entries, MESSAGE_LIMIT, render.safe))
             return
         try:
             filename = await asyncio.to_thread(store.resolve, document, include_removed=True)
             versions = await asyncio.to_thread(store.versions, filename)
         except StoreError as exc:
-            await self.reply(interaction, str(exc))
+            await self.reply(interaction, _reason(exc))
             return
         audit = await asyncio.to_thread(records.audit_log, filename, 10) if records is not None else []
-        await self.reply(interaction, reports.version_list(filename, versions, audit, MESSAGE_LIMIT))
+        await self.reply(
+            interaction, reports.version_list(filename, versions, audit, MESSAGE_LIMIT, render.safe)
+        )
 
     @app_commands.command(name="restore", description="Bring back an earlier version of a document.")
     @app_commands.describe(
@@ -292,16 +316,18 @@ class KbCog(
         try:
             change = await asyncio.to_thread(self._store.restore, document, version, interaction.user.id)
         except StoreError as exc:
-            await self.reply(interaction, f"Nothing restored. {exc}")
+            await self.reply(interaction, f"Nothing restored. {_reason(exc)}")
             return
         if change.unchanged:
-            await self.reply(interaction, f"`{change.filename}` already has that content; nothing changed.")
+            await self.reply(
+                interaction, f"{_name(change.filename)} already has that content; nothing changed."
+            )
             return
-        summary = await self.reload_after(interaction, f"restore of {change.filename}")
+        summary = await self.reload_after(interaction, f"restore of {render.safe(change.filename)}")
         await self.reply(
             interaction,
-            f"Restored `{change.filename}` to version `{(change.new_hash or '')[:12]}`."
-            f"\n\n{summary.render(MESSAGE_LIMIT - 200)}",
+            f"Restored {_name(change.filename)} to version `{(change.new_hash or '')[:12]}`."
+            f"\n\n{_summary(summary, MESSAGE_LIMIT - 200)}",
         )
 
     @app_commands.command(
@@ -314,14 +340,16 @@ class KbCog(
         try:
             filename, data = await asyncio.to_thread(self._store.download, document)
         except StoreError as exc:
-            await self.reply(interaction, str(exc))
+            await self.reply(interaction, _reason(exc))
             return
         if len(data) > DOWNLOAD_LIMIT:
-            await self.reply(interaction, f"`{filename}` is {len(data):,} bytes, too large to attach here.")
+            await self.reply(
+                interaction, f"{_name(filename)} is {len(data):,} bytes, too large to attach here."
+            )
             return
         await self.reply(
             interaction,
-            f"`{filename}` as it is now ({len(data):,} bytes).",
+            f"{_name(filename)} as it is now ({len(data):,} bytes).",
             file=discord.File(io.BytesIO(data), filename=filename),
         )
 
@@ -373,6 +401,21 @@ class KbCog(
             render.safe,
         )
         await self.reply(interaction, text)
+
+
+    @app_commands.command(
+        name="forget", description="Delete everything stored about one user (a privacy request)."
+    )
+    @app_commands.describe(user="The user whose feedback, declined questions and stored answers go")
+    async def forget(self, interaction: discord.Interaction[Any], user: discord.User) -> None:
+        await self.defer(interaction)
+        records = self.bot.records
+        if records is None:
+            await self.reply(interaction, "The records database is not open; nothing was deleted.")
+            return
+        deleted = await asyncio.to_thread(records.forget_user, user.id)
+        log.info("moderator %s had everything stored about user %s deleted", interaction.user.id, user.id)
+        await self.reply(interaction, reports.forget_report(user.id, deleted))
 
 
 async def setup(bot: KnowledgeBot) -> None:
