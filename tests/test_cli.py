@@ -15,8 +15,8 @@ from bot.cli import main
 REPO = Path(__file__).resolve().parent.parent
 # The shipped config, with the saved index in a folder of the test run's own (not the repo's data/).
 _CONFIG = Path(tempfile.mkdtemp(prefix="kb-cli-")) / "config.yaml"
-_CONFIG.write_text((REPO / "config" / "config.yaml").read_text(encoding="utf-8").replace(
-    "data_dir: data", f"data_dir: {_CONFIG.parent / 'data'}"), encoding="utf-8")
+_CONFIG.write_text((REPO / "config" / "config.yaml").read_text(encoding="utf-8")
+                   + f"\ndata_dir: {_CONFIG.parent / 'data'}\n", encoding="utf-8")
 KNOWLEDGE = ["--knowledge", str(REPO / "knowledge"), "--config", str(_CONFIG)]
 PASSAGE_KEYS = {"document", "title", "published", "url", "location", "paragraphs", "score", "quote", "text"}
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core.answer import Answer, Citation, Outcome, Passage
+from bot.core.text.chars import ELLIPSIS, ZERO_WIDTH_SET
 
 # Discord limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits)
 CONTENT_LIMIT = 2000
@@ -39,8 +40,7 @@ ANSWER_COLOUR = 0x2B6CB0
 DECLINE_COLOUR = 0x718096
 ERROR_COLOUR = 0xC53030
 
-ELLIPSIS = "…"
-ZWSP = "\u200b"
+ZWSP = "\u200b"  # after an "@", it keeps a mention from pinging
 
 # custom_id templates of the persistent buttons; the cog registers matching DynamicItems.
 MORE_ID = "kb:more:{page}"
@@ -118,7 +118,7 @@ def clamp(text: str, limit: int) -> str:
 def visible(text: str) -> bool:
     """True when ``text`` has something a reader can see (not only spaces or zero-width marks)."""
     return any(
-        ch.isprintable() and not ch.isspace() and ch not in "\u200b\u200c\u200d\u2060\ufeff" for ch in text
+        ch.isprintable() and not ch.isspace() and ch not in ZERO_WIDTH_SET for ch in text
     )
 
 

@@ -45,11 +45,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from bot.core.text.chars import ELLIPSIS  # marks where the engine cut a quote
 from bot.evaluation.questions import EvalItem
 from bot.evaluation.units import fold, holds, sentence_spans
 
 TOP = 3  # hit@3 and MRR look at this many units
-ELLIPSIS = "…"  # marks where the engine cut a quote
 
 
 class MissKind(StrEnum):

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from bot.core.answer import Answer
 from bot.core.files import PRIVATE_FILE, make_private_dir
+from bot.core.text.chars import ZERO_WIDTH
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ CREATE INDEX IF NOT EXISTS declined_user ON declined (user_id);
 CREATE INDEX IF NOT EXISTS audit_user ON audit (user_id);
 """
 
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_ZERO_WIDTH = dict.fromkeys(map(ord, ZERO_WIDTH))
 _NON_WORD = re.compile(r"[^\w]+")
 _PERSONAL_TABLES = ("feedback", "declined", "answers")  # what retention and forgetting delete
 MAX_QUESTION_CHARS = 500  # what /kb gaps can show; longer questions are cut, not refused
