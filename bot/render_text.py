@@ -45,6 +45,8 @@ def render_text(answer: Answer, width: int = 88, color: bool = False) -> str:
                                 subsequent_indent="   ")
         out.append(wrapped)
         out.append("   — " + terminal_safe(passage.citation.describe()))
+        if passage.missing:
+            out.append("   (not found in the quote: " + terminal_safe(", ".join(passage.missing)) + ")")
         if passage.citation.link:
             out.append("   " + terminal_safe(passage.citation.link))
         out.append("")

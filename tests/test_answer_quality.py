@@ -31,12 +31,12 @@ def engine() -> Engine:
     ("name", "min_hit1", "min_hit3", "max_declined", "min_declines"),
     [
         # file                      hit@1  hit@3  answerable declined  off-topic declined
-        ("questions.yaml",            0.92,  0.96,  0,                   13),
-        ("questions_second_set.yaml", 0.82,  0.84,  2,                   10),
-        ("questions_third_set.yaml",  0.92,  0.92,  1,                   15),
-        ("questions_fourth_set.yaml", 0.84,  0.90,  0,                   15),
-        ("questions_fifth_set.yaml",  0.93,  0.94,  1,                   16),
-        ("questions_sixth_set.yaml",  0.87,  0.91,  0,                   14),
+        ("questions.yaml",            0.89,  0.96,  0,                   13),
+        ("questions_second_set.yaml", 0.80,  0.84,  2,                   10),
+        ("questions_third_set.yaml",  0.89,  0.94,  1,                   15),
+        ("questions_fourth_set.yaml", 0.84,  0.92,  0,                   15),
+        ("questions_fifth_set.yaml",  0.90,  0.96,  1,                   16),
+        ("questions_sixth_set.yaml",  0.90,  0.94,  0,                   15),
     ],
 )
 def test_question_set_quality(engine: Engine, name: str, min_hit1: float, min_hit3: float,
@@ -50,3 +50,16 @@ def test_question_set_quality(engine: Engine, name: str, min_hit1: float, min_hi
     assert (figures.hit3.rate or 0.0) >= min_hit3, detail
     assert figures.false_declines.count <= max_declined, detail
     assert figures.unanswerable_declined.count >= min_declines, detail
+
+
+def test_squad_development_set_quality() -> None:
+    """SQuAD 2.0 development articles (third-party questions; used for fitting the ranking, so
+    not blind): the engine's defaults must serve a knowledge base nobody here wrote."""
+    settings = load_settings(REPO / "config" / "config.yaml")
+    engine = Engine(load_snapshot(DATA / "squad-dev" / "kb", settings.retrieval))
+    figures = evaluate_engine(engine, load_questions(DATA / "squad-dev" / "questions.jsonl").items)
+    detail = "\n".join(figures.summary_lines())
+    assert (figures.hit1.rate or 0.0) >= 0.80, detail
+    assert (figures.para1.rate or 0.0) >= 0.84, detail
+    assert (figures.false_declines.rate or 1.0) <= 0.008, detail
+    assert (figures.unanswerable_declined.rate or 0.0) >= 0.07, detail

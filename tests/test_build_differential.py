@@ -41,6 +41,16 @@ def definition_corpus(snap: Snapshot, analyzer: Analyzer) -> list[list[str]]:
     return out
 
 
+def assert_paragraph_lengths(snap: Snapshot, analyzer: Analyzer) -> None:
+    """Each paragraph's indexed length (for BM25 over whole paragraphs) is its terms' count."""
+    table = snap.chunks
+    for p in range(len(table.para_len)):
+        paragraph = table.paragraph(p)
+        terms = len(analyzer.terms(paragraph.section)) if paragraph.section else 0
+        terms += sum(len(analyzer.terms(paragraph.text[a:b])) for a, b in table.sentence_spans(p))
+        assert table.para_len[p] == terms, (p, paragraph)
+
+
 def assert_same_index(snap: Snapshot, reference: BM25Index, rng: np.random.Generator) -> None:
     assert snap.index.terms == reference.terms
     assert np.array_equal(snap.index.doc_len, reference.doc_len)
@@ -67,6 +77,7 @@ def test_built_index_equals_the_definition_on_generated_articles() -> None:
     analyzer = Analyzer().with_aliases(GROUPS)
     reference = BM25Index.from_corpus(definition_corpus(snap, analyzer), BM25Params.from_settings(settings_))
     assert_same_index(snap, reference, np.random.default_rng(0))
+    assert_paragraph_lengths(snap, analyzer)
     assert any("_" in t for t in snap.index.terms)  # the alias groups were applied
 
 
@@ -92,6 +103,7 @@ def test_built_index_equals_the_definition_on_hard_text(docs: list[list[tuple[st
     analyzer = Analyzer().with_aliases(GROUPS)
     reference = BM25Index.from_corpus(definition_corpus(snap, analyzer), BM25Params.from_settings(settings_))
     assert_same_index(snap, reference, np.random.default_rng(1))
+    assert_paragraph_lengths(snap, analyzer)
 
 
 def test_joined_terms_are_each_segments_terms_between_breaks() -> None:
@@ -121,7 +133,7 @@ def test_an_incremental_build_equals_a_fresh_one() -> None:
     assert [second.chunks.chunk_id(i) for i in range(len(second.chunks))] == \
         [fresh.chunks.chunk_id(i) for i in range(len(fresh.chunks))]
     for name in ("doc_para", "para_sent", "sent_start", "sent_end", "doc_chunk", "chunk_para", "chunk_first",
-                 "chunk_count", "chunk_window"):
+                 "chunk_count", "chunk_window", "para_len"):
         assert np.array_equal(getattr(second.chunks, name), getattr(fresh.chunks, name)), name
     assert_same_index(second, fresh.index, np.random.default_rng(2))
     for name in ("indptr", "postings", "doc_len"):

@@ -18,7 +18,8 @@ _CONFIG = Path(tempfile.mkdtemp(prefix="kb-cli-")) / "config.yaml"
 _CONFIG.write_text((REPO / "config" / "config.yaml").read_text(encoding="utf-8")
                    + f"\ndata_dir: {_CONFIG.parent / 'data'}\n", encoding="utf-8")
 KNOWLEDGE = ["--knowledge", str(REPO / "knowledge"), "--config", str(_CONFIG)]
-PASSAGE_KEYS = {"document", "title", "published", "url", "location", "paragraphs", "score", "quote", "text"}
+PASSAGE_KEYS = {"document", "title", "published", "url", "location", "paragraphs", "score", "quote", "text",
+                "missing"}
 
 
 def test_ask_json_prints_one_object_in_the_contract(capsys: pytest.CaptureFixture[str]) -> None:
@@ -167,7 +168,8 @@ SQUAD_STYLE_QUESTIONS = [
     {"id": "4", "q": "Which lake in Siberia is the shallowest?", "answers": [], "answerable": False,
      "doc": "lakes", "para": 1, "plausible": ["Lake Baikal"]},
 ]
-FIGURES = {"hit@1", "hit@3", "para@1", "doc@1", "false_declines", "unanswerable_declined", "fooled"}
+FIGURES = {"hit@1", "hit@3", "para@1", "doc@1", "false_declines", "unanswerable_declined", "fooled",
+           "flagged_answerable", "flagged_unanswerable"}
 MISS_KINDS = {"declined", "wrong_document", "other_paragraph", "cut_off", "other_sentence", "should_decline"}
 
 

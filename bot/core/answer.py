@@ -83,6 +83,9 @@ class Passage:
     citation: Citation
     matched_terms: tuple[str, ...]
     coverage: float
+    # Distinctive words of the question (a year, a number, a name) the quote does not hold, as the
+    # question wrote them: a reader can judge a near miss ("not found in the quote: 1990").
+    missing: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         c = self.citation
@@ -96,6 +99,7 @@ class Passage:
             "score": round(self.score, 6),
             "quote": self.quote,
             "text": self.text,
+            "missing": list(self.missing),
         }
 
     def to_record(self) -> dict[str, Any]:
@@ -109,6 +113,7 @@ class Passage:
             "citation": self.citation.to_record(),
             "matched_terms": list(self.matched_terms),
             "coverage": self.coverage,
+            "missing": list(self.missing),
         }
 
     @classmethod
@@ -130,6 +135,8 @@ class Passage:
             citation=Citation.from_record(citation),
             matched_terms=tuple(_item_text(v, "matched_terms") for v in _list(data, "matched_terms")),
             coverage=_number(data, "coverage"),
+            missing=tuple(_item_text(v, "missing") for v in _list(data, "missing"))
+            if "missing" in data else (),  # records written before the field existed
         )
 
 

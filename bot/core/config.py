@@ -38,6 +38,30 @@ class _Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
     """A config section: immutable, unknown keys refused."""
 
 
+class RankingWeights(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Weights of the quote ranking's features (bot/core/answering/ranking.py explains each).
+
+    Fitted on development question sets by ``scripts/fit_ranking.py``, which rewrites the
+    defaults between the markers below; a knowledge base can refit them on its own questions.
+    """
+
+    # fitted weights: begin
+    chunk_bm25: Annotated[float, _m(
+        "ranking: BM25 of the chunks the window overlaps, scaled to the best")] = 2.094
+    paragraph_bm25: Annotated[float, _m("ranking: BM25 of the whole paragraph, scaled to the best")] = 2.794
+    window_bm25: Annotated[float, _m("ranking: BM25 of the quote window, scaled to the best")] = 3.104
+    coverage: Annotated[float, _m("ranking: weighted share of the question's terms in the window")] = 1.527
+    term_pairs: Annotated[float, _m(
+        "ranking: share of the question's consecutive term pairs found close together")] = 2.848
+    exact_words: Annotated[float, _m(
+        "ranking: weighted share of the question's words found as written")] = 2.150
+    answer_kind: Annotated[float, _m(
+        "ranking: the window holds what the question asks for (year, number, name)")] = 1.976
+    # fitted weights: end
+    window_terms: Annotated[float, _m("ranking: typical window length in terms, for window BM25",
+                                      gt=0)] = 25.0
+
+
 class RetrievalSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_only=True):
     variant: Annotated[Variant, _m("BM25 variant: `okapi`, `bm25l` or `bm25plus`")] = "bm25plus"
     k1: Annotated[float, _m("BM25 term-frequency saturation", ge=0)] = 1.2
@@ -65,18 +89,21 @@ class RetrievalSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_on
         "judge coverage over the whole chunk or only the quote (`quote`)")] = "chunk"
     generic_weight: Annotated[float, _m("weight of everyday English words in that judgement",
                                         ge=0, le=1)] = 0.2
-    sentence_weight: Annotated[float, _m("ranking: weight of the quote's coverage beside BM25",
-                                         ge=0)] = 0.5
-    answer_kind_bonus: Annotated[float, _m(
-        "ranking: bonus when the quote holds what the question asks for (number, date, name)",
-        ge=0)] = 0.15
     require_answer_kind: Annotated[bool, _m(
         "a \"how many\" question is only answered by a passage with a number")] = True
     decline_unknown_names: Annotated[bool, _m(
-        "decline a question that names something (a capitalised, non-everyday word) the knowledge "
-        "base never mentions")] = True
-    candidates: Annotated[int, _m("how many of BM25's best chunks are re-ranked by their quotes",
+        "decline a question that names something (a capitalised, non-everyday word, not an abbreviation, "
+        "unit or misspelling) the knowledge base never mentions…")] = True
+    decline_negated: Annotated[bool, _m(
+        "decline a question asking what is *not* the case when the best passage says nothing "
+        "negative (not, never, none, without…)")] = True
+    unknown_name_share: Annotated[float, _m(
+        "…when such names carry at least this share of the question's weight", ge=0, le=1)] = 0.0
+    candidates: Annotated[int, _m("how many of BM25's best chunks bring their paragraphs up for ranking",
                                   ge=1, le=200)] = 10
+    candidate_paragraphs: Annotated[int, _m("at most this many paragraphs have their windows ranked",
+                                            ge=1, le=100)] = 10
+    ranking: RankingWeights = RankingWeights()
 
     def __post_init__(self) -> None:
         if self.chunk_overlap >= self.chunk_sentences:

@@ -19,10 +19,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.core.answer import Answer, Outcome
+from bot.core.answer import Answer, Outcome, Passage
 from bot.core.answering.query import QueryTerms
-from bot.core.answering.quotes import SentenceFacts, paragraph_facts
-from bot.core.answering.retrieval import rank_passages
+from bot.core.answering.quotes import ParagraphFacts, paragraph_facts
+from bot.core.answering.retrieval import RankedWindows, rank_passages, rank_windows, window_passage
 from bot.core.config import LimitSettings, RetrievalSettings
 from bot.core.index.build import Snapshot, load_snapshot
 from bot.core.text.analyzer import Analyzer
@@ -38,14 +38,14 @@ class _Answering:
                  facts_limit: int = FACTS_CACHE) -> None:
         self.snapshot = snapshot
         self.analyzer = Analyzer(aliases=snapshot.aliases, memo_limit=memo_limit)
-        self._facts: OrderedDict[int, list[SentenceFacts]] = OrderedDict()
+        self._facts: OrderedDict[int, ParagraphFacts] = OrderedDict()
         self._facts_limit = facts_limit
         self._lock = threading.Lock()
 
     def facts_size(self) -> int:
         return len(self._facts)
 
-    def facts_of(self, paragraph: int) -> list[SentenceFacts]:
+    def facts_of(self, paragraph: int) -> ParagraphFacts:
         """Sentence facts of a global paragraph, computed once while it stays in the cache."""
         with self._lock:
             hit = self._facts.get(paragraph)
@@ -53,8 +53,8 @@ class _Answering:
                 self._facts.move_to_end(paragraph)
                 return hit
         chunks = self.snapshot.chunks
-        facts = paragraph_facts(chunks.paragraph(paragraph).text, chunks.sentence_spans(paragraph),
-                                self.analyzer)
+        text = chunks.paragraph(paragraph)
+        facts = paragraph_facts(text.text, chunks.sentence_spans(paragraph), text.section, self.analyzer)
         with self._lock:
             self._facts[paragraph] = facts
             while len(self._facts) > self._facts_limit:
@@ -115,7 +115,8 @@ class Engine:
     def _query(self, state: _Answering, question: str) -> QueryTerms:
         snap = state.snapshot
         return QueryTerms.from_question(question[:self.limits.max_question_chars], state.analyzer,
-                                        snap.index, snap.settings.generic_weight)
+                                        snap.index, snap.settings.generic_weight,
+                                        snap.settings.unknown_name_share)
 
     def ask(self, question: str, top: int | None = None) -> Answer:
         state = self._state  # one read: the whole answer comes from one snapshot
@@ -142,6 +143,24 @@ class Engine:
             return Answer(question, Outcome.NO_MATCH, (),
                           "Nothing in the knowledge base answers this.", topics)
         return Answer(question, Outcome.ANSWERED, tuple(passages), None, topics)
+
+    def windows(self, question: str) -> tuple[QueryTerms, RankedWindows | None]:
+        """The question's terms and every candidate window with its features and score, as the
+        ranking saw them (for fitting the ranking's weights and for debugging)."""
+        state = self._state
+        snap = state.snapshot
+        query = self._query(state, question.strip())
+        if not query.terms:
+            return query, None
+        return query, rank_windows(query, snap.index, snap.chunks, state.facts_of, state.analyzer,
+                                   snap.settings)
+
+    def window_passage(self, ranked: RankedWindows, w: int, query: QueryTerms) -> Passage | None:
+        """The passage window ``w`` of :meth:`windows` would be shown as."""
+        state = self._state
+        snap = state.snapshot
+        found = window_passage(ranked, w, snap.chunks, state.analyzer, query, snap.index, snap.settings)
+        return found[0] if found is not None else None
 
     def explain(self, question: str, k: int = 5) -> Explanation:
         """The answer, the question's weighted terms and the top ``k`` chunks by raw BM25 score

@@ -253,8 +253,11 @@ def citation_line(citation: Citation, limit: int = 400) -> str:
 
 
 def passage_block(passage: Passage, limit: int) -> str:
-    """A block quote with bold matched terms, then its citation; shortened (never mid-markup) to fit."""
+    """A block quote with bold matched terms, then its citation (and, when the quote lacks a year,
+    number or name the question gave, a line saying so); shortened (never mid-markup) to fit."""
     cite = citation_line(passage.citation, min(400, max(40, limit // 3)))
+    if passage.missing:
+        cite += "\n" + missing_line(passage.missing, min(200, max(40, limit // 4)))
     quote = passage.quote.translate(_CONTROL_WS).strip() or ELLIPSIS
     offset = len(passage.quote) - len(passage.quote.lstrip())
     spans = [(s - offset, e - offset) for s, e in passage.highlights]
@@ -267,6 +270,12 @@ def passage_block(passage: Passage, limit: int) -> str:
             break
         n -= max(1, (len(body) - budget) // 2)
     return clamp(f"{body}\n{cite}", limit)
+
+
+def missing_line(missing: Sequence[str], limit: int = 200) -> str:
+    """"-# not found in the quote: 1990, Finland" (small text), escaped and cut to fit."""
+    words = ", ".join(" ".join(w.split()) for w in missing)
+    return "-# " + fit(f"not found in the quote: {words}", limit - 3, safe)
 
 
 def page_count(passages: int, per_page: int) -> int:

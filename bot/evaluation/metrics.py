@@ -83,6 +83,7 @@ class Retrieved:
     doc_id: str
     paragraph: int  # 1-based paragraph number in the document
     paragraph_text: str
+    missing: tuple[str, ...] = ()  # the engine's "not found in the quote" words
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +151,8 @@ class Figures:
     false_declines: Rate = Rate(0, 0)
     unanswerable_declined: Rate = Rate(0, 0)
     fooled: Rate = Rate(0, 0)
+    flagged_answerable: Rate = Rate(0, 0)  # answered answerable questions whose top quote says "missing"
+    flagged_unanswerable: Rate = Rate(0, 0)  # the same for answered unanswerable questions
     reciprocal_rank: float = 0.0
     ms_median: float = 0.0
     ms_mean: float = 0.0
@@ -171,7 +174,8 @@ class Figures:
         """The rate figures by their name in reports and JSON."""
         return {"hit@1": self.hit1, "hit@3": self.hit3, "para@1": self.para1, "doc@1": self.doc1,
                 "false_declines": self.false_declines, "unanswerable_declined": self.unanswerable_declined,
-                "fooled": self.fooled}
+                "fooled": self.fooled, "flagged_answerable": self.flagged_answerable,
+                "flagged_unanswerable": self.flagged_unanswerable}
 
     def misses_by_kind(self) -> dict[MissKind, list[Miss]]:
         grouped: dict[MissKind, list[Miss]] = {kind: [] for kind in MissKind}
@@ -251,7 +255,8 @@ def score(items: Sequence[EvalItem], responses: Sequence[Response]) -> Figures:
     if len(items) != len(responses):
         raise ValueError(f"{len(items)} items but {len(responses)} responses")
     counts = {name: [0, 0] for name in ("hit1", "hit3", "para1", "doc1", "false_declines",
-                                        "unanswerable_declined", "fooled")}
+                                        "unanswerable_declined", "fooled", "flagged_answerable",
+                                        "flagged_unanswerable")}
 
     def tally(name: str, hit: bool) -> None:
         counts[name][0] += hit
@@ -260,6 +265,8 @@ def score(items: Sequence[EvalItem], responses: Sequence[Response]) -> Figures:
     figures = Figures(questions=len(items))
     for item, response in zip(items, responses, strict=True):
         top = response.top[0] if response.answered and response.top else None
+        if top is not None:
+            tally("flagged_answerable" if item.answerable else "flagged_unanswerable", bool(top.missing))
         if item.answerable:
             rank = answer_rank(item, response) if response.answered else None
             tally("hit1", rank == 1)

@@ -20,7 +20,8 @@ and one row per figure, then the engine's misses by kind with a few examples eac
          "build_seconds": float,
          "figures": {                               # each RATE, or null when n/a
            "hit@1": RATE, "hit@3": RATE, "para@1": RATE, "doc@1": RATE,
-           "false_declines": RATE, "unanswerable_declined": RATE, "fooled": RATE},
+           "false_declines": RATE, "unanswerable_declined": RATE, "fooled": RATE,
+           "flagged_answerable": RATE, "flagged_unanswerable": RATE},  # top quote says "missing"
          "mrr": float,
          "ms_per_question": {"median": float, "mean": float},
          "miss_counts": {KIND: int},                # every kind, 0 included
@@ -58,6 +59,8 @@ RATE_ROWS = (
     ("false declines", "false_declines", "answerable"),
     ("unanswerable declined", "unanswerable_declined", "unanswerable"),
     ("fooled", "fooled", "unanswerable, with plausible"),
+    ("'not found in the quote' shown", "flagged_answerable", "answered answerable"),
+    ("'not found in the quote' shown", "flagged_unanswerable", "answered unanswerable"),
 )
 
 

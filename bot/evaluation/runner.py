@@ -34,7 +34,7 @@ def engine_response(answer: Answer, paragraphs: dict[tuple[str, int], str], seco
         citation = passage.citation
         number = citation.paragraphs[0]
         top.append(Retrieved(passage.quote, citation.doc_id, number,
-                             paragraphs.get((citation.doc_id, number), passage.text)))
+                             paragraphs.get((citation.doc_id, number), passage.text), passage.missing))
     return Response(True, tuple(top), seconds)
 
 

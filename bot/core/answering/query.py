@@ -12,8 +12,12 @@ import math
 import re
 from dataclasses import dataclass
 
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
+
 from bot.core.index.bm25 import BM25Index
-from bot.core.text.analyzer import Analyzer
+from bot.core.text.analyzer import Analyzer, fold
+from bot.core.text.words import QUESTION_NEGATIONS, TITLE_ABBREVIATIONS, UNIT_WORDS
 
 
 def term_weight(n_docs: int, df: int) -> float:
@@ -86,17 +90,65 @@ def answer_kind(question: str) -> str | None:
 _INNER_NAME = re.compile(r"(?<=[^\s.!?¿¡\"“(])\s+([A-Z][\w’'-]*)")
 
 
-def name_terms(question: str, analyzer: Analyzer) -> frozenset[str]:
-    """Terms of the capitalised words inside a question ("When did Finland join NATO?").
-
-    A name the knowledge base has never seen is strong evidence that the question is
-    about something else, however well its other words match. Only the capitalised parts
-    of hyphenated words count ("Russian-led": Russian), and everyday words do not ("TV").
-    """
+def name_words(question: str) -> list[str]:
+    """The capitalised words inside a question (not the first), hyphenated ones split:
+    "Which Russian-led blocs…" gives "Russian"."""
     words = [m.group(1) for m in _INNER_NAME.finditer(question)]
-    parts = [p for w in words for p in re.split(r"[-‐‑]", w) if p[:1].isupper()]
+    return [p for w in words for p in re.split(r"[-‐‑]", w) if p[:1].isupper()]
+
+
+def name_terms(question: str, analyzer: Analyzer) -> frozenset[str]:
+    """Terms of the capitalised words inside a question ("When did Finland join NATO?"),
+    everyday words left out ("TV")."""
+    parts = name_words(question)
     generic = analyzer.generic_terms(" ".join(parts))
     return frozenset(t for p in parts for t in analyzer.terms(p) if t not in generic)
+
+
+def _not_a_name(word: str) -> bool:
+    """Capitalised but not a name: an abbreviation ("AAA", "NY", "Sr"), a unit ("Celsius")."""
+    letters = word.strip(".’'")
+    folded = letters.casefold()
+    return ((letters.isupper() and len(letters) <= 5) or folded in TITLE_ABBREVIATIONS
+            or folded in UNIT_WORDS or not letters.isalpha())
+
+
+def near_known(term: str, index: BM25Index) -> bool:
+    """Is an unseen term probably a misspelling of an indexed one? Within one edit (two from
+    six letters on, transpositions counting once) of an indexed term with the same first letter,
+    or the start of a longer indexed term ("Shirly" → "shir…" of "shirley")."""
+    if len(term) < 3:
+        return True  # too short to tell a typo from a name: never the reason to decline
+    limit = 1 if len(term) < 6 else 2
+    same_start = index.with_prefix(term[0])
+    nearby = [t for t in same_start if abs(len(t) - len(term)) <= limit]
+    if process.extractOne(term, nearby, scorer=DamerauLevenshtein.distance, score_cutoff=limit) is not None:
+        return True
+    return len(term) >= 4 and any(len(t) <= len(term) + 4 for t in index.with_prefix(term))
+
+
+def unknown_names(question: str, analyzer: Analyzer, index: BM25Index, groups: dict[str, tuple[str, ...]],
+                  weights: dict[str, float], share: float) -> frozenset[str]:
+    """Names in the question the knowledge base never mentions, when they carry the question.
+
+    A name the knowledge base has never seen ("When did Finland join NATO?") is strong evidence
+    that the question is about something else, however well its other words match. Not every
+    capitalised word is such a name: abbreviations, units and misspellings of a known word are
+    not, and a name that is a small part of a long question ("In what year did Raymond Sullivan
+    publish a study of rudimentary sets?") does not decide it alone.
+    """
+    total = sum(weights.values())
+    out = set()
+    for word in name_words(question):
+        if _not_a_name(word):
+            continue
+        for term in analyzer.terms(word):
+            if term in weights and groups[term] == (term,) and not index.doc_freq(term) \
+                    and term not in analyzer.generic_terms(word) and not near_known(term, index):
+                out.add(term)
+    if not out or sum(weights[t] for t in out) < share * total:
+        return frozenset()
+    return frozenset(out)
 
 
 def split_compound(term: str, index: BM25Index) -> tuple[str, ...]:
@@ -108,6 +160,7 @@ def split_compound(term: str, index: BM25Index) -> tuple[str, ...]:
     return ()
 
 
+_NEGATION_WORD = re.compile(r"n't\b|\w+")  # "didn't" gives "didn", "n't"
 MAX_QUESTION_TERMS = 64  # a pasted essay is not a question: bound the work
 MAX_EXPANDED_TERMS = 8  # unseen question terms matched to their relatives; the rest stay unseen
 
@@ -121,11 +174,17 @@ class QueryTerms:
     weights: dict[str, float]  # question term -> weight
     kind: str | None = None  # the sort of answer wanted (number, time), see answer_kind()
     unknown_names: frozenset[str] = frozenset()  # names in the question the index has never seen
+    sequence: tuple[str, ...] = ()  # the question's own terms in order (for term pairs)
+    surface: tuple[tuple[str, str], ...] = ()  # (term, the word as written, folded): exact forms
+    # Distinctive terms (numbers, years, names) and the question's word for each, as written.
+    distinctive: tuple[tuple[str, str], ...] = ()
+    negated: bool = False  # the question asks what is not the case ("Which city did not sign?")
 
     @classmethod
     def from_question(cls, question: str, analyzer: Analyzer, index: BM25Index,
-                      generic_weight: float = 1.0) -> QueryTerms:
-        raw = analyzer.terms(question)[:MAX_QUESTION_TERMS]
+                      generic_weight: float = 1.0, unknown_share: float = 0.0) -> QueryTerms:
+        tokens = analyzer.tokens(question)[:MAX_QUESTION_TERMS]
+        raw = [t.term for t in tokens]
         generic = analyzer.generic_terms(question) if generic_weight != 1.0 else frozenset()
         groups: dict[str, tuple[str, ...]] = {}
         weights: dict[str, float] = {}
@@ -146,9 +205,14 @@ class QueryTerms:
             if term in generic:
                 weights[term] *= generic_weight
         terms = tuple(a for t in raw for a in groups[t])
-        unknown = frozenset(t for t in name_terms(question, analyzer)
-                            if t in groups and not index.doc_freq(groups[t][0]))
-        return cls(terms, groups, weights, answer_kind(question), unknown)
+        unknown = unknown_names(question, analyzer, index, groups, weights, unknown_share)
+        surface = tuple((t.term, fold(question[t.start:t.end])) for t in tokens)
+        negated = not QUESTION_NEGATIONS.isdisjoint(_NEGATION_WORD.findall(fold(question)))
+        names = name_terms(question, analyzer)
+        distinctive = tuple(dict.fromkeys((t.term, question[t.start:t.end]) for t in tokens
+                                          if t.term in groups and (t.term[:1].isdigit() or t.term in names)))
+        return cls(terms, groups, weights, answer_kind(question), unknown, tuple(raw), surface, distinctive,
+                   negated)
 
     @property
     def total_weight(self) -> float:

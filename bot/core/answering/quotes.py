@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from bot.core.answering.query import QueryTerms
 from bot.core.text.analyzer import Analyzer
 from bot.core.text.chars import ELLIPSIS
-from bot.core.text.words import MONTHS, NUMBER_WORDS
+from bot.core.text.words import MONTHS, NUMBER_WORDS, TEXT_NEGATIONS
 
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
 _YEAR = re.compile(r"^(1[5-9]|20)\d\d$")
@@ -27,17 +27,15 @@ class SentenceFacts:
     """What one sentence holds, computed once per paragraph and shared by every question."""
 
     terms: frozenset[str]  # index terms
+    seq: tuple[str, ...]  # the same, in order, repeats kept
+    words: frozenset[str]  # the words as written, folded (for exact-form matches)
     numbers: frozenset[str]  # numeric terms ("37000", "9.5")
     times: frozenset[str]  # numeric terms that read as dates (years, "27th")
     has_number_word: bool  # "three", "hundreds", "%" ...
     has_month: bool
     folded_chars: int  # length once white space is folded
     text: str
-
-    def names(self, analyzer: Analyzer) -> list[frozenset[str]]:
-        """Terms of each run of capitalised words ("Boris Gryzlov"); only "who" questions
-        need them, so they are not computed up front."""
-        return [frozenset(analyzer.terms(m.group())) for m in _NAME.finditer(self.text)]
+    names: tuple[frozenset[str], ...]  # terms of each run of capitalised words ("Boris Gryzlov")
 
 
 # Matched on the words as written: stems collide ("times" and "time"). Months only when
@@ -50,7 +48,8 @@ _ORDINAL_NUMBER = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b")
 def sentence_facts(text: str, analyzer: Analyzer) -> SentenceFacts:
     """Built from term lists and word sets only: this runs for every paragraph a question
     reaches for the first time, so it is on the path of a cold answer."""
-    terms = frozenset(analyzer.terms(text))
+    seq = tuple(analyzer.terms(text))
+    terms = frozenset(seq)
     numbers = frozenset(t for t in terms if t[:1].isdigit())
     if numbers:
         ordinals = {m.group(1) for m in _ORDINAL_NUMBER.finditer(text)}
@@ -59,8 +58,9 @@ def sentence_facts(text: str, analyzer: Analyzer) -> SentenceFacts:
         times = numbers
     words = _WORD.findall(text)
     has_number_word = "%" in text or not NUMBER_WORDS.isdisjoint(_WORD.findall(text.casefold()))
-    return SentenceFacts(terms, numbers, times, has_number_word, not _MONTH_NAMES.isdisjoint(words),
-                         len(fold_ws(text)), text)
+    names = tuple(frozenset(analyzer.terms(m.group())) for m in _NAME.finditer(text))
+    return SentenceFacts(terms, seq, analyzer.surface_words(text), numbers, times, has_number_word,
+                         not _MONTH_NAMES.isdisjoint(words), len(fold_ws(text)), text, names)
 
 
 def has_answer_kind(facts: SentenceFacts, kind: str | None, exclude: frozenset[str],
@@ -71,17 +71,18 @@ def has_answer_kind(facts: SentenceFacts, kind: str | None, exclude: frozenset[s
     if kind == "time":
         return facts.has_month or not facts.times <= exclude
     if kind == "person":
-        return any(not (name & exclude) for name in facts.names(analyzer))
+        return any(not (name & exclude) for name in facts.names)
     return False
 
 
 @dataclass(frozen=True, slots=True)
 class QuoteWindow:
-    first: int  # sentence indices inside the chunk, inclusive
+    """The sentences a quote is made of and the question terms they hold."""
+
+    first: int  # sentence indices inside the paragraph, inclusive
     last: int
     matched: frozenset[str]
     coverage: float
-    has_kind: bool = False
 
 
 def fold_ws(text: str) -> str:
@@ -89,67 +90,31 @@ def fold_ws(text: str) -> str:
     return " ".join(text.split())
 
 
-KIND_MARK = "\x00kind"
-
-
 Spans = Sequence[tuple[int, int]]
 
 
-def paragraph_facts(text: str, spans: Spans, analyzer: Analyzer) -> list[SentenceFacts]:
+@dataclass(frozen=True, slots=True)
+class ParagraphFacts:
+    """A paragraph's sentences' facts and its section heading's terms."""
+
+    sentences: tuple[SentenceFacts, ...]
+    heading: tuple[str, ...]  # terms of the section heading (indexed with the paragraph)
+
+    @property
+    def negative(self) -> bool:
+        """Does the paragraph say that something is not, never, none… (any way of saying it)?"""
+        return any(not TEXT_NEGATIONS.isdisjoint(f.words) or "n't" in f.text for f in self.sentences)
+
+    @property
+    def length(self) -> int:
+        """Terms of the paragraph as indexed: heading and sentences."""
+        return len(self.heading) + sum(len(f.seq) for f in self.sentences)
+
+
+def paragraph_facts(text: str, spans: Spans, section: str | None, analyzer: Analyzer) -> ParagraphFacts:
     """Facts of each sentence of a paragraph (``spans`` are its sentences' offsets in ``text``)."""
-    return [sentence_facts(text[a:b], analyzer) for a, b in spans]
-
-
-def paragraph_sentence_terms(facts: Sequence[SentenceFacts], query: QueryTerms,
-                             analyzer: Analyzer) -> list[set[str]]:
-    """Per sentence of a paragraph: the query's index terms it holds, plus KIND_MARK when
-    it holds the sort of thing the question asks for (a number, a date, a name)."""
-    wanted = query.index_terms
-    out = []
-    for f in facts:
-        terms = set(f.terms & wanted)
-        if has_answer_kind(f, query.kind, wanted, analyzer):
-            terms.add(KIND_MARK)
-        out.append(terms)
-    return out
-
-
-def _window_chars(facts: Sequence[SentenceFacts], first: int, last: int) -> int:
-    """Length of the quote of sentences first..last once white space is folded."""
-    return sum(f.folded_chars for f in facts[first:last + 1]) + (last - first)
-
-
-def choose_window(chunk_first: int, chunk_last: int, per_sentence: Sequence[set[str]],
-                  facts: Sequence[SentenceFacts], query: QueryTerms, max_sentences: int, max_chars: int,
-                  kind_bonus: float = 0.0) -> QuoteWindow:
-    """The contiguous 1..max_sentences sentences covering the most query weight.
-
-    Sentence indices are the paragraph's; the window must overlap the chunk's sentences
-    ``chunk_first..chunk_last`` (so each chunk of a long paragraph quotes its own part) but may
-    reach past its edges, so a quote is never cut short by where a chunk happens to end. Ties go
-    to the shorter window, which is then widened by the following sentences while they fit:
-    answers often sit just after the sentence that repeats the question's words.
-    """
-    n = len(per_sentence)
-    best: tuple[float, int, int] | None = None
-    best_window = (chunk_first, chunk_first)
-    for first in range(max(0, chunk_first - max_sentences + 1), chunk_last + 1):
-        for last in range(max(first, chunk_first), min(n, first + max_sentences)):
-            if last > first and _window_chars(facts, first, last) > max_chars:
-                break
-            matched = set().union(*per_sentence[first:last + 1])
-            cov = query.coverage(matched) + (kind_bonus if KIND_MARK in matched else 0.0)
-            key = (round(cov, 9), -(last - first), -first)
-            if best is None or key > best:
-                best, best_window = key, (first, last)
-    first, last = best_window
-    while (last - first + 1 < max_sentences and last + 1 < n
-           and _window_chars(facts, first, last + 1) <= max_chars):
-        last += 1
-    matched = set().union(*per_sentence[first:last + 1])
-    has_kind = KIND_MARK in matched
-    matched.discard(KIND_MARK)
-    return QuoteWindow(first, last, frozenset(matched), query.coverage(matched), has_kind)
+    heading = tuple(analyzer.terms(section)) if section else ()
+    return ParagraphFacts(tuple(sentence_facts(text[a:b], analyzer) for a, b in spans), heading)
 
 
 def trim_around(text: str, spans: Sequence[tuple[int, int]], max_chars: int) -> str:
@@ -177,8 +142,7 @@ def trim_around(text: str, spans: Sequence[tuple[int, int]], max_chars: int) -> 
 
 
 def highlight_spans(quote: str, analyzer: Analyzer, query: QueryTerms) -> tuple[tuple[int, int], ...]:
-    wanted = query.index_terms
-    spans = sorted({(t.start, t.end) for t in analyzer.tokens(quote) if t.term in wanted})
+    spans = sorted(set(analyzer.match_spans(quote, query.index_terms)))
     merged: list[tuple[int, int]] = []
     for s, e in spans:
         if merged and s <= merged[-1][1]:

@@ -1,7 +1,8 @@
 """Ranked chunks → passages: decides *which* passages answer a question, if any.
 
-BM25 ranks chunks; the best few are re-ranked by how much of the question their best
-quote covers (see :mod:`bot.core.quotes`). Whether to answer at all is decided by
+BM25 over chunks brings up candidate paragraphs; every window of their sentences is scored by
+the fitted ranking model (:mod:`bot.core.answering.ranking`), and each paragraph offers its best
+window as a passage. Whether to answer at all is decided by
 *coverage*: the IDF-weighted share of the question's terms that the passage contains
 (:mod:`bot.core.answering.query`). Words the knowledge base has never seen weigh like its rarest
 words, so a question about something the articles do not mention is declined instead of
@@ -10,25 +11,21 @@ being matched on its common words.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
+
+import numpy as np
 
 from bot.core.answer import Citation, Passage, text_fragment_link
 from bot.core.answering.query import QueryTerms
-from bot.core.answering.quotes import (
-    QuoteWindow,
-    SentenceFacts,
-    build_quote,
-    choose_window,
-    fold_ws,
-    paragraph_sentence_terms,
-)
+from bot.core.answering.quotes import ParagraphFacts, QuoteWindow, build_quote, fold_ws
+from bot.core.answering.ranking import FEATURES, Candidate, FloatArray, Windows, score_windows
 from bot.core.config import RetrievalSettings
 from bot.core.index.bm25 import BM25Index
 from bot.core.knowledge.chunking import ChunkTable
 from bot.core.text.analyzer import Analyzer
 
-FactsOf = Callable[[int], Sequence[SentenceFacts]]  # global paragraph → facts of its sentences
+FactsOf = Callable[[int], ParagraphFacts]  # global paragraph → facts of its sentences
 
 
 def is_evidence(query: QueryTerms, present: set[str] | frozenset[str], index: BM25Index,
@@ -51,67 +48,129 @@ def is_evidence(query: QueryTerms, present: set[str] | frozenset[str], index: BM
     return len(distinctive) >= 2
 
 
+def candidates(query: QueryTerms, index: BM25Index, chunks: ChunkTable,
+               settings: RetrievalSettings) -> list[Candidate]:
+    """The paragraphs of BM25's best chunks, best first, each with its best chunk's score."""
+    best: dict[int, tuple[int, float]] = {}
+    hits: dict[int, list[tuple[int, int, float]]] = {}
+    for i, bm25 in index.top(query.terms, settings.candidates):
+        p = int(chunks.chunk_para[i])
+        if p not in best:
+            if len(best) >= settings.candidate_paragraphs:
+                continue
+            best[p] = (i, bm25)
+        hits.setdefault(p, []).append((*chunks.chunk_sentences(i), bm25))
+    return [Candidate(p, i, bm25, tuple(hits[p])) for p, (i, bm25) in best.items()]
+
+
+def _evidence_terms(facts: ParagraphFacts, first: int, last: int) -> frozenset[str]:
+    return frozenset().union(*(f.terms for f in facts.sentences[first:last + 1]))
+
+
 @dataclass(frozen=True, slots=True)
-class Candidate:
-    index: int
-    paragraph: int  # global paragraph number of the chunk
-    bm25: float
-    window: QuoteWindow
-    chunk_coverage: float
-    score: float
+class RankedWindows:
+    """Every candidate window of a question with its score (-inf: not an answer)."""
+
+    kept: list[tuple[Candidate, ParagraphFacts]]  # the candidate paragraphs that are evidence
+    windows: Windows
+    scores: FloatArray
+
+
+def rank_windows(query: QueryTerms, index: BM25Index, chunks: ChunkTable, facts_of: FactsOf,
+                 analyzer: Analyzer, settings: RetrievalSettings) -> RankedWindows | None:
+    """Candidate paragraphs, and the scores of their windows; None when nothing can answer."""
+    if settings.decline_unknown_names and query.unknown_names:
+        return None
+    found = candidates(query, index, chunks, settings)
+    # Only paragraphs whose matching chunk is evidence (not a coincidence of common words).
+    kept = []
+    for c in found:
+        pf = facts_of(c.paragraph)
+        first, last = chunks.chunk_sentences(c.chunk)
+        evidence = _evidence_terms(pf, first, last)
+        if settings.decide_on == "quote" or is_evidence(query, evidence, index, settings):
+            kept.append((c, pf))
+    if not kept:
+        return None
+    windows = score_windows(query, [c for c, _ in kept], [pf for _, pf in kept], index, analyzer, settings,
+                            chunks.avg_paragraph_terms)
+    scores = windows.scores.copy()
+    scores[windows.features[:, FEATURES.index("coverage")] == 0] = -np.inf  # quotes none of the question
+    if settings.require_answer_kind and query.kind == "number":  # "who"/"when": tried, more false declines
+        scores[windows.features[:, FEATURES.index("answer_kind")] == 0] = -np.inf  # "how many": a number
+    return RankedWindows(kept, windows, scores)
 
 
 def rank_passages(query: QueryTerms, index: BM25Index, chunks: ChunkTable, facts_of: FactsOf,
                   analyzer: Analyzer, settings: RetrievalSettings, top: int) -> list[Passage]:
-    """The ``top`` passages that answer ``query`` (none when nothing does), best first."""
-    hits = index.top(query.terms, max(settings.candidates, top * 2))
-    if not hits:
+    """The ``top`` passages that answer ``query`` (none when nothing does), best first: the best
+    windows, skipping any that overlaps a window already chosen from the same paragraph."""
+    ranked = rank_windows(query, index, chunks, facts_of, analyzer, settings)
+    if ranked is None:
         return []
-    candidates: list[Candidate] = []
-    paragraph_terms: dict[int, list[set[str]]] = {}
-    best_bm25 = hits[0][1]
-    for i, bm25 in hits:
-        p = int(chunks.chunk_para[i])
-        facts = facts_of(p)
-        if p not in paragraph_terms:
-            paragraph_terms[p] = paragraph_sentence_terms(facts, query, analyzer)
-        per_sentence = paragraph_terms[p]
-        first, last = chunks.chunk_sentences(i)
-        window = choose_window(first, last, per_sentence, facts, query, settings.max_quote_sentences,
-                               settings.max_quote_chars, settings.answer_kind_bonus)
-        chunk_terms = set().union(*per_sentence[first:last + 1])
-        chunk_cov = query.coverage(chunk_terms)
-        # A chunk whose best quote carries the question's rare terms together beats one
-        # that merely mentions them far apart.
-        score = (bm25 / best_bm25 + settings.sentence_weight * window.coverage
-                 + (settings.answer_kind_bonus if window.has_kind else 0.0))
-        if not is_evidence(query, window.matched if settings.decide_on == "quote" else chunk_terms,
-                           index, settings):
-            continue
-        if settings.require_answer_kind and query.kind == "number" and not window.has_kind:
-            continue  # "how many ...?" and the passage holds no number: not an answer
-        candidates.append(Candidate(i, p, bm25, window, chunk_cov, score))
-    candidates.sort(key=lambda c: (-c.score, c.index))
+    if settings.decline_negated and query.negated and np.isfinite(ranked.scores).any():
+        best = ranked.kept[int(ranked.windows.owner[int(np.argmax(ranked.scores))])][1]
+        if not best.negative:
+            # "Which … did not …?" and the best passage says nothing negative: the knowledge base
+            # does not say it (measured on SQuAD: declines a tenth of such unanswerable questions
+            # for 0.4 % of the answerable ones).
+            return []
     passages: list[Passage] = []
-    used: list[tuple[int, int, int]] = []  # (paragraph, first char, last char)
-    for cand in candidates:
-        if len(passages) >= top:
+    used: list[tuple[int, int, int]] = []  # (candidate, first, last) of the quotes given
+    owner, first, last = ranked.windows.owner, ranked.windows.first, ranked.windows.last
+    for w in np.argsort(-ranked.scores, kind="stable").tolist():
+        if len(passages) >= top or ranked.scores[w] == -np.inf:
             break
-        window = cand.window
-        spans = chunks.sentence_spans(cand.paragraph)
-        span = (cand.paragraph, spans[window.first][0], spans[window.last][1])
-        if any(u[0] == span[0] and u[1] < span[2] and span[1] < u[2] for u in used):
-            continue  # overlapping windows of one paragraph: a near-duplicate
-        used.append(span)
-        paragraph = chunks.paragraph(cand.paragraph)
-        quote, highlights = build_quote(paragraph.text, spans, window, analyzer, query,
-                                        settings.max_quote_chars, settings.continue_quote)
-        doc = chunks.document_of(cand.index)
-        first_sentence = paragraph.text[spans[window.first][0]:spans[window.first][1]]
-        link = text_fragment_link(doc.url, first_sentence) if doc.url else None
-        citation = Citation(doc.doc_id, doc.title, doc.published, doc.url, (paragraph.number,),
-                            paragraph.section, link)
-        passages.append(Passage(chunks.chunk_id(cand.index), cand.bm25, quote, highlights,
-                                fold_ws(chunks.text(cand.index)), citation, tuple(sorted(window.matched)),
-                                window.coverage))
+        c, a, b = int(owner[w]), int(first[w]), int(last[w])
+        if any(u == c and ua <= b and a <= ub for u, ua, ub in used):
+            continue  # overlaps a quote already given: a near-duplicate
+        found = window_passage(ranked, w, chunks, analyzer, query, index, settings)
+        if found is not None:
+            passage, window = found
+            used.append((c, window.first, window.last))
+            passages.append(passage)
     return passages
+
+
+def window_passage(ranked: RankedWindows, w: int, chunks: ChunkTable, analyzer: Analyzer, query: QueryTerms,
+                   index: BM25Index, settings: RetrievalSettings) -> tuple[Passage, QuoteWindow] | None:
+    """The passage quoting window ``w`` (widened as a quote is) and the sentences it spans, or
+    None when it is no evidence."""
+    cand, pf = ranked.kept[int(ranked.windows.owner[w])]
+    window = _widened(pf, int(ranked.windows.first[w]), int(ranked.windows.last[w]), query, settings)
+    if settings.decide_on == "quote" and not is_evidence(query, window.matched, index, settings):
+        return None
+    return _passage(cand, pf, window, chunks, analyzer, query, settings), window
+
+
+def _widened(pf: ParagraphFacts, first: int, last: int, query: QueryTerms,
+             settings: RetrievalSettings) -> QuoteWindow:
+    """The window widened by the following sentences while they fit: answers often sit just after
+    the sentence that repeats the question's words."""
+    sentences = pf.sentences
+    chars = sum(f.folded_chars for f in sentences[first:last + 1]) + (last - first)
+    while (last - first + 1 < settings.max_quote_sentences and last + 1 < len(sentences)
+           and chars + 1 + sentences[last + 1].folded_chars <= settings.max_quote_chars):
+        last += 1
+        chars += 1 + sentences[last].folded_chars
+    matched = frozenset(query.index_terms & _evidence_terms(pf, first, last))
+    return QuoteWindow(first, last, matched, query.coverage(matched))
+
+
+def _passage(cand: Candidate, pf: ParagraphFacts, window: QuoteWindow, chunks: ChunkTable,
+             analyzer: Analyzer, query: QueryTerms, settings: RetrievalSettings) -> Passage:
+    paragraph = chunks.paragraph(cand.paragraph)
+    spans = chunks.sentence_spans(cand.paragraph)
+    quote, highlights = build_quote(paragraph.text, spans, window, analyzer, query, settings.max_quote_chars,
+                                    settings.continue_quote)
+    doc = chunks.document_of(cand.chunk)
+    first_sentence = paragraph.text[spans[window.first][0]:spans[window.first][1]]
+    link = text_fragment_link(doc.url, first_sentence) if doc.url else None
+    citation = Citation(doc.doc_id, doc.title, doc.published, doc.url, (paragraph.number,),
+                        paragraph.section, link)
+    in_quote = set(analyzer.terms(quote))
+    missing = tuple(dict.fromkeys(word for term, word in query.distinctive
+                                  if in_quote.isdisjoint(query.groups.get(term, (term,)))))
+    return Passage(chunks.chunk_id(cand.chunk), cand.bm25, quote, highlights,
+                   fold_ws(chunks.text(cand.chunk)), citation, tuple(sorted(window.matched)), window.coverage,
+                   missing)

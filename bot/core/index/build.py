@@ -72,16 +72,20 @@ class _TermCounter:
         self._segments: list[str] = []
         self._spec: list[tuple[int, int, int]] = []  # per chunk: heading, first, end (batch segment numbers)
         self._chunk_numbers: list[int] = []  # per chunk: its number in the new snapshot
+        self._paragraphs: list[tuple[int, int, int]] = []  # per paragraph: heading, first, end
+        self._owners: list[DocChunks] = []  # per paragraph: the document's chunks (for para_len)
         self._out_terms: list[Int32Array] = []
         self._out_chunks: list[Int32Array] = []
         self._out_tfs: list[Int32Array] = []
         self.lengths: dict[int, int] = {}  # chunk number → tokens
 
     def add(self, doc: Document, chunks: DocChunks, first_chunk: int) -> None:
-        texts, spec = segments(doc, chunks)
+        texts, spec, paragraphs = segments(doc, chunks)
         base = len(self._segments)
         self._segments.extend(texts)
         self._spec.extend((h + base if h >= 0 else -1, a + base, b + base) for h, a, b in spec)
+        self._paragraphs.extend((h + base if h >= 0 else -1, a + base, b + base) for h, a, b in paragraphs)
+        self._owners.extend([chunks] * len(paragraphs))
         self._chunk_numbers.extend(range(first_chunk, first_chunk + len(spec)))
         if len(self._segments) >= BATCH_SEGMENTS:
             self.flush()
@@ -95,7 +99,7 @@ class _TermCounter:
 
     def flush(self) -> None:
         if not self._spec:
-            self._segments.clear()
+            self._segments, self._paragraphs, self._owners = [], [], []
             return
         ids = self._term_ids(self.analyzer.joined_terms(self._segments))
         breaks = ids < 0
@@ -103,6 +107,9 @@ class _TermCounter:
         ids = ids[~breaks]
         seg_start = np.zeros(len(self._segments) + 1, dtype=np.int64)
         np.cumsum(np.bincount(segment_of, minlength=len(self._segments)), out=seg_start[1:])
+        sizes_of = np.diff(seg_start)
+        for (h, a, b), owner in zip(self._paragraphs, self._owners, strict=True):
+            owner.para_len.append(int(seg_start[b] - seg_start[a]) + (int(sizes_of[h]) if h >= 0 else 0))
         spec = np.array(self._spec, dtype=np.int64).reshape(-1, 3)
         # Each chunk is two runs of the flat id array: its heading's ids, then its sentences'.
         heading = np.maximum(spec[:, 0], 0)
@@ -121,6 +128,7 @@ class _TermCounter:
         self._out_tfs.append(tfs.astype(np.int32))
         self.lengths.update(zip(self._chunk_numbers, lens.tolist(), strict=True))
         self._segments, self._spec, self._chunk_numbers = [], [], []
+        self._paragraphs, self._owners = [], []
 
     def postings(self) -> Postings:
         self.flush()
@@ -164,8 +172,8 @@ def build_snapshot(documents: Sequence[Document], alias_groups: Sequence[Sequenc
         pieces.append(doc_chunks)
         length_pieces.append(np.full(len(doc_chunks.chunk_para), -1, dtype=np.int32))  # filled below
         n_chunks += len(doc_chunks.chunk_para)
+    postings = counter.postings()  # counts the last batch, which also sets its paragraphs' lengths
     table = ChunkTable.assemble(documents, pieces)
-    postings = counter.postings()
     doc_len = np.concatenate(length_pieces) if length_pieces else np.empty(0, dtype=np.int32)
     if counter.lengths:
         numbers = np.fromiter(counter.lengths.keys(), dtype=np.int64, count=len(counter.lengths))

@@ -53,7 +53,7 @@ _TEMP = re.compile(r"^\.index-(?:old-)?(\d+)-")
 _SOURCES = (analyzer, words, sentences, chunking, documents, aliases, bm25, build)
 _INDEX_ARRAYS = ("doc_len", "df", "indptr", "postings", "codes", "pair_tf", "pair_len")
 _TABLE_ARRAYS = ("doc_para", "para_sent", "sent_start", "sent_end", "doc_chunk", "chunk_para",
-                 "chunk_first", "chunk_count", "chunk_window")
+                 "chunk_first", "chunk_count", "chunk_window", "para_len")
 _MAPPED = frozenset({"postings", "codes", "sent_start", "sent_end", "chunk_para", "chunk_first",
                      "chunk_count", "chunk_window", "doc_len"})
 

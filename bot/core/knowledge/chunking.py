@@ -34,13 +34,14 @@ class DocChunks:
     chunk_first: list[int]  # first sentence, within the paragraph
     chunk_count: list[int]  # sentences in the chunk
     chunk_window: list[int]  # 0: the whole paragraph; else the window number (1-based)
+    para_len: list[int]  # per paragraph: terms as indexed (heading and sentences), set when counted
 
 
 def chunk_document(doc: Document, settings: RetrievalSettings) -> DocChunks:
     """A paragraph is one chunk unless it is long; then overlapping windows of sentences."""
     size, overlap, max_chars = settings.chunk_sentences, settings.chunk_overlap, settings.chunk_max_chars
     stride = max(1, size - overlap)
-    out = DocChunks([], [], [], [], [], [], [])
+    out = DocChunks([], [], [], [], [], [], [], [])
     for k, paragraph in enumerate(doc.paragraphs):
         starts, ends = split_sentences(paragraph.text)
         if not starts:  # a paragraph is never empty, but keep one sentence whatever the splitter says
@@ -95,17 +96,22 @@ class ChunkTable:
     chunk_first: Int32Array
     chunk_count: Int32Array
     chunk_window: Int32Array
+    para_len: Int32Array  # terms of each paragraph as indexed (heading and sentences)
 
     def __post_init__(self) -> None:
         # Derived once here, not on first use, and read-only: answering writes nothing into a snapshot.
         para_doc = np.repeat(np.arange(len(self.documents), dtype=np.int32), np.diff(self.doc_para))
         for array in (self.doc_para, self.para_sent, self.sent_start, self.sent_end, self.doc_chunk,
-                      self.chunk_para, self.chunk_first, self.chunk_count, self.chunk_window, para_doc):
+                      self.chunk_para, self.chunk_first, self.chunk_count, self.chunk_window, self.para_len,
+                      para_doc):
             _freeze(array)
+        avg = float(self.para_len.mean()) if len(self.para_len) else 0.0
+        object.__setattr__(self, "avg_paragraph_terms", avg)
         object.__setattr__(self, "para_doc", para_doc)  # document of each paragraph
         object.__setattr__(self, "_by_id", {d.doc_id: i for i, d in enumerate(self.documents)})
 
     para_doc: Int32Array = field(init=False)
+    avg_paragraph_terms: float = field(init=False)  # for BM25 over whole paragraphs
     _by_id: dict[str, int] = field(init=False, repr=False)
 
     def __len__(self) -> int:
@@ -121,7 +127,7 @@ class ChunkTable:
         n_para, n_docs = 0, 0
         cols: dict[str, list[npt.NDArray[np.integer]]] = {k: [] for k in (
             "para_count", "sent_count", "sent_start", "sent_end", "chunk_count_per_doc", "chunk_para",
-            "chunk_first", "chunk_count", "chunk_window")}
+            "chunk_first", "chunk_count", "chunk_window", "para_len")}
         for piece in pieces:
             if isinstance(piece, DocChunks):
                 cols["para_count"].append(np.array([len(piece.para_sent)], dtype=np.int64))
@@ -133,6 +139,8 @@ class ChunkTable:
                 cols["chunk_first"].append(np.asarray(piece.chunk_first, dtype=np.int32))
                 cols["chunk_count"].append(np.asarray(piece.chunk_count, dtype=np.int32))
                 cols["chunk_window"].append(np.asarray(piece.chunk_window, dtype=np.int32))
+                assert len(piece.para_len) == len(piece.para_sent), "count a document before assembling"
+                cols["para_len"].append(np.asarray(piece.para_len, dtype=np.int32))
                 n_para += len(piece.para_sent)
                 n_docs += 1
                 continue
@@ -149,6 +157,7 @@ class ChunkTable:
             cols["chunk_first"].append(table.chunk_first[c0:c1])
             cols["chunk_count"].append(table.chunk_count[c0:c1])
             cols["chunk_window"].append(table.chunk_window[c0:c1])
+            cols["para_len"].append(table.para_len[p0:p1])
             n_para += p1 - p0
             n_docs += d1 - d0
         assert n_docs == len(documents), "pieces must cover the documents exactly"
@@ -164,7 +173,7 @@ class ChunkTable:
 
         return cls(tuple(documents), counts("para_count"), counts("sent_count"), cat("sent_start"),
                    cat("sent_end"), counts("chunk_count_per_doc"), cat("chunk_para"), cat("chunk_first"),
-                   cat("chunk_count"), cat("chunk_window"))
+                   cat("chunk_count"), cat("chunk_window"), cat("para_len"))
 
     # ---- reading -----------------------------------------------------------------------------
 
@@ -227,16 +236,19 @@ class ChunkTable:
 
     def memory_bytes(self) -> int:
         arrays = (self.doc_para, self.para_sent, self.sent_start, self.sent_end, self.doc_chunk,
-                  self.chunk_para, self.chunk_first, self.chunk_count, self.chunk_window)
+                  self.chunk_para, self.chunk_first, self.chunk_count, self.chunk_window, self.para_len)
         return sum(a.nbytes for a in arrays)
 
 
-def segments(doc: Document, chunks: DocChunks) -> tuple[list[str], list[tuple[int, int, int]]]:
+def segments(doc: Document, chunks: DocChunks) -> tuple[list[str], list[tuple[int, int, int]],
+                                                       list[tuple[int, int, int]]]:
     """What a document's chunks are indexed as, each piece of text once: each paragraph's section
     heading (a heading says what its paragraphs are about, so its words count for them) and its
-    sentences. Per chunk: (heading segment or -1, first sentence segment, one past the last)."""
+    sentences. Per chunk, and per paragraph: (heading segment or -1, first sentence segment, one
+    past the last)."""
     out: list[str] = []
     spec: list[tuple[int, int, int]] = []
+    paragraphs: list[tuple[int, int, int]] = []
     first_segment: list[tuple[int, int]] = []  # per paragraph: heading segment, first sentence segment
     s = 0
     for paragraph, n in zip(doc.paragraphs, chunks.para_sent, strict=True):
@@ -248,8 +260,9 @@ def segments(doc: Document, chunks: DocChunks) -> tuple[list[str], list[tuple[in
         text = paragraph.text
         ends = chunks.sent_end[s:s + n]
         out.extend(text[a:b] for a, b in zip(chunks.sent_start[s:s + n], ends, strict=True))
+        paragraphs.append((heading, first_segment[-1][1], len(out)))
         s += n
     for k, first, count in zip(chunks.chunk_para, chunks.chunk_first, chunks.chunk_count, strict=True):
         heading, start = first_segment[k]
         spec.append((heading, start + first, start + first + count))
-    return out, spec
+    return out, spec, paragraphs

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from types import MappingProxyType
+from typing import NamedTuple
 
 import Stemmer
 
@@ -55,12 +56,12 @@ _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th|s)$")
 _SCALED = re.compile(r"^(\d+)k$")  # "9k troops" = 9000
 _HYPHENS = re.compile(r"[-‐‑]")
 _NON_DIGIT = re.compile(r"\D")
+_NON_SPACE = re.compile(r"\S+")
 _DROP_FOR_FOLD = dict.fromkeys(map(ord, ZERO_WIDTH))
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    """An index term and where it came from in the analysed text."""
+class Token(NamedTuple):
+    """An index term and where it came from in the analysed text (a tuple: made by the thousand)."""
 
     term: str
     start: int
@@ -282,20 +283,50 @@ class Analyzer:
     def tokens(self, text: str, expand_compounds: bool = True) -> list[Token]:
         """Index terms of ``text`` with their spans in ``text`` (a term spans its whole token)."""
         base: list[Token] = []
+        word = self._word
         for m in _TOKEN.finditer(_tokenizable(text)):
             start, end = m.span()
             raw = text[start:end]
-            terms = self._word(raw, expand_compounds)
-            if len(terms) > 1:  # a hyphenated word: its parts span only themselves
+            terms = word(raw, expand_compounds)
+            if len(terms) == 1:
+                base.append(Token(terms[0], start, end))
+            elif terms:  # a hyphenated word: its parts span only themselves
                 base.extend(Token(t, start + a, start + b)
                             for t, a, b in self._token_spans(m.lastgroup, raw, expand_compounds))
-            else:
-                base.extend(Token(t, start, end) for t in terms)
-        out = [Token(self._single.get(t.term, t.term), t.start, t.end) for t in base]
+        single = self._single
+        out = [Token(single.get(t.term, t.term), t.start, t.end) for t in base] if single else base
         if self._phrases:
             for i, n, group in reversed(self._phrase_hits([t.term for t in base])):
                 out.insert(i + 1, Token(group, base[i].start, base[i + n - 1].end))
         return out
+
+    def match_spans(self, text: str, wanted: frozenset[str]) -> list[tuple[int, int]]:
+        """Spans of the tokens of ``text`` whose terms are in ``wanted``, in order (what a quote
+        highlights). Equal to filtering :meth:`tokens`, but only the white-space words that hold
+        a wanted term are tokenised with offsets: a quote has ~60 words and a few matches."""
+        if self._phrases or _SPLIT_UNSAFE.search(text):  # phrases and "37 000" span words
+            return [(t.start, t.end) for t in self.tokens(text) if t.term in wanted]
+        memo, single, word = self._memo[True], self._single, self._word
+        out: list[tuple[int, int]] = []
+        for m in _NON_SPACE.finditer(text):
+            raw = m.group()
+            terms = memo.get(raw) or word(raw, True)
+            if single:
+                terms = tuple(single.get(t, t) for t in terms)
+            if wanted.isdisjoint(terms):
+                continue
+            base = m.start()
+            out.extend((base + t.start, base + t.end) for t in self.tokens(raw) if t.term in wanted)
+        return out
+
+    def surface_words(self, text: str) -> frozenset[str]:
+        """The tokens of ``text`` as written, only folded (case, diacritics), not stemmed.
+
+        Beside the stems they tell an exact form from a word that merely shares its stem
+        ("designated" and "design").
+        """
+        folded = fold(text)
+        return frozenset(m.group() for m in _TOKEN.finditer(folded))
 
     def generic_terms(self, text: str) -> frozenset[str]:
         """Terms of ``text`` that come from everyday English words ("want", "best", "time").

@@ -78,3 +78,21 @@ NUMBER_WORDS = frozenset(
     "one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty "
     "hundred hundreds thousand thousands million millions billion billions dozen dozens twice half "
     "third quarter percent times".split())
+
+# Capitalised in questions but not names: title abbreviations and units ("Sr", "Celsius").
+TITLE_ABBREVIATIONS = frozenset(
+    "sr jr dr mr mrs ms mx st prof gen col lt sgt capt rev hon esq no vol".split())
+UNIT_WORDS = frozenset("""
+celsius fahrenheit kelvin centigrade kilometre kilometres kilometer kilometers metre metres meter meters
+kilogram kilograms gram grams tonne tonnes mile miles mph kph km kg cm mm ml litre litres liter liters
+hertz watt watts volt volts ampere amperes joule joules newton newtons pascal pascals calorie calories
+byte bytes kilobyte kilobytes megabyte megabytes gigabyte gigabytes dollar dollars euro euros pound pounds
+""".split())
+
+# A question that asks what is *not* the case ("Which city did not sign?") cannot be answered by a
+# passage that says nothing negative. Question side: plain negations; text side, more ways to say it.
+QUESTION_NEGATIONS = frozenset("not never no nor cannot n't".split())
+TEXT_NEGATIONS = QUESTION_NEGATIONS | frozenset("""
+neither none nobody nothing nowhere without lack lacked lacking lacks fail failed fails failure refuse
+refused refuses unable absent except instead rather unlike only
+""".split())
