@@ -11,8 +11,6 @@ from pathlib import Path
 
 import msgspec
 import numpy as np
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from bot.core.answering.ranking import FEATURES
 from bot.core.config import RetrievalSettings
@@ -129,20 +127,24 @@ def test_a_quote_without_the_questions_year_says_so_everywhere() -> None:
     assert held.missing == () and held.to_json()["missing"] == []
 
 
-# ---- the analyzer's match spans -----------------------------------------------------------------
+# ---- highlights ----------------------------------------------------------------------------------
 
-WORDS = ["Soviet", "Union", "USSR", "Su-25", "37 000", "people's", "co\u00adoperation", "e\u0301te",
-         "Lukashenko", " ", "  ", ", ", ". ", "\n", "x" * 120]
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(WORDS), max_size=25).map("".join),
-       st.sets(st.sampled_from(["soviet", "union", "ussr", "su25", "su", "25", "37000", "peopl", "cooper",
-                                "lukashenko", "soviet_union"])))
-def test_match_spans_are_the_tokens_of_the_wanted_terms(text: str, wanted: set[str]) -> None:
-    for analyzer in (Analyzer(), Analyzer().with_aliases([("Soviet Union", "USSR")])):
-        expected = [(t.start, t.end) for t in analyzer.tokens(text) if t.term in wanted]
-        assert analyzer.match_spans(text, frozenset(wanted)) == expected
+def test_highlights_mark_exactly_the_quotes_words_that_match_the_question() -> None:
+    """Highlights come from each sentence's tokens, computed once; they must be what analysing
+    the final quote (cut, continued) would mark."""
+    analyzer = Analyzer()
+    long = " ".join(f"Sentence {i} mentions apples and the cider press." for i in range(40))
+    e = engine(ORCHARD, ("long", long))
+    for question in ["When are apples picked?", "Where is the cider press?", "apples cider press barn",
+                     "Who pollinates the blossom in April?"]:
+        for passage in e.ask(question, top=5).passages:
+            wanted = set(passage.matched_terms)
+            expected = {(t.start, t.end) for t in analyzer.tokens(passage.quote) if t.term in wanted}
+            marked = passage.highlights
+            for start, end in expected:  # every matching word is inside a highlight (adjacent ones merge)
+                assert any(a <= start and end <= b for a, b in marked), (question, passage.quote)
+            for a, b in marked:  # and every highlight holds a matching word
+                assert set(analyzer.terms(passage.quote[a:b])) & wanted, passage.quote[a:b]
 
 
 # ---- fitting ------------------------------------------------------------------------------------

@@ -33,9 +33,14 @@ class SentenceFacts:
     times: frozenset[str]  # numeric terms that read as dates (years, "27th")
     has_number_word: bool  # "three", "hundreds", "%" ...
     has_month: bool
-    folded_chars: int  # length once white space is folded
+    folded: str  # the sentence with white space folded, as quotes show it
     text: str
     names: tuple[frozenset[str], ...]  # terms of each run of capitalised words ("Boris Gryzlov")
+    spans: tuple[tuple[str, int, int], ...]  # (term, start, end) in ``folded``: for highlights
+
+    @property
+    def folded_chars(self) -> int:
+        return len(self.folded)
 
 
 # Matched on the words as written: stems collide ("times" and "time"). Months only when
@@ -59,8 +64,10 @@ def sentence_facts(text: str, analyzer: Analyzer) -> SentenceFacts:
     words = _WORD.findall(text)
     has_number_word = "%" in text or not NUMBER_WORDS.isdisjoint(_WORD.findall(text.casefold()))
     names = tuple(frozenset(analyzer.terms(m.group())) for m in _NAME.finditer(text))
+    folded = fold_ws(text)
+    spans = tuple(analyzer.tokens(folded))
     return SentenceFacts(terms, seq, analyzer.surface_words(text), numbers, times, has_number_word,
-                         not _MONTH_NAMES.isdisjoint(words), len(fold_ws(text)), text, names)
+                         not _MONTH_NAMES.isdisjoint(words), folded, text, names, spans)
 
 
 def has_answer_kind(facts: SentenceFacts, kind: str | None, exclude: frozenset[str],
@@ -119,8 +126,18 @@ def paragraph_facts(text: str, spans: Spans, section: str | None, analyzer: Anal
 
 def trim_around(text: str, spans: Sequence[tuple[int, int]], max_chars: int) -> str:
     """Cut a long sentence at word boundaries around its matched part, marking cuts with …."""
+    start, end = _trim_bounds(text, spans, max_chars)
+    return _cut(text, start, end)
+
+
+def _cut(text: str, start: int, end: int) -> str:
+    return (ELLIPSIS if start > 0 else "") + text[start:end] + (ELLIPSIS if end < len(text) else "")
+
+
+def _trim_bounds(text: str, spans: Sequence[tuple[int, int]], max_chars: int) -> tuple[int, int]:
+    """Where :func:`trim_around` cuts ``text`` (the kept part has no white space at its ends)."""
     if len(text) <= max_chars:
-        return text
+        return 0, len(text)
     budget = max_chars - 2 * len(ELLIPSIS)
     if spans:
         lo, hi = min(s for s, _ in spans), max(e for _, e in spans)
@@ -138,13 +155,17 @@ def trim_around(text: str, spans: Sequence[tuple[int, int]], max_chars: int) -> 
     if end < len(text):
         space = text.rfind(" ", start, end)
         end = space if space > start else end
-    return (ELLIPSIS if start > 0 else "") + text[start:end].strip() + (ELLIPSIS if end < len(text) else "")
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
 
 
-def highlight_spans(quote: str, analyzer: Analyzer, query: QueryTerms) -> tuple[tuple[int, int], ...]:
-    spans = sorted(set(analyzer.match_spans(quote, query.index_terms)))
+def merge_spans(spans: Sequence[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """Sorted, overlapping spans joined: the highlights of a quote."""
     merged: list[tuple[int, int]] = []
-    for s, e in spans:
+    for s, e in sorted(set(spans)):
         if merged and s <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
         else:
@@ -168,14 +189,37 @@ def continue_into_next(quote: str, following: str, max_chars: int) -> str:
     return f"{quote} {following[:cut].rstrip()}{ELLIPSIS}"
 
 
-def build_quote(text: str, spans: Spans, window: QuoteWindow, analyzer: Analyzer, query: QueryTerms,
-                max_chars: int, continue_quote: bool = True) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """The quote of ``window`` (sentences of the paragraph ``text``) and its highlighted spans."""
-    quote = fold_ws(text[spans[window.first][0]:spans[window.last][1]])
+def build_quote(facts: ParagraphFacts, window: QuoteWindow, query: QueryTerms, max_chars: int,
+                continue_quote: bool = True) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """The quote of ``window`` and the spans of its words that match the question.
+
+    A quote is the window's sentences with white space folded, joined by single spaces (which is
+    the paragraph text folded, as sentences are separated by white space only); each sentence's
+    terms and their spans were computed once with its facts, so highlighting costs no analysis.
+    """
+    wanted = query.index_terms
+    sentences = facts.sentences
+    parts: list[str] = []
+    spans: list[tuple[int, int]] = []
+    offset = 0
+    for f in sentences[window.first:window.last + 1]:
+        spans.extend((offset + a, offset + b) for term, a, b in f.spans if term in wanted)
+        parts.append(f.folded)
+        offset += len(f.folded) + 1
+    quote = " ".join(parts)
     if len(quote) > max_chars:
-        quote = trim_around(quote, highlight_spans(quote, analyzer, query), max_chars)
-    elif continue_quote and window.last + 1 < len(spans):
-        following = fold_ws(text[spans[window.last + 1][0]:spans[window.last + 1][1]])
-        if len(quote) + 1 + len(following) > max_chars:  # it would have joined the window if it fit
-            quote = continue_into_next(quote, following, max_chars)
-    return quote, highlight_spans(quote, analyzer, query)
+        start, end = _trim_bounds(quote, spans, max_chars)
+        shift = len(ELLIPSIS) if start > 0 else 0
+        spans = [(a - start + shift, b - start + shift) for a, b in spans if start <= a and b <= end]
+        return _cut(quote, start, end), merge_spans(spans)
+    if continue_quote and window.last + 1 < len(sentences):
+        following = sentences[window.last + 1]
+        if len(quote) + 1 + len(following.folded) > max_chars:  # it would have joined the window if it fit
+            longer = continue_into_next(quote, following.folded, max_chars)
+            if longer != quote:
+                base = len(quote) + 1
+                kept = len(longer) - len(ELLIPSIS) - base
+                spans.extend((base + a, base + b) for term, a, b in following.spans
+                             if term in wanted and b <= kept)
+                quote = longer
+    return quote, merge_spans(spans)

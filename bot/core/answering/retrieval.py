@@ -161,8 +161,7 @@ def _passage(cand: Candidate, pf: ParagraphFacts, window: QuoteWindow, chunks: C
              analyzer: Analyzer, query: QueryTerms, settings: RetrievalSettings) -> Passage:
     paragraph = chunks.paragraph(cand.paragraph)
     spans = chunks.sentence_spans(cand.paragraph)
-    quote, highlights = build_quote(paragraph.text, spans, window, analyzer, query, settings.max_quote_chars,
-                                    settings.continue_quote)
+    quote, highlights = build_quote(pf, window, query, settings.max_quote_chars, settings.continue_quote)
     doc = chunks.document_of(cand.chunk)
     first_sentence = paragraph.text[spans[window.first][0]:spans[window.first][1]]
     link = text_fragment_link(doc.url, first_sentence) if doc.url else None

@@ -56,7 +56,6 @@ _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th|s)$")
 _SCALED = re.compile(r"^(\d+)k$")  # "9k troops" = 9000
 _HYPHENS = re.compile(r"[-‐‑]")
 _NON_DIGIT = re.compile(r"\D")
-_NON_SPACE = re.compile(r"\S+")
 _DROP_FOR_FOLD = dict.fromkeys(map(ord, ZERO_WIDTH))
 
 
@@ -298,25 +297,6 @@ class Analyzer:
         if self._phrases:
             for i, n, group in reversed(self._phrase_hits([t.term for t in base])):
                 out.insert(i + 1, Token(group, base[i].start, base[i + n - 1].end))
-        return out
-
-    def match_spans(self, text: str, wanted: frozenset[str]) -> list[tuple[int, int]]:
-        """Spans of the tokens of ``text`` whose terms are in ``wanted``, in order (what a quote
-        highlights). Equal to filtering :meth:`tokens`, but only the white-space words that hold
-        a wanted term are tokenised with offsets: a quote has ~60 words and a few matches."""
-        if self._phrases or _SPLIT_UNSAFE.search(text):  # phrases and "37 000" span words
-            return [(t.start, t.end) for t in self.tokens(text) if t.term in wanted]
-        memo, single, word = self._memo[True], self._single, self._word
-        out: list[tuple[int, int]] = []
-        for m in _NON_SPACE.finditer(text):
-            raw = m.group()
-            terms = memo.get(raw) or word(raw, True)
-            if single:
-                terms = tuple(single.get(t, t) for t in terms)
-            if wanted.isdisjoint(terms):
-                continue
-            base = m.start()
-            out.extend((base + t.start, base + t.end) for t in self.tokens(raw) if t.term in wanted)
         return out
 
     def surface_words(self, text: str) -> frozenset[str]:
