@@ -112,7 +112,7 @@ def report(settings: RetrievalSettings, sets: list[tuple[Path, Path]], only_docs
             items = [i for i in items if i.doc in only_docs]
         f = evaluate_engine(engine, items)
         print(f"  {label}{questions.name:30} hit@1 {f.hit1.rate:.3f}  hit@3 {f.hit3.rate:.3f}  "
-              f"para@1 {(f.para1.rate or 0):.3f}  declined {f.false_declines.count}")
+              f"para@1 {f.para1}  declined {f.false_declines.count}")
 
 
 def write_defaults(w: np.ndarray) -> None:

@@ -91,6 +91,7 @@ class Response:
     answered: bool
     top: tuple[Retrieved, ...]  # best first; empty when declined
     seconds: float = 0.0
+    flags_missing: bool = False  # the system says "not found in the quote" (the engine does)
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +266,7 @@ def score(items: Sequence[EvalItem], responses: Sequence[Response]) -> Figures:
     figures = Figures(questions=len(items))
     for item, response in zip(items, responses, strict=True):
         top = response.top[0] if response.answered and response.top else None
-        if top is not None:
+        if top is not None and response.flags_missing:
             tally("flagged_answerable" if item.answerable else "flagged_unanswerable", bool(top.missing))
         if item.answerable:
             rank = answer_rank(item, response) if response.answered else None

@@ -28,14 +28,14 @@ def paragraph_texts(documents: Sequence[Document]) -> dict[tuple[str, int], str]
 def engine_response(answer: Answer, paragraphs: dict[tuple[str, int], str], seconds: float) -> Response:
     """An engine answer as the metrics see it: each passage's quote and first cited paragraph."""
     if not answer.answered:
-        return Response(False, (), seconds)
+        return Response(False, (), seconds, flags_missing=True)
     top = []
     for passage in answer.passages[:TOP]:
         citation = passage.citation
         number = citation.paragraphs[0]
         top.append(Retrieved(passage.quote, citation.doc_id, number,
                              paragraphs.get((citation.doc_id, number), passage.text), passage.missing))
-    return Response(True, tuple(top), seconds)
+    return Response(True, tuple(top), seconds, flags_missing=True)
 
 
 def engine_responses(engine: Engine, items: Sequence[EvalItem]) -> list[Response]:
