@@ -15,7 +15,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,34 +37,23 @@ def _add_knowledge_options(p: argparse.ArgumentParser) -> None:
                    help=f"config file (default: {DEFAULT_CONFIG_PATH})")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 1 <= value <= 25:
-        raise argparse.ArgumentTypeError("must be between 1 and 25")
-    return value
+def _bounded(kind: Callable[[str], float], low: float, high: float | None,
+             words: str) -> Callable[[str], float]:
+    """An argparse type: ``kind(text)`` between ``low`` and ``high``, else a message saying so."""
+    def convert(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {words}, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"expected {words}, got {text!r}")
+        return value
+    return convert
 
 
-def _rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
+_top = _bounded(int, 1, 25, "a whole number from 1 to 25")
+_rate = _bounded(float, 0.0, 1.0, "a number from 0 to 1")
+_count = _bounded(int, 0, None, "a whole number, 0 or more")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the answer as one JSON object")
     ask.add_argument("--batch", metavar="FILE", type=Path,
                      help="with --json: one question per line, one JSON object per line out ('-' for stdin)")
-    ask.add_argument("--top", metavar="N", type=_positive_int,
+    ask.add_argument("--top", metavar="N", type=_top,
                      help="passages to show (default from config: 3)")
     _add_knowledge_options(ask)
 

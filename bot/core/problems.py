@@ -4,6 +4,8 @@ and the one place where YAML is read (safely) and its errors become such problem
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +36,33 @@ class ProblemError(Exception):
     def __init__(self, problems: list[Problem] | Problem) -> None:
         self.problems: list[Problem] = [problems] if isinstance(problems, Problem) else list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@contextmanager
+def one_file(path: str, what: str = "cannot be read") -> Iterator[None]:
+    """The guard for one input file: whatever goes wrong inside (a parser's own exception
+    included) becomes a :class:`ProblemError` of this file, so one bad file never stops the rest."""
+    try:
+        yield
+    except ProblemError:
+        raise
+    except RecursionError:
+        raise ProblemError(Problem(path, None, "nested too deeply to be read")) from None
+    except Exception as exc:
+        raise ProblemError(Problem(path, None, f"{what}: {type(exc).__name__}: {exc}")) from None
+
+
+def decode_text(data: bytes, path: str, max_bytes: int) -> str:
+    """An input file's text: within ``max_bytes`` (``limits.max_file_bytes``), UTF-8 (a BOM is
+    dropped); otherwise a problem naming the size or the line of the first bad byte."""
+    if len(data) > max_bytes:
+        raise ProblemError(Problem(path, None, f"is {len(data):,} bytes; the limit is "
+                                               f"{max_bytes:,} (limits.max_file_bytes)"))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ProblemError(Problem(path, line, f"not valid UTF-8 (byte {exc.start})")) from None
 
 
 def load_yaml(text: str, path: str, *, first_line: int = 1, what: str = "not valid YAML") -> Any:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bot.core.answering.quotes import quote_windows
 from bot.core.config import RetrievalSettings
 from bot.core.knowledge.sentences import split_sentences
 
@@ -48,13 +49,4 @@ def sentence_windows(text: str, max_sentences: int = QUOTE_SENTENCES,
     folded one, as the engine measures its quotes.
     """
     spans = sentence_spans(text)
-    lengths = [len(" ".join(text[a:b].split())) for a, b in spans]
-    windows: list[tuple[int, int]] = []
-    for first in range(len(spans)):
-        chars = -1
-        for last in range(first, min(len(spans), first + max_sentences)):
-            chars += lengths[last] + 1
-            if last > first and chars > max_chars:
-                break
-            windows.append((first, last))
-    return windows
+    return quote_windows([len(" ".join(text[a:b].split())) for a, b in spans], max_sentences, max_chars)

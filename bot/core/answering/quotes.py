@@ -162,6 +162,21 @@ def _trim_bounds(text: str, spans: Sequence[tuple[int, int]], max_chars: int) ->
     return start, end
 
 
+def quote_windows(lengths: Sequence[int], max_sentences: int, max_chars: int) -> list[tuple[int, int]]:
+    """(first, last) of every run of 1..max_sentences consecutive sentences whose quote (their
+    ``lengths`` once white space is folded, joined by spaces) fits in ``max_chars``; a single
+    sentence always counts, since it is quoted trimmed."""
+    out = []
+    for first in range(len(lengths)):
+        total = -1
+        for last in range(first, min(len(lengths), first + max_sentences)):
+            total += lengths[last] + 1
+            if last > first and total > max_chars:
+                break
+            out.append((first, last))
+    return out
+
+
 def merge_spans(spans: Sequence[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
     """Sorted, overlapping spans joined: the highlights of a quote."""
     merged: list[tuple[int, int]] = []

@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.core.answering.query import QueryTerms
-from bot.core.answering.quotes import ParagraphFacts, has_answer_kind
+from bot.core.answering.quotes import ParagraphFacts, has_answer_kind, quote_windows
 from bot.core.config import RankingWeights, RetrievalSettings
 from bot.core.index.bm25 import BM25Index
 from bot.core.text.analyzer import Analyzer
@@ -83,21 +83,6 @@ def _bm25(tf: FloatArray, length: FloatArray, avg: float, idf: FloatArray,
 def _scaled(values: FloatArray) -> FloatArray:
     top = float(values.max()) if len(values) else 0.0
     return values / top if top > 0 else np.zeros_like(values)
-
-
-def enumerate_windows(facts: ParagraphFacts, max_sentences: int, max_chars: int) -> list[tuple[int, int]]:
-    """Every run of 1..max_sentences sentences whose quote fits in ``max_chars`` (a single
-    sentence always counts: it is quoted trimmed)."""
-    chars = [f.folded_chars for f in facts.sentences]
-    out = []
-    for first in range(len(chars)):
-        total = -1
-        for last in range(first, min(len(chars), first + max_sentences)):
-            total += chars[last] + 1
-            if last > first and total > max_chars:
-                break
-            out.append((first, last))
-    return out
 
 
 def score_windows(query: QueryTerms, candidates: Sequence[Candidate], facts: Sequence[ParagraphFacts],
@@ -159,7 +144,8 @@ def score_windows(query: QueryTerms, candidates: Sequence[Candidate], facts: Seq
                     has_pair[s, p] = any(0 < abs(y - x) <= PAIR_REACH for x in pa for y in pb)
         para_tf = tf.sum(axis=0) + np.array([pf.heading.count(t) for t in term_col], dtype=np.float64)
         para_rows.append(para_tf)
-        for first, last in enumerate_windows(pf, settings.max_quote_sentences, settings.max_quote_chars):
+        lengths_of = [f.folded_chars for f in pf.sentences]
+        for first, last in quote_windows(lengths_of, settings.max_quote_sentences, settings.max_quote_chars):
             owners.append(c)
             firsts.append(first)
             lasts.append(last)

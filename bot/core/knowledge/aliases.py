@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bot.core.config import LimitSettings
 from bot.core.files import OutsideFolder, read_inside
-from bot.core.problems import Problem, ProblemError, item_lines, load_yaml
+from bot.core.problems import Problem, ProblemError, decode_text, item_lines, load_yaml, one_file
 from bot.core.text.analyzer import MAX_PHRASE_TERMS
 from bot.core.text.chars import ELLIPSIS
 
@@ -25,24 +25,12 @@ def parse_aliases(data: bytes, path: str, limits: LimitSettings | None = None) -
 
     The guard for this one file: any failure is a :class:`ProblemError` of ``path``.
     """
-    try:
+    with one_file(path):
         return _parse(data, path, limits or LimitSettings())
-    except ProblemError:
-        raise
-    except RecursionError:
-        raise ProblemError(Problem(path, None, "nested too deeply to be read")) from None
-    except Exception as exc:
-        raise ProblemError(Problem(path, None, f"cannot be read: {type(exc).__name__}: {exc}")) from None
 
 
 def _parse(data: bytes, path: str, limits: LimitSettings) -> tuple[tuple[str, ...], ...]:
-    if len(data) > limits.max_file_bytes:
-        raise ProblemError(Problem(path, None, f"is {len(data):,} bytes; the limit is "
-                                               f"{limits.max_file_bytes:,} (limits.max_file_bytes)"))
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ProblemError(Problem(path, data[: exc.start].count(b"\n") + 1, "not valid UTF-8")) from None
+    text = decode_text(data, path, limits.max_file_bytes)
     raw = load_yaml(text, path)
     if raw is None:
         return ()

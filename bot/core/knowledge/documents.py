@@ -18,7 +18,7 @@ from typing import Any
 
 from bot.core.config import LimitSettings
 from bot.core.files import OutsideFolder, read_inside
-from bot.core.problems import Problem, ProblemError, load_yaml
+from bot.core.problems import Problem, ProblemError, decode_text, load_yaml, one_file
 
 KNOWLEDGE_SUFFIXES = (".md", ".markdown", ".txt")
 REQUIRED_KEYS = ("title",)
@@ -203,26 +203,12 @@ def parse_document(path: Path | str, data: bytes, display_path: str | None = Non
     included) becomes a problem of this file, so one bad file never stops the others.
     """
     shown = display_path or str(path)
-    try:
+    with one_file(shown, "cannot be read as a knowledge file"):
         return _parse_document(Path(path), data, shown, limits or LimitSettings())
-    except ProblemError:
-        raise
-    except RecursionError:
-        raise ProblemError(Problem(shown, None, "nested too deeply to be read")) from None
-    except Exception as exc:
-        raise ProblemError(Problem(shown, None, f"cannot be read as a knowledge file: "
-                                                f"{type(exc).__name__}: {exc}")) from None
 
 
 def _parse_document(path: Path, data: bytes, shown: str, limits: LimitSettings) -> Document:
-    if len(data) > limits.max_file_bytes:
-        raise ProblemError(Problem(shown, None, f"is {len(data):,} bytes; the limit is "
-                                                f"{limits.max_file_bytes:,} (limits.max_file_bytes)"))
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ProblemError(Problem(shown, line, f"not valid UTF-8 (byte {exc.start})")) from None
+    text = decode_text(data, shown, limits.max_file_bytes)
     if "\x00" in text:
         raise ProblemError(Problem(shown, text[: text.index("\x00")].count("\n") + 1,
                                    "contains a NUL byte; knowledge files must be text"))
