@@ -87,7 +87,19 @@ def create_private(path: Path) -> BinaryIO:
 
 
 def is_inside(path: Path, folder: Path) -> bool:
-    """True when ``path``'s real location (symlinks resolved) is inside ``folder``'s real location."""
+    """True when ``path``'s real location (symlinks resolved) is inside ``folder``'s real location.
+
+    An entry of the folder itself that is not a symbolic link is inside by construction (whatever
+    the folder's own real path), which spares resolving every name of a large folder.
+    """
+    path, folder = Path(path), Path(folder)
+    try:
+        if path.parent == folder and not stat.S_ISLNK(os.lstat(path).st_mode):
+            return True
+    except FileNotFoundError:
+        pass  # not there (yet): where it would be is decided by its real path below
+    except (OSError, ValueError):
+        return False
     try:
         real = Path(os.path.realpath(path))
         root = Path(os.path.realpath(folder))
@@ -107,7 +119,8 @@ def read_inside(path: Path, folder: Path, max_bytes: int | None = None) -> bytes
     if not is_inside(path, folder):
         raise OutsideFolder(f"{path.name} points outside {Path(folder).name}/ (a symbolic link?)")
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    fd = os.open(os.path.realpath(path), flags)
+    direct = path.parent == Path(folder) and not os.path.islink(path)  # no need to resolve it
+    fd = os.open(path if direct else os.path.realpath(path), flags)
     with os.fdopen(fd, "rb") as f:
         if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
             raise OSError(f"{path.name} is not a regular file")

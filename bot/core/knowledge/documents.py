@@ -8,6 +8,7 @@ reported as ``path:line: message`` and only the broken file is left out.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import re
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.config import LimitSettings
-from bot.core.files import OutsideFolder, read_inside
+from bot.core.files import OutsideFolder, is_inside, read_inside
 from bot.core.problems import Problem, ProblemError, decode_text, load_yaml, one_file
 
 KNOWLEDGE_SUFFIXES = (".md", ".markdown", ".txt")
@@ -51,6 +52,9 @@ class Document:
     paragraphs: tuple[Paragraph, ...]
     path: str
     content_hash: str
+    # (size, modification time in ns) of the file when it was read: an unchanged file is
+    # recognised by these without reading it again (as git's index does).
+    stamp: tuple[int, int] | None = None
 
     @property
     def size_chars(self) -> int:
@@ -285,12 +289,20 @@ def load_documents(directory: Path, previous: Iterable[Document] = (),
                                                      f"{documents[doc_id].path}; rename one of them"))
             continue
         try:
-            data = read_inside(path, directory, limits.max_file_bytes)
+            if not is_inside(path, directory):
+                raise OutsideFolder(path.name)
+            st = path.stat()
+            stamp = (st.st_size, st.st_mtime_ns)
             old = last_good.get(doc_id)
+            if old is not None and old.path == str(path) and old.stamp == stamp:
+                documents[doc_id] = old  # unchanged since it was read: not even read again
+                continue
+            data = read_inside(path, directory, limits.max_file_bytes)
             if old is not None and old.path == str(path) and old.content_hash == content_hash(data):
-                documents[doc_id] = old
+                documents[doc_id] = dataclasses.replace(old, stamp=stamp)
             else:
-                documents[doc_id] = parse_document(path, data, limits=limits)
+                parsed = parse_document(path, data, limits=limits)
+                documents[doc_id] = dataclasses.replace(parsed, stamp=stamp)
         except ProblemError as exc:
             problems.extend(exc.problems)
         except OutsideFolder:

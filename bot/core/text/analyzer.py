@@ -69,6 +69,8 @@ class Token(NamedTuple):
 
 def fold(text: str) -> str:
     """Case- and diacritic-insensitive form of a word, for matching only."""
+    if text.isascii():  # no diacritics, no zero-width characters, no curly apostrophes
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.translate(_DROP_FOR_FOLD))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return stripped.casefold().replace("’", "'").replace("‘", "'")
@@ -228,10 +230,13 @@ class Analyzer:
         else:
             words = text.split()
         memo = self._memo[expand]
+        word = self._word
+        if len(words) > 200:  # a batch of a build: analyse each new word form once first
+            for new in set(words).difference(memo):
+                word(new, expand)
         try:  # the usual case once the knowledge base's words are known: no Python loop
             return list(chain.from_iterable(map(memo.__getitem__, words)))
-        except KeyError:
-            word = self._word
+        except KeyError:  # words too long to remember, or the memo was full and cleared
             return list(chain.from_iterable(word(w, expand) for w in words))
 
     def _phrase_hits(self, terms: Sequence[str]) -> list[tuple[int, int, str]]:
