@@ -168,31 +168,44 @@ def merge_arrays(doc_len: Int32Array, new: Postings, kept: IndexArrays | None = 
     else:
         vocab, _, new_ids = _merge_vocabularies([], new.vocabulary)
         old_terms = old_chunks = old_tf = np.empty(0, dtype=np.int32)
-    remap = new_ids
-    terms = np.concatenate([old_terms, remap[new.terms] if len(new.terms) else new.terms])
-    chunks = np.concatenate([old_chunks, new.chunks])
-    tfs = np.concatenate([old_tf, new.tfs])
+    new_terms = new_ids[new.terms] if len(new.terms) else new.terms
+    lens = np.ascontiguousarray(doc_len, dtype=np.int32)
+    # Pair codes first (they need the tfs, which can then go), then one permutation of the
+    # rest: a build of millions of postings should not hold several sorted copies at once.
+    if len(old_terms):
+        terms = np.concatenate([old_terms, new_terms])
+        chunks = np.concatenate([old_chunks, new.chunks])
+        tfs = np.concatenate([old_tf, new.tfs])
+        del old_terms, old_chunks, old_tf
+    else:
+        terms, chunks, tfs = new_terms, new.chunks, new.tfs
+    n_old = len(terms) - len(new_terms)
+    del new, new_terms
+    codes, pair_tf, pair_len = _pair_codes(tfs, lens[chunks])
+    del tfs
     # Term-major, chunks ascending within a term. New postings come chunk by chunk, so a
     # stable sort by term alone orders them; with carried-over postings (already in order)
     # the new ones are ordered first and the stable sort of the two runs is a merge.
-    if len(old_terms):
-        new_key = terms[len(old_terms):].astype(np.int64) * max(n_docs, 1) + chunks[len(old_terms):]
-        new_order = np.argsort(new_key, kind="stable") + len(old_terms)
-        pre = np.concatenate([np.arange(len(old_terms)), new_order])
-        terms, chunks, tfs = terms[pre], chunks[pre], tfs[pre]
+    if n_old:
+        new_key = terms[n_old:].astype(np.int64) * max(n_docs, 1) + chunks[n_old:]
+        pre = np.concatenate([np.arange(n_old), np.argsort(new_key, kind="stable") + n_old])
+        del new_key
+        terms, chunks, codes = terms[pre], chunks[pre], codes[pre]
+        del pre
         order = np.argsort(terms.astype(np.int64) * max(n_docs, 1) + chunks, kind="stable")
     else:
         order = np.argsort(terms, kind="stable")
-    terms, chunks, tfs = terms[order], chunks[order], tfs[order]
+    terms, chunks, codes = terms[order], chunks[order], codes[order]
+    del order
     df_all = np.bincount(terms, minlength=len(vocab))
+    del terms
     used = np.flatnonzero(df_all)
     kept_vocab = [vocab[i] for i in used.tolist()] if len(used) < len(vocab) else vocab
     df = df_all[used].astype(np.int32)
     indptr = np.zeros(len(kept_vocab) + 1, dtype=np.int64)
     np.cumsum(df, out=indptr[1:])
-    lens = np.ascontiguousarray(doc_len, dtype=np.int32)
-    codes, pair_tf, pair_len = _pair_codes(tfs, lens[chunks])
-    return IndexArrays(kept_vocab, lens, df, indptr, chunks.astype(np.int32), codes, pair_tf, pair_len)
+    return IndexArrays(kept_vocab, lens, df, indptr, chunks.astype(np.int32, copy=False), codes, pair_tf,
+                       pair_len)
 
 
 def _merge_vocabularies(old: list[str], new: list[str]) -> tuple[list[str], Int32Array, Int32Array]:
@@ -229,13 +242,15 @@ def _pair_codes(tf: Int32Array, length: Int32Array) -> tuple[
     if not len(tf):
         return np.empty(0, dtype=np.uint16), np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int32)
     width = int(length.max()) + 1
-    keys = tf.astype(np.int64) * width + length
+    wide = (int(tf.max()) + 1) * width >= 1 << 31
+    keys = np.multiply(tf, width, dtype=np.int64 if wide else np.int32)
+    keys += length
     if (int(tf.max()) + 1) * width <= DENSE_PAIR_TABLE_MAX:
         present = np.bincount(keys)
         distinct = np.flatnonzero(present)
-        lookup = np.zeros(len(present), dtype=np.int64)
+        lookup = np.zeros(len(present), dtype=np.uint32)
         lookup[distinct] = np.arange(len(distinct))
-        inverse = lookup[keys]
+        inverse: npt.NDArray[np.integer[Any]] = lookup[keys]
     else:
         distinct, inverse = np.unique(keys, return_inverse=True)
     dtype = np.uint16 if len(distinct) <= 1 << 16 else np.uint32

@@ -131,12 +131,15 @@ class _TermCounter:
         self._paragraphs, self._owners = [], []
 
     def postings(self) -> Postings:
+        """All postings counted (the batches are handed over: a build holds them once)."""
         self.flush()
 
-        def cat(parts: list[Int32Array]) -> Int32Array:
-            return np.concatenate(parts) if parts else np.empty(0, dtype=np.int32)
+        def take(parts: list[Int32Array]) -> Int32Array:
+            out = np.concatenate(parts) if parts else np.empty(0, dtype=np.int32)
+            parts.clear()
+            return out
 
-        return Postings(self.vocabulary, cat(self._out_terms), cat(self._out_chunks), cat(self._out_tfs))
+        return Postings(self.vocabulary, take(self._out_terms), take(self._out_chunks), take(self._out_tfs))
 
 
 def build_snapshot(documents: Sequence[Document], alias_groups: Sequence[Sequence[str]],
@@ -172,13 +175,14 @@ def build_snapshot(documents: Sequence[Document], alias_groups: Sequence[Sequenc
         pieces.append(doc_chunks)
         length_pieces.append(np.full(len(doc_chunks.chunk_para), -1, dtype=np.int32))  # filled below
         n_chunks += len(doc_chunks.chunk_para)
-    postings = counter.postings()  # counts the last batch, which also sets its paragraphs' lengths
+    counter.flush()  # counts the last batch, which also sets its paragraphs' lengths
     table = ChunkTable.assemble(documents, pieces)
+    del pieces
     doc_len = np.concatenate(length_pieces) if length_pieces else np.empty(0, dtype=np.int32)
     if counter.lengths:
         numbers = np.fromiter(counter.lengths.keys(), dtype=np.int64, count=len(counter.lengths))
         doc_len[numbers] = np.fromiter(counter.lengths.values(), dtype=np.int32, count=len(counter.lengths))
-    arrays = merge_arrays(doc_len, postings, reuse.index.arrays if reuse else None,
+    arrays = merge_arrays(doc_len, counter.postings(), reuse.index.arrays if reuse else None,
                           kept_chunks if reuse else None)
     index = BM25Index(arrays, BM25Params.from_settings(settings))
     return Snapshot(table, index, groups, analyzer.aliases, settings, tuple(problems), time.time(),

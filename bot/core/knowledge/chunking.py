@@ -9,6 +9,7 @@ text, so a quote is always cut from the text exactly as written.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -25,23 +26,24 @@ Int64Array = npt.NDArray[np.int64]
 
 @dataclass(frozen=True, slots=True)
 class DocChunks:
-    """One document's sentences and chunks, in the document's own numbering (lists of ints)."""
+    """One document's sentences and chunks, in the document's own numbering (compact int arrays:
+    a large build holds every new document's until the table is assembled)."""
 
-    para_sent: list[int]  # per paragraph: its number of sentences
-    sent_start: list[int]  # per sentence: offsets in its paragraph's text
-    sent_end: list[int]
-    chunk_para: list[int]  # per chunk: paragraph index in the document (0-based)
-    chunk_first: list[int]  # first sentence, within the paragraph
-    chunk_count: list[int]  # sentences in the chunk
-    chunk_window: list[int]  # 0: the whole paragraph; else the window number (1-based)
-    para_len: list[int]  # per paragraph: terms as indexed (heading and sentences), set when counted
+    para_sent: array[int]  # per paragraph: its number of sentences
+    sent_start: array[int]  # per sentence: offsets in its paragraph's text
+    sent_end: array[int]
+    chunk_para: array[int]  # per chunk: paragraph index in the document (0-based)
+    chunk_first: array[int]  # first sentence, within the paragraph
+    chunk_count: array[int]  # sentences in the chunk
+    chunk_window: array[int]  # 0: the whole paragraph; else the window number (1-based)
+    para_len: array[int]  # per paragraph: terms as indexed (heading and sentences), set when counted
 
 
 def chunk_document(doc: Document, settings: RetrievalSettings) -> DocChunks:
     """A paragraph is one chunk unless it is long; then overlapping windows of sentences."""
     size, overlap, max_chars = settings.chunk_sentences, settings.chunk_overlap, settings.chunk_max_chars
     stride = max(1, size - overlap)
-    out = DocChunks([], [], [], [], [], [], [], [])
+    out = DocChunks(*(array("i") for _ in range(8)))
     for k, paragraph in enumerate(doc.paragraphs):
         starts, ends = split_sentences(paragraph.text)
         if not starts:  # a paragraph is never empty, but keep one sentence whatever the splitter says
@@ -101,10 +103,10 @@ class ChunkTable:
     def __post_init__(self) -> None:
         # Derived once here, not on first use, and read-only: answering writes nothing into a snapshot.
         para_doc = np.repeat(np.arange(len(self.documents), dtype=np.int32), np.diff(self.doc_para))
-        for array in (self.doc_para, self.para_sent, self.sent_start, self.sent_end, self.doc_chunk,
+        for column in (self.doc_para, self.para_sent, self.sent_start, self.sent_end, self.doc_chunk,
                       self.chunk_para, self.chunk_first, self.chunk_count, self.chunk_window, self.para_len,
                       para_doc):
-            _freeze(array)
+            _freeze(column)
         avg = float(self.para_len.mean()) if len(self.para_len) else 0.0
         object.__setattr__(self, "avg_paragraph_terms", avg)
         object.__setattr__(self, "para_doc", para_doc)  # document of each paragraph
@@ -131,16 +133,16 @@ class ChunkTable:
         for piece in pieces:
             if isinstance(piece, DocChunks):
                 cols["para_count"].append(np.array([len(piece.para_sent)], dtype=np.int64))
-                cols["sent_count"].append(np.asarray(piece.para_sent, dtype=np.int64))
-                cols["sent_start"].append(np.asarray(piece.sent_start, dtype=np.int32))
-                cols["sent_end"].append(np.asarray(piece.sent_end, dtype=np.int32))
+                cols["sent_count"].append(np.frombuffer(piece.para_sent, dtype=np.int32).astype(np.int64))
+                cols["sent_start"].append(np.frombuffer(piece.sent_start, dtype=np.int32))
+                cols["sent_end"].append(np.frombuffer(piece.sent_end, dtype=np.int32))
                 cols["chunk_count_per_doc"].append(np.array([len(piece.chunk_para)], dtype=np.int64))
-                cols["chunk_para"].append(np.asarray(piece.chunk_para, dtype=np.int32) + n_para)
-                cols["chunk_first"].append(np.asarray(piece.chunk_first, dtype=np.int32))
-                cols["chunk_count"].append(np.asarray(piece.chunk_count, dtype=np.int32))
-                cols["chunk_window"].append(np.asarray(piece.chunk_window, dtype=np.int32))
+                cols["chunk_para"].append(np.frombuffer(piece.chunk_para, dtype=np.int32) + np.int32(n_para))
+                cols["chunk_first"].append(np.frombuffer(piece.chunk_first, dtype=np.int32))
+                cols["chunk_count"].append(np.frombuffer(piece.chunk_count, dtype=np.int32))
+                cols["chunk_window"].append(np.frombuffer(piece.chunk_window, dtype=np.int32))
                 assert len(piece.para_len) == len(piece.para_sent), "count a document before assembling"
-                cols["para_len"].append(np.asarray(piece.para_len, dtype=np.int32))
+                cols["para_len"].append(np.frombuffer(piece.para_len, dtype=np.int32))
                 n_para += len(piece.para_sent)
                 n_docs += 1
                 continue
