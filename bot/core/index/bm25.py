@@ -350,7 +350,7 @@ class BM25Index:
             out += constant
         return out
 
-    def _hits(self, ids: Sequence[int]) -> tuple[IntArray, FloatArray]:
+    def _hits(self, ids: Sequence[int]) -> tuple[Int64Array, FloatArray]:
         """The chunks holding a query term (ascending) and their scores minus :meth:`_constant`.
 
         A typical question touches a few dozen postings of a corpus of 100k chunks: they are then
@@ -368,7 +368,8 @@ class BM25Index:
         chunks = np.concatenate([self.postings[lo:hi] for lo, hi, _ in spans])
         values = np.concatenate([self.idf[tid] * self._table[self._codes[lo:hi]] for lo, hi, tid in spans])
         hits, where = np.unique(chunks, return_inverse=True)
-        return hits.astype(np.int64), np.bincount(where, weights=values, minlength=len(hits))
+        summed: FloatArray = np.bincount(where, weights=values, minlength=len(hits)).astype(np.float64)
+        return hits.astype(np.int64), summed
 
     def top(self, query: Sequence[str], k: int) -> list[tuple[int, float]]:
         """The ``k`` best chunks with a positive score, best first (ties: corpus order)."""
