@@ -366,7 +366,8 @@ class BM25Index:
         if not touched:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
         chunks = np.concatenate([self.postings[lo:hi] for lo, hi, _ in spans])
-        values = np.concatenate([self.idf[tid] * self._table[self._codes[lo:hi]] for lo, hi, tid in spans])
+        values = np.concatenate([self.idf[tid] * self._table[self._codes[lo:hi]]
+                                 for lo, hi, tid in spans])
         hits, where = np.unique(chunks, return_inverse=True)
         summed: FloatArray = np.bincount(where, weights=values, minlength=len(hits)).astype(np.float64, copy=False)
         return hits.astype(np.int64), summed
