@@ -46,7 +46,6 @@ def kb(tmp_path: Path, **files: str | bytes) -> Path:
 
 @pytest.mark.parametrize(("text", "line", "fragment"), [
     ("---\ntitle: T\npublished: 2024-02-30\n---\n\nText.\n", 3, "'published': day is out of range"),
-    ("---\ntitle: T\ntags: " + "[" * 2000 + "]" * 2000 + "\n---\n\nText.\n", None, ""),  # wording varies
     ("---\ntitle: !!binary aGVsbG8=\n---\n\nText.\n", 2, "'title' must be text"),
     ("---\ntitle: T\npublished: !!timestamp 2001-13-45\n---\n\nText.\n", 3, "'published'"),
 ])
@@ -71,11 +70,12 @@ def test_a_file_a_parser_chokes_on_is_one_problem_and_the_rest_loads(
         validate_upload("bad.md", text.encode(), 1_000_000)
 
 
-def test_front_matter_nested_without_end_is_no_crash(tmp_path: Path) -> None:
-    """Two thousand "[" never closed: refused by libyaml (or, by PyYAML 6.0's, read as nested
-    lists in ``tags``): either way no exception, and every other file loads."""
+@pytest.mark.parametrize("tags", ["[" * 2000, "[" * 2000 + "]" * 2000])
+def test_front_matter_nested_two_thousand_deep_is_no_crash(tmp_path: Path, tags: str) -> None:
+    """Refused as too deep by current libyaml (PyYAML 6.0's reads it as nested lists in
+    ``tags``): either way no exception, and every other file loads."""
     folder = kb(tmp_path)
-    (folder / "bad.md").write_text("---\ntitle: T\ntags: " + "[" * 2000 + "\n---\n\nText.\n", encoding="utf-8")
+    (folder / "bad.md").write_text(f"---\ntitle: T\ntags: {tags}\n---\n\nText.\n", encoding="utf-8")
     snap = load_snapshot(folder, RetrievalSettings())
     assert "tea" in {d.doc_id for d in snap.documents}
     assert all(p.path.endswith("bad.md") for p in snap.problems)
