@@ -369,7 +369,7 @@ class BM25Index:
         values = np.concatenate([self.idf[tid] * self._table[self._codes[lo:hi]]
                                  for lo, hi, tid in spans])
         hits, where = np.unique(chunks, return_inverse=True)
-        summed: FloatArray = np.bincount(where, weights=values, minlength=len(hits))
+        summed = np.asarray(np.bincount(where, weights=values, minlength=len(hits)), dtype=np.float64)
         return hits.astype(np.int64), summed
 
     def top(self, query: Sequence[str], k: int) -> list[tuple[int, float]]:
