@@ -164,12 +164,14 @@ def main(argv: list[str] | None = None) -> int:
         analyzer = Analyzer(aliases=snap.aliases, memo_limit=ANSWER_MEMO)
         index = snap.index
         for q in questions:
-            QueryTerms.from_question(q, analyzer, index, settings.generic_weight)
+            QueryTerms.from_question(q, analyzer, index, settings.generic_weight,
+                                     settings.unknown_name_share)
         t_query = t_top = 0.0
         for _ in range(5):
             for q in questions:
                 a = time.perf_counter()
-                terms = QueryTerms.from_question(q, analyzer, index, settings.generic_weight).terms
+                terms = QueryTerms.from_question(q, analyzer, index, settings.generic_weight,
+                                     settings.unknown_name_share).terms
                 b = time.perf_counter()
                 if terms:
                     index.top(terms, 20)
@@ -182,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
 
         def retrieval_pass() -> None:
             for q in questions:
-                terms = QueryTerms.from_question(q, analyzer, index, settings.generic_weight).terms
+                terms = QueryTerms.from_question(q, analyzer, index, settings.generic_weight,
+                                     settings.unknown_name_share).terms
                 if terms:
                     index.top(terms, 20)
 
