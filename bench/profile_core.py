@@ -192,6 +192,16 @@ def main(argv: list[str] | None = None) -> int:
         _, report = _profile(lambda: [retrieval_pass() for _ in range(5)], args.top)
         print("\n```\n" + _trim(report) + "\n```")
 
+        # ---- full answers (warm) -----------------------------------------------------------------
+        engine = Engine(snap, limits)
+        for q in questions:
+            engine.ask(q)
+        started = time.perf_counter()
+        _, report = _profile(lambda: [engine.ask(q) for _ in range(3) for q in questions], args.top)
+        print(f"\n## cProfile: full answers, warm ({3 * len(questions)} `engine.ask`, "
+              f"{(time.perf_counter() - started) / (3 * len(questions)) * 1000:.2f} ms each under the "
+              "profiler)\n\n```\n" + _trim(report) + "\n```")
+
         # ---- index memory -------------------------------------------------------------------
         arrays = index.arrays
         print(f"\n## Index memory: {index.memory_bytes() / 2**20:.1f} MiB\n")
