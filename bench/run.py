@@ -164,6 +164,7 @@ def worker_ours(kb: Path, questions: list[str], runs: int, lag: bool) -> dict[st
     out: dict[str, Any] = {}
     snap = None
     for run in range(runs):
+        snap = None  # a cold build: nothing of the previous run alive (the reload below keeps one)
         started = time.perf_counter()
         snap = load_snapshot(kb, settings, limits)
         res["build_s"].append(time.perf_counter() - started)
