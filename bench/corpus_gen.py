@@ -7,6 +7,14 @@ content words, then a long tail of generated proper names whose count grows with
 corpus (vocabulary grows with corpus size, as in real collections). Sentences,
 paragraphs, section headings and YAML front matter follow the knowledge-file format, and
 the same seed always yields the same files, so runs are comparable.
+
+Size: ``generate(n)`` makes exactly ``n`` chunks *as the bot counts them*, i.e.
+``len(load_snapshot(folder, settings).chunks)`` for the :class:`RetrievalSettings` passed in
+(default: the bot's defaults). A chunk is a paragraph, or one window of sentences of a long
+paragraph, so a corpus has fewer paragraphs than chunks (``GeneratedCorpus.paragraphs`` says how
+many). Each paragraph is counted with the bot's own chunker (``chunk_document``), not a copy of it.
+This is the project's own generator; ``bench/independent_corpus.py`` is a second one that shares
+no code with it.
 """
 
 from __future__ import annotations
@@ -17,6 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from bot.core.config import RetrievalSettings
+from bot.core.knowledge.chunking import chunk_document
+from bot.core.knowledge.documents import Document, Paragraph
 
 FUNCTION_WORDS = """
 the of and to a in is that for it as was with be by on not he this are or his from at which but have an
@@ -98,7 +110,8 @@ class GeneratedCorpus:
 
     files: dict[str, bytes]
     questions: tuple[str, ...]
-    approx_chunks: int
+    chunks: int  # chunks as the bot counts them (exactly the ``n_chunks`` asked for)
+    paragraphs: int
 
     def write(self, folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
@@ -107,12 +120,11 @@ class GeneratedCorpus:
         return folder
 
 
-def chunks_for(n_sentences: int, max_sentences: int = 4, overlap: int = 1) -> int:
-    """How many chunks ``bot.core.chunking`` makes of a paragraph of ``n_sentences``."""
-    if n_sentences <= max_sentences:
-        return 1
-    stride = max(1, max_sentences - overlap)
-    return 1 + -(-(n_sentences - max_sentences) // stride)
+def chunks_of(text: str, settings: RetrievalSettings) -> int:
+    """How many chunks the bot's chunker makes of one paragraph of ``text``."""
+    paragraph = Paragraph(1, text, 1, None)
+    doc = Document("p", "p", None, None, None, None, (paragraph,), "p", "")
+    return len(chunk_document(doc, settings).chunk_para)
 
 
 class _Vocabulary:
@@ -153,14 +165,17 @@ def _sentence(vocab: _Vocabulary, rng: np.random.Generator) -> tuple[str, list[i
     return " ".join(words) + ("?" if rng.random() < 0.03 else "."), [int(r) for r in ranks]
 
 
-def generate(n_chunks: int, seed: int = 1, n_questions: int = 200) -> GeneratedCorpus:
-    """About ``n_chunks`` chunks of article-like Markdown files, and questions about them."""
+def generate(n_chunks: int, seed: int = 1, n_questions: int = 200,
+             settings: RetrievalSettings | None = None) -> GeneratedCorpus:
+    """Exactly ``n_chunks`` chunks (as the bot counts them with ``settings``) of article-like
+    Markdown files, and questions about them."""
+    settings = settings or RetrievalSettings()
     rng = np.random.default_rng(seed)
     vocab = _Vocabulary(n_chunks, rng)
     files: dict[str, bytes] = {}
     picked: list[list[int]] = []  # content-word ranks of sampled paragraphs, for questions
     question_every = max(1, n_chunks // (n_questions * 2))
-    chunks = 0
+    chunks = paragraphs = 0
     doc = 0
     start_date = dt.date(2015, 1, 1)
     while chunks < n_chunks:
@@ -178,9 +193,16 @@ def generate(n_chunks: int, seed: int = 1, n_questions: int = 200) -> GeneratedC
                 heading = " ".join(vocab.word(int(r)) for r in vocab.sample(3)).capitalize()
                 lines += [f"## {heading}", ""]
             n_sent = int(rng.choice([1, 2, 2, 3, 3, 3, 4, 4, 5, 6, 7]))
-            sentences = [_sentence(vocab, rng) for _ in range(n_sent)]
-            lines += [" ".join(s for s, _ in sentences), ""]
-            chunks += chunks_for(n_sent)
+            while True:
+                sentences = [_sentence(vocab, rng) for _ in range(n_sent)]
+                text = " ".join(s for s, _ in sentences)
+                count = chunks_of(text, settings)
+                if chunks + count <= n_chunks:
+                    break
+                n_sent = 1  # the last paragraph: short enough to land on n_chunks exactly
+            lines += [text, ""]
+            chunks += count
+            paragraphs += 1
             if chunks // question_every > len(picked):
                 picked.append([r for _, ranks in sentences for r in ranks if r >= vocab.n_function])
             if chunks >= n_chunks:
@@ -188,7 +210,7 @@ def generate(n_chunks: int, seed: int = 1, n_questions: int = 200) -> GeneratedC
         files[f"article-{doc:07d}.md"] = "\n".join(lines).encode("utf-8")
     groups = [[name_word(i), name_word(i) + "a", name_word(i).lower() + "ov"] for i in range(3)]
     files["aliases.yaml"] = ("aliases:\n" + "".join(f"  - [{', '.join(g)}]\n" for g in groups)).encode()
-    return GeneratedCorpus(files, tuple(_questions(picked, vocab, rng, n_questions)), chunks)
+    return GeneratedCorpus(files, tuple(_questions(picked, vocab, rng, n_questions)), chunks, paragraphs)
 
 
 _TEMPLATES = ("What happened with {0} and {1}?", "Why did {0} {1}?", "{0} {1} {2}",

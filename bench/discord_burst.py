@@ -3,7 +3,9 @@
 Runs the real bot (``bot.discord_app.client.KnowledgeBot``) against ``tests/discord_standin.py``
 on 127.0.0.1 with a generated knowledge base, dispatches ``--burst`` slash commands at once and
 reports how fast each was acknowledged (Discord requires an answer or a deferral within 3 s) and
-answers per second. Usage: ``python bench/discord_burst.py --chunks 100000 --burst 200``.
+answers per second. The knowledge base is the project's generator (``bench/corpus_gen.py``) at
+``--chunks`` chunks. Usage, from the repository root:
+``python -m bench.discord_burst --chunks 100000 --burst 200`` (or ``python bench/discord_burst.py``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.corpus_gen import generate  # noqa: E402
-from bench.run import machine  # noqa: E402
+from bench.run import machine, machine_line  # noqa: E402
 from bot.core.config import DiscordSettings, Settings  # noqa: E402
 from bot.core.engine import Engine  # noqa: E402
 from bot.core.index.build import load_snapshot  # noqa: E402
@@ -35,7 +37,7 @@ async def burst(chunks: int, n: int) -> int:
     kb = corpus.write(tmp / "knowledge")
     started = time.perf_counter()
     snap = await asyncio.to_thread(load_snapshot, kb, Settings().retrieval)
-    print(f"Machine: {machine()}")
+    print(f"Machine: {machine_line(machine())}")
     print(f"Knowledge: {len(snap.chunks):,} chunks in {len(snap.documents):,} files "
           f"(built in {time.perf_counter() - started:.1f} s)")
     settings = Settings(knowledge_dir=str(kb), data_dir=str(tmp / "data"),

@@ -13,6 +13,7 @@ CI and whenever ``KB_SLOW_TESTS=1`` is set, and is skipped otherwise.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import re
@@ -208,6 +209,17 @@ def test_dockerignore_keeps_local_state_and_secrets_out(ignore_rules: Rules) -> 
     for path in ("pyproject.toml", "bot/cli.py", "bot/core/engine.py", "config/config.yaml",
                  "knowledge/aliases.yaml"):
         assert not ignored(path, ignore_rules), f"{path} is needed in the image"
+
+
+def test_benchmark_is_in_neither_the_image_nor_the_wheel(ignore_rules: Rules) -> None:
+    """bench/ is a development tool run from the repository (``python -m bench``)."""
+    assert (ROOT / "bench" / "__main__.py").exists()
+    for path in ("bench/run.py", "bench/corpus_gen.py", "bench/__main__.py"):
+        assert ignored(path, ignore_rules), f"{path} would be sent to the Docker daemon"
+    find = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    include = find["packages"]["find"]["include"]
+    assert not any(fnmatch.fnmatchcase(name, pattern) for pattern in include
+                   for name in ("bench", "bench.run")), include
 
 
 def test_base_image_is_a_pinned_slim_python_311(instructions: list[Instruction]) -> None:
