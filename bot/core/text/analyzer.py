@@ -269,19 +269,29 @@ class Analyzer:
     def joined_terms(self, segments: Sequence[str]) -> list[str]:
         """The terms of each segment in order, :data:`SEGMENT_BREAK` between segments.
 
-        One call for a whole document's headings and sentences (an index build): each segment
-        is analysed as if alone (no phrase spans a break), at the cost of one white-space split.
+        One call for a whole batch of headings and sentences (an index build): each segment is
+        analysed as if alone (no phrase spans a break), at the cost of one white-space split.
+        Only segments where a number's thousands are separated by a space ("37 000") are
+        tokenised on their own; the runs of segments between them keep the fast path.
         """
         joined = f" {SEGMENT_BREAK} ".join(segments)
-        if _SPLIT_UNSAFE.search(joined):
-            base: list[str] = []
-            for segment in segments:
+        if not _SPLIT_UNSAFE.search(joined):
+            return self._aliased(self._base_terms(joined, True))
+        base: list[str] = []
+        run: list[str] = []
+        for segment in [*segments, None]:
+            if segment is not None and not _SPLIT_UNSAFE.search(segment):
+                run.append(segment)
+                continue
+            if run:
+                base.extend(self._base_terms(f" {SEGMENT_BREAK} ".join(run), True))
+                base.append(SEGMENT_BREAK)
+                run = []
+            if segment is not None:
                 base.extend(self._base_terms(segment, True))
                 base.append(SEGMENT_BREAK)
-            if base:
-                base.pop()
-        else:
-            base = self._base_terms(joined, True)
+        if base:
+            base.pop()
         return self._aliased(base)
 
     def tokens(self, text: str, expand_compounds: bool = True) -> list[Token]:
