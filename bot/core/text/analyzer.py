@@ -21,11 +21,11 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, compress
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import Stemmer
 
@@ -36,6 +36,8 @@ from bot.core.text.words import COMMON_ENGLISH_WORDS, DEFAULT_STOPWORDS, IRREGUL
 # the bot indexes (the loader refuses it) and is removed from questions.
 SEGMENT_BREAK = "\x00"
 MAX_TOKEN_CHARS = 100  # longer runs of letters are not words (hashes, base64); they give no term
+_T = TypeVar("_T")
+
 MAX_PHRASE_TERMS = 8  # longest multi-word alias, in terms: bounds the phrase matching per word
 
 _NUM_SEP = "[ \u00a0\u202f\u2009,.'’]"
@@ -240,25 +242,41 @@ class Analyzer:
             return list(chain.from_iterable(word(w, expand) for w in words))
 
     def _phrase_hits(self, terms: Sequence[str]) -> list[tuple[int, int, str]]:
-        """(position, length, group term) of every multi-word alias in ``terms``, in order."""
-        phrases, longest = self._phrases, self._longest
+        """(position, length, group term) of every multi-word alias in ``terms``, in order.
+
+        Only positions holding a phrase's first word are examined; they are found at C speed
+        (``map`` over the set's ``__contains__``), which keeps a whole index build's term list
+        cheap when aliases are rare in it.
+        """
+        phrases, longest, size = self._phrases, self._longest, len(terms)
         hits = []
-        for i, term in enumerate(terms):
-            if term in self._starts:
-                for n in range(2, longest + 1):
-                    group = phrases.get(tuple(terms[i:i + n]))
-                    if group is not None and i + n <= len(terms):
-                        hits.append((i, n, group))
+        for i in compress(range(size), map(self._starts.__contains__, terms)):
+            for n in range(2, min(longest, size - i) + 1):
+                group = phrases.get(tuple(terms[i:i + n]))
+                if group is not None:
+                    hits.append((i, n, group))
         return hits
+
+    @staticmethod
+    def _with_groups(
+        items: list[_T], hits: list[tuple[int, int, str]], group: Callable[[int, int, str], _T]
+    ) -> list[_T]:
+        """``items`` with ``group(i, n, term)`` inserted after each hit's first item, in one pass."""
+        out: list[_T] = []
+        done = 0
+        for i, n, term in hits:
+            out.extend(items[done:i + 1])
+            out.append(group(i, n, term))
+            done = i + 1
+        out.extend(items[done:])
+        return out
 
     def _aliased(self, terms: list[str]) -> list[str]:
         """Aliases applied: single variants replaced, phrase group terms after the phrase's first word."""
         out = list(map(self._single.get, terms, terms)) if self._single else terms
         if not self._phrases or self._starts.isdisjoint(terms):
             return out
-        for i, _n, group in reversed(self._phrase_hits(terms)):
-            out.insert(i + 1, group)
-        return out
+        return self._with_groups(out, self._phrase_hits(terms), lambda _i, _n, term: term)
 
     def terms(self, text: str, expand_compounds: bool = True) -> list[str]:
         """Index terms of ``text``, in order (repeats kept)."""
@@ -310,8 +328,9 @@ class Analyzer:
         single = self._single
         out = [Token(single.get(t.term, t.term), t.start, t.end) for t in base] if single else base
         if self._phrases:
-            for i, n, group in reversed(self._phrase_hits([t.term for t in base])):
-                out.insert(i + 1, Token(group, base[i].start, base[i + n - 1].end))
+            hits = self._phrase_hits([t.term for t in base])
+            out = self._with_groups(
+                out, hits, lambda i, n, term: Token(term, base[i].start, base[i + n - 1].end))
         return out
 
     def surface_words(self, text: str) -> frozenset[str]:
