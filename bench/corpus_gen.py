@@ -114,10 +114,15 @@ class GeneratedCorpus:
     paragraphs: int
 
     def write(self, folder: Path) -> Path:
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, data in self.files.items():
-            (folder / name).write_bytes(data)
-        return folder
+        return write_files(self.files, folder)
+
+
+def write_files(files: dict[str, bytes], folder: Path) -> Path:
+    """Write a generated corpus's ``{file name: bytes}`` into ``folder`` (made if missing)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return folder
 
 
 def chunks_of(text: str, settings: RetrievalSettings) -> int:

@@ -35,6 +35,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.corpus_gen import write_files
+
 NOUNS = """
 account action activity address administration advantage advice agency agreement aid aircraft
 airport alliance allowance amount analysis anger animal answer anxiety apartment appeal approach
@@ -428,10 +430,7 @@ class IndependentCorpus:
     paragraphs: int
 
     def write(self, folder: Path) -> Path:
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, data in self.files.items():
-            (folder / name).write_bytes(data)
-        return folder
+        return write_files(self.files, folder)
 
 
 class _Writer:

@@ -126,6 +126,18 @@ def _latencies(fn: Callable[[str], Any], questions: Sequence[str]) -> list[float
     return out
 
 
+def _warm_percentiles(fn: Callable[[str], Any], questions: Sequence[str], runs: int) -> tuple[float, float]:
+    """Median over ``runs`` of each run's p50 and p99 latency, after one warm-up pass."""
+    for q in questions:
+        fn(q)
+    p50, p99 = [], []
+    for _ in range(runs):
+        lat = _latencies(fn, questions)
+        p50.append(percentile(lat, 50))
+        p99.append(percentile(lat, 99))
+    return _med(p50), _med(p99)
+
+
 def _med(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
@@ -319,14 +331,8 @@ def worker_bm25s(texts_file: Path, questions: list[str], runs: int) -> dict[str,
         started = time.perf_counter()
         engine.build(texts)
         builds.append(time.perf_counter() - started)
-    for q in questions:
-        engine.ask(q)
-    p50, p99 = [], []
-    for _ in range(runs):
-        lat = _latencies(engine.ask, questions)
-        p50.append(percentile(lat, 50))
-        p99.append(percentile(lat, 99))
-    return {"build_s": _med(builds), "ret_p50": _med(p50), "ret_p99": _med(p99),
+    p50, p99 = _warm_percentiles(engine.ask, questions, runs)
+    return {"build_s": _med(builds), "ret_p50": p50, "ret_p99": p99,
             "index_mib": engine.memory_bytes() / 2**20, "peak_rss_mib": peak_rss_mib(), "chunks": len(texts)}
 
 
@@ -397,19 +403,13 @@ def worker_tantivy(texts_file: Path, questions: list[str], runs: int) -> dict[st
             engine.build(texts)
             builds.append(time.perf_counter() - started)
         assert engine is not None
-        for q in questions:
-            engine.ask(q)
-        p50, p99 = [], []
-        for _ in range(runs):
-            lat = _latencies(engine.ask, questions)
-            p50.append(percentile(lat, 50))
-            p99.append(percentile(lat, 99))
+        p50, p99 = _warm_percentiles(engine.ask, questions, runs)
         disk = _tree_bytes(root / f"run{runs - 1}")
         num_docs = engine.searcher.num_docs
         hits = sum(bool(engine.ask(q)) for q in questions)
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    return {"build_s": _med(builds), "ret_p50": _med(p50), "ret_p99": _med(p99), "index_mib": disk / 2**20,
+    return {"build_s": _med(builds), "ret_p50": p50, "ret_p99": p99, "index_mib": disk / 2**20,
             "with_hits": hits, "peak_rss_mib": peak_rss_mib(), "chunks": len(texts), "num_docs": num_docs}
 
 
