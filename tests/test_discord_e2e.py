@@ -417,8 +417,13 @@ async def test_mention_is_a_question_other_messages_are_ignored(standin, start_b
     assert sent.json["message_reference"]["message_id"] == int(asked["id"])
     assert sent.json["embeds"][0]["title"] == "when do I harvest tomatoes?"
     assert sent.json["allowed_mentions"] == {"parse": [], "replied_user": False}
-    await asyncio.sleep(0.1)
-    assert len(standin.find("POST", r"/channels/\d+/messages")) == 1
+    # Sentinel: a later question's reply; a (wrong) reply to the ignored messages would be sent by then.
+    sentinel = standin.message(f"<@{me['id']}> how often should I water tomatoes?", mentions=[me])
+    await standin.dispatch("MESSAGE_CREATE", sentinel)
+    replies = await standin.wait_for("POST", rf"/channels/{standin.channel_id}/messages", count=2)
+    answered = [r.json["message_reference"]["message_id"] for r in replies]
+    assert answered == [int(asked["id"]), int(sentinel["id"])]
+    assert len(standin.find("POST", r"/channels/\d+/messages")) == 2
 
 
 async def test_answer_channel_treats_every_message_as_a_question(standin, start_bot, settings):

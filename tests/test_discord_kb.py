@@ -164,10 +164,13 @@ async def test_non_moderator_upload_is_refused_and_nothing_is_written(
     before = files_in(knowledge_dir)
     body, text = await upload(standin, "zebras.md", ZEBRAS, permissions="0", user=standin.user(32, "random"))
     assert body["type"] == CHANNEL_MESSAGE and "Only moderators" in text
-    await asyncio.sleep(0.5)  # give a (wrong) write or reload every chance to happen
-    assert files_in(knowledge_dir) == before
+    # Sentinel: a moderator's upload after it, answered only once written and reloaded; a
+    # (wrong) write of the refused file would have happened by then.
+    _, text = await upload(standin, "sentinel.md", ZEBRAS)
+    assert "Added `sentinel.md`" in text
+    assert files_in(knowledge_dir) == before | {"sentinel.md": ZEBRAS}
     assert not (Path(kb_settings.data_dir) / "history" / "zebras.md").exists()
-    assert all(e.action.endswith("on disk") for e in bot.records.audit_log())
+    assert [e for e in bot.records.audit_log() if e.user_id == 32 or e.document == "zebras.md"] == []
 
 
 @pytest.mark.parametrize(

@@ -91,3 +91,30 @@ def test_cooldown_sliding_window() -> None:
     now[0] = 10.5
     assert cd.hit(1) is None
     assert UserCooldown(rate=1, per=0).hit(1) is None and UserCooldown(rate=1, per=0).hit(1) is None
+
+
+async def test_records_from_a_newer_bot_exit_1_with_one_line_and_stay_untouched(
+    standin, settings, monkeypatch, capsys
+) -> None:
+    import sqlite3
+
+    from bot.moderation.records import SCHEMA_VERSION, Records
+
+    path = Path(settings.data_dir) / "records.sqlite3"
+    Records.open(path).record_declined(question="Who is Putin?", user_id=1)
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    before = path.read_bytes()
+    monkeypatch.setenv("DISCORD_TOKEN", standin.token)
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        code = await asyncio.to_thread(run_bot, settings, Path(settings.knowledge_dir))
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"error: {path}: schema version {SCHEMA_VERSION + 1} is newer than this bot's" in err
+    assert "Traceback" not in err
+    assert path.read_bytes() == before

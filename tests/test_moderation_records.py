@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.answer import Answer, Citation, Outcome, Passage
-from bot.moderation.records import Deleted, Records, normalize_question
+from bot.moderation.records import SCHEMA_VERSION, Deleted, NewerSchemaError, Records, normalize_question
 
 
 def test_open_creates_folder_schema_and_wal(tmp_path: Path) -> None:
@@ -23,6 +23,50 @@ def test_open_creates_folder_schema_and_wal(tmp_path: Path) -> None:
     assert mode == "wal"
     assert records.integrity_check() == "ok"
     Records.open(path)  # opening again keeps the data and does not fail on the existing schema
+
+
+# The schema of the first release, as it created it: version kept in ``meta``, no user_version.
+_FIRST_RELEASE_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE feedback (id INTEGER PRIMARY KEY, at REAL NOT NULL, chunk_id TEXT NOT NULL,
+    question TEXT NOT NULL, normalized TEXT NOT NULL,
+    helpful INTEGER NOT NULL CHECK (helpful IN (0, 1)), user_id INTEGER NOT NULL,
+    UNIQUE (chunk_id, user_id, normalized));
+CREATE INDEX feedback_chunk ON feedback (chunk_id);
+CREATE TABLE declined (id INTEGER PRIMARY KEY, at REAL NOT NULL, question TEXT NOT NULL,
+    normalized TEXT NOT NULL, user_id INTEGER NOT NULL);
+CREATE INDEX declined_normalized ON declined (normalized);
+CREATE TABLE audit (id INTEGER PRIMARY KEY, at REAL NOT NULL, user_id INTEGER, action TEXT NOT NULL,
+    document TEXT NOT NULL, old_hash TEXT, new_hash TEXT);
+CREATE INDEX audit_document ON audit (document, id);
+INSERT INTO meta (key, value) VALUES ('schema_version', '1');
+INSERT INTO declined (at, question, normalized, user_id) VALUES (1.0, 'Who is Putin?', 'who is putin', 7);
+"""
+
+
+def test_a_first_release_database_is_upgraded_in_place_keeping_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "records.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(_FIRST_RELEASE_SCHEMA)
+    records = Records.open(path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "answers" in tables
+    assert [g.question for g in records.top_declined()] == ["Who is Putin?"]
+    assert records.forget_user(7).declined == 1  # the index added by the upgrade serves forgetting
+    Records.open(path)  # already current: opening again changes nothing and does not fail
+
+
+def test_a_database_from_a_newer_bot_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "records.sqlite3"
+    Records.open(path).record_declined(question="Who is Putin?", user_id=1)
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    before = path.read_bytes()
+    with pytest.raises(NewerSchemaError, match="newer than this bot"):
+        Records.open(path)
+    assert path.read_bytes() == before
 
 
 def test_normalize_question_groups_spelling_variants() -> None:

@@ -39,7 +39,7 @@ COMMANDS_FINGERPRINT = "commands.json"
 
 
 def available_extensions(names: tuple[str, ...] = EXTENSIONS) -> tuple[str, ...]:
-    """The extensions whose modules exist (the /kb cog ships separately)."""
+    """The extensions whose modules can be imported (a trimmed install may leave one out)."""
     return tuple(n for n in names if importlib.util.find_spec(n) is not None)
 
 

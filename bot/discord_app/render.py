@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from bot.core.answer import Answer, Citation, Outcome, Passage
@@ -38,7 +38,6 @@ URL_LIMIT = 512
 
 ANSWER_COLOUR = 0x2B6CB0
 DECLINE_COLOUR = 0x718096
-ERROR_COLOUR = 0xC53030
 
 ZWSP = "\u200b"  # after an "@", it keeps a mention from pinging
 
@@ -163,7 +162,6 @@ class Card:
     content: str | None = None
     page: int = 0
     pages: int = 1
-    private: bool = False  # slash commands send it ephemerally
 
     def components(self) -> list[dict[str, Any]]:
         rows: dict[int, list[dict[str, Any]]] = {}
@@ -283,7 +281,7 @@ def page_count(passages: int, per_page: int) -> int:
 
 
 def render_answer(
-    answer: Answer, page: int = 0, per_page: int = 3, *, private: bool = False, title: str | None = None
+    answer: Answer, page: int = 0, per_page: int = 3, *, title: str | None = None
 ) -> Card:
     """One page of an answer (or the decline) as a Card.
 
@@ -292,7 +290,7 @@ def render_answer(
     (``moderation.log_questions`` off) keeps the title its message already shows. Else the question's.
     """
     if not answer.answered or not answer.passages:
-        return render_decline(answer, private=private)
+        return render_decline(answer)
     pages = page_count(len(answer.passages), per_page)
     page = min(max(0, page), pages - 1)
     shown = answer.passages[page * per_page : (page + 1) * per_page]
@@ -312,7 +310,7 @@ def render_answer(
         "color": ANSWER_COLOUR,
         "footer": {"text": footer},
     }
-    return Card(embed, answer_buttons(shown, page, pages), page=page, pages=pages, private=private)
+    return Card(embed, answer_buttons(shown, page, pages), page=page, pages=pages)
 
 
 def answer_buttons(shown: Sequence[Passage], page: int, pages: int) -> tuple[ButtonSpec, ...]:
@@ -330,7 +328,7 @@ def answer_buttons(shown: Sequence[Passage], page: int, pages: int) -> tuple[But
     return tuple(buttons)
 
 
-def render_decline(answer: Answer, *, private: bool = False, max_topics: int = 10) -> Card:
+def render_decline(answer: Answer, *, max_topics: int = 10) -> Card:
     """A short, friendly "not covered" naming what the bot knows about; never quotes any text."""
     reasons = {
         Outcome.EMPTY_QUESTION: "Your question is empty: ask it in words.",
@@ -359,7 +357,7 @@ def render_decline(answer: Answer, *, private: bool = False, max_topics: int = 1
         "description": clamp("\n".join(lines), DESCRIPTION_LIMIT),
         "footer": {"text": "Answers are verbatim quotes; I only answer from my knowledge base."},
     }
-    return Card(embed, (), private=private)
+    return Card(embed, ())
 
 
 def _example(topics: Sequence[str]) -> str:
@@ -374,10 +372,9 @@ class SourceRow:
     url: str | None
     size_chars: int
     chunks: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
-def render_sources(rows: Sequence[SourceRow], per_page: int = 20) -> Card:
+def render_sources(rows: Sequence[SourceRow]) -> Card:
     """/sources: title, date, link and size of every document, within the embed limits."""
     if not rows:
         return Card(
@@ -387,7 +384,6 @@ def render_sources(rows: Sequence[SourceRow], per_page: int = 20) -> Card:
                 "color": DECLINE_COLOUR,
                 "description": "The knowledge base is empty.",
             },
-            private=True,
         )
     lines = []
     for r in sorted(rows, key=lambda r: r.title.casefold()):
@@ -415,7 +411,6 @@ def render_sources(rows: Sequence[SourceRow], per_page: int = 20) -> Card:
             "description": description,
             "footer": {"text": footer},
         },
-        private=True,
     )
 
 
@@ -465,7 +460,6 @@ def render_help(topics: Sequence[str], *, per_page: int, max_passages: int) -> C
             "description": "I answer questions with quotes from my knowledge base — never with made-up text.",
             "fields": fields,
         },
-        private=True,
     )
 
 

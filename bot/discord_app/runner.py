@@ -18,8 +18,9 @@ from pathlib import Path
 import discord
 
 from bot.core.config import Settings
+from bot.moderation.records import NewerSchemaError
 
-EXIT_OK, EXIT_BAD_TOKEN = 0, 2
+EXIT_OK, EXIT_BAD_DATA, EXIT_BAD_TOKEN = 0, 1, 2
 log = logging.getLogger("bot.discord")
 
 
@@ -48,7 +49,8 @@ def read_token(settings: Settings, environ: dict[str, str] | None = None) -> str
 
 
 def run_bot(settings: Settings, knowledge_dir: Path | None) -> int:
-    """Run until interrupted; 0 on a clean stop, 2 on a missing/rejected token or missing intent."""
+    """Run until interrupted; 0 on a clean stop, 1 on a records database from a newer bot, 2 on a
+    missing/rejected token or missing intent."""
     try:
         token = read_token(settings)
     except TokenError as exc:
@@ -92,4 +94,7 @@ async def _serve(settings: Settings, knowledge_dir: Path, token: str) -> int:
             file=sys.stderr,
         )
         return EXIT_BAD_TOKEN
+    except NewerSchemaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_DATA
     return EXIT_OK

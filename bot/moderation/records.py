@@ -36,14 +36,16 @@ from bot.core.text.chars import ZERO_WIDTH
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2  # 2: the answers table and the indexes on user ids and times
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (
+# Each entry upgrades a database from schema ``i`` to ``i + 1``; ``PRAGMA user_version`` says
+# which a database holds. A later schema change appends a migration; none is ever edited.
+_MIGRATIONS: tuple[str, ...] = (
+    # 1: feedback, declined questions and the audit trail
+    """
+CREATE TABLE meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS feedback (
+CREATE TABLE feedback (
     id INTEGER PRIMARY KEY,
     at REAL NOT NULL,
     chunk_id TEXT NOT NULL,
@@ -53,16 +55,16 @@ CREATE TABLE IF NOT EXISTS feedback (
     user_id INTEGER NOT NULL,
     UNIQUE (chunk_id, user_id, normalized)
 );
-CREATE INDEX IF NOT EXISTS feedback_chunk ON feedback (chunk_id);
-CREATE TABLE IF NOT EXISTS declined (
+CREATE INDEX feedback_chunk ON feedback (chunk_id);
+CREATE TABLE declined (
     id INTEGER PRIMARY KEY,
     at REAL NOT NULL,
     question TEXT NOT NULL,
     normalized TEXT NOT NULL,
     user_id INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS declined_normalized ON declined (normalized);
-CREATE TABLE IF NOT EXISTS audit (
+CREATE INDEX declined_normalized ON declined (normalized);
+CREATE TABLE audit (
     id INTEGER PRIMARY KEY,
     at REAL NOT NULL,
     user_id INTEGER,
@@ -71,22 +73,29 @@ CREATE TABLE IF NOT EXISTS audit (
     old_hash TEXT,
     new_hash TEXT
 );
-CREATE INDEX IF NOT EXISTS audit_document ON audit (document, id);
-CREATE TABLE IF NOT EXISTS answers (
+CREATE INDEX audit_document ON audit (document, id);
+""",
+    # 2: the answers table (what each message with buttons shows) and the indexes on user ids and
+    # times that retention and forgetting use
+    """
+CREATE TABLE answers (
     message_id INTEGER PRIMARY KEY,
     at REAL NOT NULL,
     user_id INTEGER NOT NULL,
     per_page INTEGER NOT NULL,
     answer TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS answers_at ON answers (at);
-CREATE INDEX IF NOT EXISTS answers_user ON answers (user_id);
-CREATE INDEX IF NOT EXISTS feedback_at ON feedback (at);
-CREATE INDEX IF NOT EXISTS feedback_user ON feedback (user_id);
-CREATE INDEX IF NOT EXISTS declined_at ON declined (at);
-CREATE INDEX IF NOT EXISTS declined_user ON declined (user_id);
-CREATE INDEX IF NOT EXISTS audit_user ON audit (user_id);
-"""
+CREATE INDEX answers_at ON answers (at);
+CREATE INDEX answers_user ON answers (user_id);
+CREATE INDEX feedback_at ON feedback (at);
+CREATE INDEX feedback_user ON feedback (user_id);
+CREATE INDEX declined_at ON declined (at);
+CREATE INDEX declined_user ON declined (user_id);
+CREATE INDEX audit_user ON audit (user_id);
+""",
+)
+SCHEMA_VERSION = len(_MIGRATIONS)
+
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, ZERO_WIDTH))
 _NON_WORD = re.compile(r"[^\w]+")
@@ -184,6 +193,32 @@ def _make_private(path: Path) -> None:
             os.chmod(f"{path}{suffix}", PRIVATE_FILE)
 
 
+class NewerSchemaError(RuntimeError):
+    """The database was written by a newer version of the bot; it is left untouched."""
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Bring the database to :data:`SCHEMA_VERSION`, inside the caller's transaction.
+
+    Databases from before ``user_version`` was used kept their version in ``meta``; their
+    tables were created with ``IF NOT EXISTS``, so the version read there is the one they hold.
+    """
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version == 0 and conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone():
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        version = int(row[0]) if row and str(row[0]).isdigit() else 1
+    if version > SCHEMA_VERSION:
+        raise NewerSchemaError(f"{path}: schema version {version} is newer than this bot's "
+                               f"({SCHEMA_VERSION}); upgrade the bot or restore an older database")
+    for script in _MIGRATIONS[version:]:
+        for statement in script.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+    if version < SCHEMA_VERSION:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
+
+
 class Records:
     """Thread-safe access to the records database; use :meth:`open`."""
 
@@ -203,13 +238,7 @@ class Records:
             conn.execute("PRAGMA journal_mode=WAL")  # persistent: stored in the database file
             conn.execute("BEGIN IMMEDIATE")
             try:
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-                conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
-                             (str(SCHEMA_VERSION),))
-                conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version' "
-                             "AND CAST(value AS INTEGER) < ?", (str(SCHEMA_VERSION), SCHEMA_VERSION))
+                _migrate(conn, path)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")

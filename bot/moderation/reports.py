@@ -1,7 +1,8 @@
 """Plain-text reports for moderators: document list, history, gaps and the retrieval debug view.
 
 Pure functions over the snapshot, the records and the store, so the ``/kb`` cog only sends what
-these return. Text that comes from knowledge files or users goes through ``safe`` (the cog passes
+these return (Discord markup: mentions and ``discord.utils.format_dt`` timestamps). Text that
+comes from knowledge files or users goes through ``safe`` (the cog passes
 the Discord renderer's escaper) and every report is cut to a character budget with a note saying
 how much was left out.
 """
@@ -10,7 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+
+import discord.utils
 
 from bot.core.engine import DebugHit, Engine
 from bot.core.index.build import Snapshot
@@ -45,7 +49,7 @@ def who(user_id: int | None, action: str = "") -> str:
 
 def when(at: float) -> str:
     """A Discord timestamp: shown in each reader's own time zone and language."""
-    return f"<t:{int(at)}:R>"
+    return discord.utils.format_dt(datetime.fromtimestamp(at, tz=UTC), "R")
 
 
 def deleted_counts(deleted: Deleted) -> str:

@@ -260,7 +260,7 @@ class AskCog(commands.Cog, name="Ask"):
             await interaction.response.defer(ephemeral=private, thinking=True)
             interaction.extras["deferred_public"] = not private
         answer = await task
-        card = render.render_answer(answer, 0, self.per_page, private=private)
+        card = render.render_answer(answer, 0, self.per_page)
         kwargs = card_kwargs(card)
         async with self.sending():
             if interaction.response.is_done():
@@ -379,7 +379,7 @@ class AskCog(commands.Cog, name="Ask"):
         if stored.user_id != interaction.user.id:
             # Someone else's answer: page through a private copy instead of changing the message
             # under the asker's eyes. The copy is theirs, so its own buttons turn its pages.
-            card = render.render_answer(stored.answer, page, stored.per_page, private=True, title=title)
+            card = render.render_answer(stored.answer, page, stored.per_page, title=title)
             async with self.sending():
                 if interaction.response.is_done():
                     sent = await interaction.followup.send(ephemeral=True, wait=True, **card_kwargs(card))
