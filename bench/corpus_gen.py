@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.corpus_files import write_files
 from bot.core.config import RetrievalSettings
 from bot.core.knowledge.chunking import chunk_document
 from bot.core.knowledge.documents import Document, Paragraph
@@ -115,14 +116,6 @@ class GeneratedCorpus:
 
     def write(self, folder: Path) -> Path:
         return write_files(self.files, folder)
-
-
-def write_files(files: dict[str, bytes], folder: Path) -> Path:
-    """Write a generated corpus's ``{file name: bytes}`` into ``folder`` (made if missing)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, data in files.items():
-        (folder / name).write_bytes(data)
-    return folder
 
 
 def chunks_of(text: str, settings: RetrievalSettings) -> int:

@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.corpus_gen import write_files
+from bench.corpus_files import write_files
 
 NOUNS = """
 account action activity address administration advantage advice agency agreement aid aircraft

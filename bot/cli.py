@@ -260,7 +260,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         try:
             write_json(run, args.json)
         except OSError as exc:
-            print(f"error: --json {args.json}: {exc.strerror or exc}", file=sys.stderr)
+            reason = terminal_safe(str(exc.strerror or exc))
+            print(f"error: --json {terminal_safe(str(args.json))}: {reason}", file=sys.stderr)
             return EXIT_PROBLEMS
     status = EXIT_OK
     figures = run.engine
@@ -274,7 +275,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
               file=sys.stderr)
         status = EXIT_PROBLEMS
     if questions.problems:
-        print(f"{args.file}: {len(questions.problems)} item(s) left out (problems above)", file=sys.stderr)
+        print(f"{terminal_safe(str(args.file))}: {len(questions.problems)} item(s) left out (problems above)",
+              file=sys.stderr)
         status = EXIT_PROBLEMS
     return status
 

@@ -77,6 +77,34 @@ async def test_more_on_a_mention_reply_gives_a_bystander_a_private_copy(standin,
     assert own["type"] == UPDATE_MESSAGE and "page 2 of 3" in footer(own)
 
 
+async def test_a_bystanders_copy_and_vote_keep_no_question_of_the_askers_once_the_asker_is_forgotten(
+    standin, start_bot, settings
+) -> None:
+    bot = await start_bot(with_discord(settings, passages_per_page=1, max_passages=6))
+    me = standin.bot_user()
+    question = "How often should I water tomatoes in xqzasker?"
+    asked = standin.message(f"<@{me['id']}> {question}", mentions=[me])
+    await standin.dispatch("MESSAGE_CREATE", asked)
+    (reply,) = await standin.wait_for("POST", rf"/channels/{standin.channel_id}/messages")
+    shared = sent_message(standin, reply.json)
+    bystander = standin.user(BYSTANDER, "bystander")
+    copy = await press(standin, shared, "kb:more:1", user=bystander)
+    private = sent_message(standin, copy["data"])
+    await press(standin, private, "kb:fb:0:1", user=bystander)  # "Not helpful" on the copy's page
+    copy_row = bot.records.stored_answer(int(private["id"]))
+    assert copy_row is not None and copy_row.user_id == BYSTANDER
+    assert copy_row.asker == int(asked["author"]["id"])
+    # moderators see which question the passage did not answer, until its asker is forgotten
+    assert [g.last_question for g in bot.records.top_unhelpful()] == [question]
+
+    bot.records.forget_user(int(asked["author"]["id"]))
+    assert bot.records.stored_answer(int(private["id"])) is None
+    ((gap),) = bot.records.top_unhelpful()  # the bystander's vote stays, without the question
+    assert (gap.not_helpful, gap.last_question) == (1, "")
+    with sqlite3.connect(Path(settings.data_dir) / "records.sqlite3") as conn:
+        assert "xqzasker" not in "\n".join(conn.iterdump())
+
+
 async def test_feedback_after_a_knowledge_change_and_restart_names_the_passage_shown(
     standin, start_bot, settings, knowledge_dir: Path
 ):

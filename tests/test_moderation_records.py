@@ -215,3 +215,64 @@ def test_retention_days_is_validated() -> None:
     assert parse_settings({"moderation": {"retention_days": 0}}).moderation.retention_days == 0
     with pytest.raises(ProblemError, match=r"moderation\.retention_days: must be 0 or more, got -1"):
         parse_settings({"moderation": {"retention_days": -1}})
+
+
+def test_a_stored_answer_keeps_what_a_page_shows_not_the_chunk_texts_or_the_topics(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    records = Records.open(path)
+    citation = Citation("zebras", "Zebras", None, None, (1,), None, None)
+    passage = Passage("zebras#p1", 1.0, "Zebras eat grass.", ((0, 6),),
+                      "Zebras eat grass. Chunkonly sentence.", citation, ("zebra",), 0.5, ("1990",))
+    answer = Answer("what did zebras eat in 1990?", Outcome.ANSWERED, (passage,),
+                    topics=("Zebras", "Topiconly title"))
+    records.store_answer(message_id=1, user_id=5, answer=answer, per_page=3)
+    stored = records.stored_answer(1)
+    assert stored is not None and stored.question == answer.question
+    (kept,) = stored.answer.passages
+    assert (kept.chunk_id, kept.quote, kept.highlights, kept.citation, kept.missing) == (
+        passage.chunk_id, passage.quote, passage.highlights, passage.citation, passage.missing)
+    with sqlite3.connect(path) as conn:
+        dump = "\n".join(conn.iterdump())
+    assert "Chunkonly" not in dump and "Topiconly" not in dump
+
+
+def test_with_the_question_log_off_no_word_of_the_question_is_stored(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    records = Records.open(path, log_questions=False)
+    citation = Citation("zebras", "Zebras", None, None, (1,), None, None)
+    passage = Passage("zebras#p1", 1.0, "Zebras eat grass.", ((0, 6),), "Zebras eat grass.", citation,
+                      ("zebra",), 0.5, ("Xqzmissing",))
+    records.store_answer(message_id=1, user_id=5, per_page=3,
+                         answer=Answer("zebras Xqzmissing?", Outcome.ANSWERED, (passage,)))
+    stored = records.stored_answer(1)
+    assert stored is not None and stored.question is None and stored.answer.passages[0].missing == ()
+    with sqlite3.connect(path) as conn:
+        assert "Xqzmissing" not in "\n".join(conn.iterdump())
+
+
+def test_forgetting_an_asker_deletes_the_private_copies_of_their_answers_shown_to_others(
+        tmp_path: Path) -> None:
+    records = Records.open(tmp_path / "r.db")
+    records.store_answer(message_id=10, user_id=1, answer=_answer("mine?"), per_page=3)
+    records.store_answer(message_id=11, user_id=2, answer=_answer("mine?"), per_page=3, asker_id=1)
+    records.store_answer(message_id=12, user_id=2, answer=_answer("theirs?"), per_page=3)
+    copy = records.stored_answer(11)
+    assert copy is not None and (copy.user_id, copy.asker) == (2, 1)
+    assert records.forget_user(1).answers == 2
+    assert [records.stored_answer(m) is None for m in (10, 11, 12)] == [True, True, False]
+
+
+def test_forgetting_an_asker_clears_their_question_from_other_users_votes_and_keeps_the_votes(
+        tmp_path: Path) -> None:
+    records = Records.open(tmp_path / "r.db")
+    for voter, question in ((2, "Xqzfirst question?"), (2, "Xqzsecond question?"), (3, "Xqzfirst question?")):
+        records.record_feedback(chunk_id="a#p1", question=question, helpful=False, user_id=voter, asker_id=1)
+    records.record_feedback(chunk_id="a#p1", question="Own question?", helpful=True, user_id=4, asker_id=4)
+    assert records.top_unhelpful()[0].last_question.startswith("Xqz")
+    records.forget_user(1)
+    (gap,) = records.top_unhelpful()
+    # voter 2's two votes on one passage become one; voter 3's stays; voter 4's own question stays
+    assert (gap.not_helpful, gap.helpful, gap.last_question) == (2, 1, "")
+    with sqlite3.connect(tmp_path / "r.db") as conn:
+        dump = "\n".join(conn.iterdump())
+    assert "xqz" not in dump.lower() and "Own question?" in dump

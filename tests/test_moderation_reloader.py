@@ -12,7 +12,7 @@ import pytest
 
 from bot.core.config import RetrievalSettings
 from bot.core.engine import Engine
-from bot.core.index import build as engine_module
+from bot.core.index.build import load_snapshot
 from bot.core.index.saved import load_saved_snapshot
 from bot.moderation.records import Records
 from bot.moderation.reloader import FolderMissing, Reloader, ReloadSummary, folder_fingerprint
@@ -125,10 +125,10 @@ async def test_watcher_picks_up_edits_and_debounces_a_burst(knowledge: Path) -> 
     assert not reloader.running
 
 
-async def test_watcher_survives_a_failing_reload(knowledge: Path, monkeypatch) -> None:
+async def test_watcher_survives_a_failing_reload(knowledge: Path) -> None:
     engine = Engine.from_folder(knowledge, SETTINGS)
     calls = {"n": 0}
-    real = engine_module.load_snapshot
+    real = load_snapshot
 
     def flaky(*args, **kwargs):
         calls["n"] += 1
@@ -136,8 +136,7 @@ async def test_watcher_survives_a_failing_reload(knowledge: Path, monkeypatch) -
             raise MemoryError("simulated")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(engine_module, "load_snapshot", flaky)
-    reloader = Reloader(engine, knowledge, SETTINGS, interval=0.05, debounce=0.0)
+    reloader = Reloader(engine, knowledge, SETTINGS, interval=0.05, debounce=0.0, builder=flaky)
     await reloader.start()
     try:
         (knowledge / "owls.md").write_bytes(doc("Owls", "Owls hunt mice at night."))
@@ -147,14 +146,12 @@ async def test_watcher_survives_a_failing_reload(knowledge: Path, monkeypatch) -
         await reloader.stop()
 
 
-async def test_questions_are_answered_from_previous_index_during_rebuild(
-    knowledge: Path, monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_questions_are_answered_from_previous_index_during_rebuild(knowledge: Path) -> None:
     """The rebuild is held open; meanwhile questions are answered at once from the old index."""
     engine = Engine.from_folder(knowledge, SETTINGS)
     release = threading.Event()
     started = threading.Event()
-    real = engine_module.load_snapshot
+    real = load_snapshot
 
     def slow_load(*args, **kwargs):
         started.set()
@@ -162,8 +159,7 @@ async def test_questions_are_answered_from_previous_index_during_rebuild(
         assert release.wait(10)
         return snapshot
 
-    monkeypatch.setattr(engine_module, "load_snapshot", slow_load)
-    reloader = Reloader(engine, knowledge, SETTINGS)
+    reloader = Reloader(engine, knowledge, SETTINGS, builder=slow_load)
     (knowledge / "zebras.md").unlink()
     (knowledge / "owls.md").write_bytes(doc("Owls", "Owls hunt mice at night with silent wings."))
     task = asyncio.create_task(reloader.reload_now())

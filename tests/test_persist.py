@@ -14,13 +14,14 @@ import numpy as np
 import pytest
 
 from bench.corpus_gen import generate
-from bot.core.config import RetrievalSettings
+from bot.core.config import LimitSettings, RetrievalSettings
 from bot.core.engine import Engine
 from bot.core.index import saved
 from bot.core.index.build import Snapshot, load_snapshot
 from bot.core.index.saved import load_or_build, load_saved_snapshot, save_snapshot
 
 SETTINGS = RetrievalSettings()
+LIMITS = LimitSettings()
 
 
 @pytest.fixture
@@ -102,13 +103,29 @@ def test_start_up_does_not_reread_files_whose_size_and_time_are_unchanged(
     files = sorted(folder.glob("*.md"))
     # A file recognised by size and time is not read: a wrong recorded hash goes unnoticed...
     forged = dict(known, **{files[0].name: [*known[files[0].name][:2], "0" * 64]})
-    assert saved._file_hashes(folder, forged)[files[0].name][2] == "0" * 64
+    assert saved._file_hashes(folder, LIMITS, forged)[files[0].name][2] == "0" * 64
     # ...while a file whose time changed is read again and gets its true hash.
     os.utime(files[0], ns=(files[0].stat().st_atime_ns, files[0].stat().st_mtime_ns + 10**9))
-    assert saved._file_hashes(folder, forged)[files[0].name][2] == known[files[0].name][2]
+    assert saved._file_hashes(folder, LIMITS, forged)[files[0].name][2] == known[files[0].name][2]
 
 
-@pytest.mark.parametrize("damage", ["truncate", "garbage_json", "wrong_length"])
+def test_an_edit_between_the_build_and_its_save_is_not_keyed_as_current(
+        kb: tuple[Path, list[str]], tmp_path: Path) -> None:
+    """The key records what the build read, not what is on disk when it is saved: a file
+    changed in between makes the next start-up rebuild instead of serving the older text."""
+    folder, _ = kb
+    built = load_snapshot(folder, SETTINGS)
+    edited = sorted(folder.glob("*.md"))[0]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n\nZebras graze at dawn.\n", encoding="utf-8")
+    save_snapshot(built, folder, tmp_path / "data")
+    assert load_saved_snapshot(folder, tmp_path / "data", SETTINGS) is None
+    fresh = load_or_build(folder, tmp_path / "data", SETTINGS)
+    assert any("Zebras graze at dawn." in fresh.chunks.text(i) for i in range(len(fresh.chunks)))
+    assert load_saved_snapshot(folder, tmp_path / "data", SETTINGS) is not None  # saved again, current
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage_json", "wrong_length", "manifest_not_a_mapping",
+                                    "mismatched_table", "postings_out_of_range"])
 def test_a_damaged_saved_index_is_ignored_not_trusted(kb: tuple[Path, list[str]], tmp_path: Path,
                                                       damage: str) -> None:
     folder, questions = kb
@@ -119,6 +136,13 @@ def test_a_damaged_saved_index_is_ignored_not_trusted(kb: tuple[Path, list[str]]
         (target / "postings.npy").write_bytes(data[: len(data) // 2])
     elif damage == "garbage_json":
         (target / "documents.json").write_bytes(b'{"documents": [1, 2')
+    elif damage == "manifest_not_a_mapping":
+        (target / "manifest.json").write_bytes(b"[1, 2]")
+    elif damage == "mismatched_table":
+        np.save(target / "para_sent.npy", np.zeros(1, dtype=np.int64))
+    elif damage == "postings_out_of_range":
+        postings = np.load(target / "postings.npy")
+        np.save(target / "postings.npy", np.full_like(postings, len(built.chunks) + 7))
     else:
         np.save(target / "doc_len.npy", np.zeros(3, dtype=np.int32))
     assert load_saved_snapshot(folder, tmp_path / "data", SETTINGS) is None

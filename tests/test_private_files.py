@@ -58,6 +58,17 @@ def test_an_existing_world_readable_database_is_tightened(tmp_path: Path) -> Non
     assert mode(path) == 0o600
 
 
+def test_an_existing_open_data_folder_and_history_are_tightened(tmp_path: Path) -> None:
+    data, knowledge = tmp_path / "data", tmp_path / "knowledge"
+    knowledge.mkdir()
+    (data / "history").mkdir(parents=True)
+    for folder in (data, data / "history"):
+        os.chmod(folder, 0o755)  # as an older version (or a default umask) left them
+    Records.open(data / "records.sqlite3")
+    KnowledgeStore(knowledge, data / "history")
+    assert (mode(data), mode(data / "history")) == (0o700, 0o700)
+
+
 def test_history_is_private_and_knowledge_files_keep_their_mode(tmp_path: Path) -> None:
     knowledge, history = tmp_path / "knowledge", tmp_path / "data" / "history"
     knowledge.mkdir()

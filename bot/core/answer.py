@@ -62,6 +62,8 @@ class Citation:
 
     @classmethod
     def from_record(cls, data: Mapping[str, Any]) -> Citation:
+        if not _list(data, "paragraphs"):
+            raise ValueError("answer record: a citation names at least one paragraph")
         return cls(
             doc_id=_text(data, "doc_id"),
             title=_text(data, "title"),

@@ -142,7 +142,7 @@ class Engine:
         if not passages:
             return Answer(question, Outcome.NO_MATCH, (),
                           "Nothing in the knowledge base answers this.", topics)
-        return Answer(question, Outcome.ANSWERED, tuple(passages), None, topics)
+        return Answer(question, Outcome.ANSWERED, tuple(passages))  # topics are for declines
 
     def windows(self, question: str) -> tuple[QueryTerms, RankedWindows | None]:
         """The question's terms and every candidate window with its features and score, as the

@@ -12,6 +12,7 @@ environment (its token) into an index, a history copy or a Discord attachment.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import stat
 import tempfile
@@ -21,6 +22,8 @@ from typing import BinaryIO
 TEMP_PREFIX = ".kbtmp-"
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
+
+log = logging.getLogger(__name__)
 
 
 class OutsideFolder(OSError):
@@ -41,10 +44,28 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def make_private(path: Path, mode: int) -> None:
+    """Give an existing file or folder ``mode`` when it is more open than that.
+
+    What an older version (or a default umask) left readable by others (a ``data/`` folder of
+    0755, a database of 0644) holds user ids and questions. A path owned by another user keeps
+    the operator's choice, with a warning.
+    """
+    try:
+        if stat.S_IMODE(os.stat(path).st_mode) & ~mode:
+            os.chmod(path, mode)
+    except PermissionError:
+        log.warning("cannot make %s private (owned by another user)", path)
+    except FileNotFoundError:
+        pass
+
+
 def make_private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) readable by this user only; an existing folder keeps its mode."""
+    """Create ``path`` (and parents) readable by this user only; an existing folder is made private."""
     path = Path(path)
-    if not path.is_dir():
+    if path.is_dir():
+        make_private(path, PRIVATE_DIR)
+    else:
         path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
     return path
 

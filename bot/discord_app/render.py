@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from bot.core.answer import Answer, Citation, Outcome, Passage
@@ -27,7 +28,6 @@ DESCRIPTION_LIMIT = 4096
 FIELD_NAME_LIMIT = 256
 FIELD_VALUE_LIMIT = 1024
 FOOTER_LIMIT = 2048
-AUTHOR_LIMIT = 256
 TOTAL_EMBED_LIMIT = 6000
 MAX_FIELDS = 25
 MAX_BUTTONS_PER_ROW = 5
@@ -385,7 +385,10 @@ def render_sources(rows: Sequence[SourceRow]) -> Card:
                 "description": "The knowledge base is empty.",
             },
         )
-    lines = []
+    footer = f"{len(rows)} document{'s' if len(rows) != 1 else ''}"
+    description, shown = "", 0
+    # Lines are escaped only until the description is full: a knowledge base of 100k
+    # documents shows some dozens, and escaping the rest would be wasted work.
     for r in sorted(rows, key=lambda r: r.title.casefold()):
         title = fit(" ".join(r.title.split()), 150, safe)
         url = safe_url(r.url)
@@ -393,16 +396,13 @@ def render_sources(rows: Sequence[SourceRow]) -> Card:
         details = [r.published or "undated", _size(r.size_chars)]
         if r.chunks:
             details.append(f"{r.chunks} passages")
-        lines.append(f"• {head} — {' · '.join(safe(d) for d in details)}")
-    footer = f"{len(rows)} document{'s' if len(rows) != 1 else ''}"
-    description, shown = "", 0
-    for line in lines:
+        line = f"• {head} — {' · '.join(safe(d) for d in details)}"
         candidate = description + ("\n" if description else "") + line
         if len(candidate) > DESCRIPTION_LIMIT - 40:
             break
         description, shown = candidate, shown + 1
-    if shown < len(lines):
-        description += f"\n…and {len(lines) - shown} more."
+    if shown < len(rows):
+        description += f"\n…and {len(rows) - shown} more."
     return Card(
         {
             "type": "rich",
@@ -424,7 +424,7 @@ def _size(chars: int) -> str:
 
 def render_help(topics: Sequence[str], *, per_page: int, max_passages: int) -> Card:
     """/help: how to ask, what the bot knows, how citations read."""
-    known = [fit(" ".join(t.split()), 120, safe) for t in topics if visible(t)][:10]
+    known = [fit(" ".join(t.split()), 120, safe) for t in islice(filter(visible, topics), 10)]
     about = "\n".join("• " + t for t in known) or "Nothing yet: the knowledge base is empty."
     if len(topics) > len(known):
         about += f"\n…and {len(topics) - len(known)} more (`/sources`)."

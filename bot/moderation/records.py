@@ -26,13 +26,13 @@ import threading
 import time
 import unicodedata
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core.answer import Answer
-from bot.core.files import PRIVATE_FILE, make_private_dir
-from bot.core.text.chars import ZERO_WIDTH
+from bot.core.files import PRIVATE_FILE, make_private, make_private_dir
+from bot.core.text.chars import DROP_ZERO_WIDTH
 
 log = logging.getLogger(__name__)
 
@@ -93,19 +93,27 @@ CREATE INDEX declined_at ON declined (at);
 CREATE INDEX declined_user ON declined (user_id);
 CREATE INDEX audit_user ON audit (user_id);
 """,
+    # 3: who asked, for a private copy of someone else's answer and for a vote on someone else's
+    # answer (both hold the asker's question): forgetting the asker deletes the copies and
+    # clears the question from the votes
+    """
+ALTER TABLE answers ADD COLUMN asker_id INTEGER;
+CREATE INDEX answers_asker ON answers (asker_id);
+ALTER TABLE feedback ADD COLUMN asker_id INTEGER;
+CREATE INDEX feedback_asker ON feedback (asker_id);
+""",
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 
-_ZERO_WIDTH = dict.fromkeys(map(ord, ZERO_WIDTH))
 _NON_WORD = re.compile(r"[^\w]+")
-_PERSONAL_TABLES = ("feedback", "declined", "answers")  # what retention and forgetting delete
+_PERSONAL_TABLES = ("feedback", "declined", "answers")  # what retention deletes (and forgetting)
 MAX_QUESTION_CHARS = 500  # what /kb gaps can show; longer questions are cut, not refused
 
 
 def normalize_question(question: str) -> str:
     """Fold case, accents-compatible forms, punctuation and spacing so repeats of a question group."""
-    text = unicodedata.normalize("NFKC", question).translate(_ZERO_WIDTH).casefold()
+    text = unicodedata.normalize("NFKC", question).translate(DROP_ZERO_WIDTH).casefold()
     return " ".join(_NON_WORD.sub(" ", text).split())[:MAX_QUESTION_CHARS]
 
 
@@ -133,13 +141,20 @@ class UnhelpfulGap:
 
 @dataclass(frozen=True, slots=True)
 class StoredAnswer:
-    """What one bot message shows: the answer as sent, paged ``per_page`` at a time, asked by ``user_id``."""
+    """What one bot message shows: the answer as sent, paged ``per_page`` at a time, for ``user_id``
+    (who asked it, or who was shown a private copy of ``asker_id``'s answer)."""
 
     message_id: int
     at: float
     user_id: int
     per_page: int
     answer: Answer
+    asker_id: int | None = None
+
+    @property
+    def asker(self) -> int:
+        """Whose question this is."""
+        return self.user_id if self.asker_id is None else self.asker_id
 
     @property
     def question(self) -> str | None:
@@ -174,23 +189,16 @@ class AuditEntry:
     new_hash: str | None
 
 
-def _make_private(path: Path) -> None:
+def _create_private(path: Path) -> None:
     """Create the database file 0600 before SQLite opens it, whatever the umask.
 
     SQLite gives the ``-wal`` and ``-shm`` files it creates the database file's own permissions, so
     all three stay readable by the bot's user only. A file left 0644 by an older version (and its
     ``-wal``/``-shm``) is tightened too: it holds user ids and questions.
     """
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
-    try:
-        os.fchmod(fd, PRIVATE_FILE)
-    except PermissionError:  # not the owner: leave the operator's choice, but say so
-        log.warning("cannot make %s private (owned by another user)", path)
-    finally:
-        os.close(fd)
-    for suffix in ("-wal", "-shm"):
-        with suppress(FileNotFoundError, PermissionError):
-            os.chmod(f"{path}{suffix}", PRIVATE_FILE)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE))
+    for suffix in ("", "-wal", "-shm"):
+        make_private(Path(f"{path}{suffix}"), PRIVATE_FILE)
 
 
 class NewerSchemaError(RuntimeError):
@@ -232,7 +240,7 @@ class Records:
         """Open (creating folder, file and schema on first use) the database at ``path``."""
         path = Path(path)
         make_private_dir(path.parent)
-        _make_private(path)
+        _create_private(path)
         records = cls(path, log_questions)
         with records._connect() as conn:
             conn.execute("PRAGMA journal_mode=WAL")  # persistent: stored in the database file
@@ -269,36 +277,49 @@ class Records:
 
     # ---- writes -------------------------------------------------------------------------------
 
-    def record_feedback(self, *, chunk_id: str, question: str, helpful: bool, user_id: int) -> None:
-        """A "Helpful"/"Not helpful" click; the same user's later vote on the same answer replaces it."""
+    def record_feedback(self, *, chunk_id: str, question: str, helpful: bool, user_id: int,
+                        asker_id: int | None = None) -> None:
+        """A "Helpful"/"Not helpful" click; the same user's later vote on the same answer replaces it.
+
+        ``asker_id``: whose question it is, when ``user_id`` voted on someone else's answer (the
+        question is theirs, so forgetting them clears it from this vote).
+        """
         text = question[:MAX_QUESTION_CHARS] if self.log_questions else ""
         normalized = normalize_question(question) if self.log_questions else ""
+        asker = None if asker_id is None or int(asker_id) == int(user_id) or not text else int(asker_id)
         with self._transaction() as conn:
             conn.execute(
-                "INSERT INTO feedback (at, chunk_id, question, normalized, helpful, user_id) "
-                "VALUES (?, ?, ?, ?, ?, ?) "
+                "INSERT INTO feedback (at, chunk_id, question, normalized, helpful, user_id, asker_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (chunk_id, user_id, normalized) DO UPDATE SET "
-                "at = excluded.at, helpful = excluded.helpful, question = excluded.question",
-                (time.time(), chunk_id, text, normalized, int(bool(helpful)), int(user_id)),
+                "at = excluded.at, helpful = excluded.helpful, question = excluded.question, "
+                "asker_id = excluded.asker_id",
+                (time.time(), chunk_id, text, normalized, int(bool(helpful)), int(user_id), asker),
             )
 
-    def store_answer(self, *, message_id: int, user_id: int, answer: Answer, per_page: int) -> None:
-        """Remember what message ``message_id`` shows and who asked: its buttons read this back.
+    def store_answer(self, *, message_id: int, user_id: int, answer: Answer, per_page: int,
+                     asker_id: int | None = None) -> None:
+        """Remember what message ``message_id`` shows and for whom: its buttons read this back.
 
-        With the question log off the question and the words of it that matched are left out; the
-        passages (all a page needs) are kept.
+        Only what a page shows is kept: the passages' quotes, highlights, citations and missing
+        words (not the whole chunk texts or the knowledge base's topic list). With the question
+        log off, the question and every word taken from it (matched and missing) are left out.
+        ``asker_id``: whose question it is, when ``user_id`` was shown a private copy.
         """
+        lean = tuple(dataclasses.replace(p, text="") for p in answer.passages)
         if not self.log_questions:
-            answer = dataclasses.replace(
-                answer, question="",
-                passages=tuple(dataclasses.replace(p, matched_terms=()) for p in answer.passages))
-        blob = json.dumps(answer.to_record(), ensure_ascii=False, separators=(",", ":"))
+            lean = tuple(dataclasses.replace(p, matched_terms=(), missing=()) for p in lean)
+        kept = dataclasses.replace(answer, question=answer.question if self.log_questions else "",
+                                   passages=lean, topics=())
+        blob = json.dumps(kept.to_record(), ensure_ascii=False, separators=(",", ":"))
+        asker = None if asker_id is None or int(asker_id) == int(user_id) else int(asker_id)
         with self._transaction() as conn:
             conn.execute(
-                "INSERT INTO answers (message_id, at, user_id, per_page, answer) VALUES (?, ?, ?, ?, ?) "
+                "INSERT INTO answers (message_id, at, user_id, per_page, answer, asker_id) "
+                "VALUES (?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (message_id) DO UPDATE SET at = excluded.at, user_id = excluded.user_id, "
-                "per_page = excluded.per_page, answer = excluded.answer",
-                (int(message_id), time.time(), int(user_id), int(per_page), blob),
+                "per_page = excluded.per_page, answer = excluded.answer, asker_id = excluded.asker_id",
+                (int(message_id), time.time(), int(user_id), int(per_page), blob, asker),
             )
 
     def record_declined(self, *, question: str, user_id: int) -> None:
@@ -351,13 +372,20 @@ class Records:
 
     def forget_user(self, user_id: int, *, audit: bool = True) -> Deleted:
         """Delete everything stored about one user: feedback, declined questions, the answers they
-        asked for; with ``audit``, their user id in the audit log becomes NULL (the change records stay,
-        shown as made by a forgotten user)."""
+        asked for or were shown (and private copies of their answers shown to others); their
+        questions are cleared from other users' votes on their answers (the votes stay); with
+        ``audit``, their user id in the audit log becomes NULL (the change records stay, shown as
+        made by a forgotten user)."""
         uid = int(user_id)
         with self._transaction() as conn:
-            feedback, declined, answers = (
-                conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (uid,)).rowcount
-                for table in _PERSONAL_TABLES)
+            feedback = conn.execute("DELETE FROM feedback WHERE user_id = ?", (uid,)).rowcount
+            # OR REPLACE: a voter's two votes on one passage for two of this user's questions
+            # become one vote (the later), as if the question log had been off.
+            conn.execute("UPDATE OR REPLACE feedback SET question = '', normalized = '', asker_id = NULL "
+                         "WHERE asker_id = ?", (uid,))
+            declined = conn.execute("DELETE FROM declined WHERE user_id = ?", (uid,)).rowcount
+            answers = conn.execute("DELETE FROM answers WHERE user_id = ? OR asker_id = ?",
+                                   (uid, uid)).rowcount
             cleared = (conn.execute("UPDATE audit SET user_id = NULL WHERE user_id = ?", (uid,)).rowcount
                        if audit else 0)
         return Deleted(feedback, declined, answers, cleared)
@@ -401,7 +429,7 @@ class Records:
         """The answer message ``message_id`` shows, or None when it was never stored or was purged
         (an unreadable record, e.g. from a newer version, counts as not stored)."""
         with self._connect() as conn:
-            row = conn.execute("SELECT message_id, at, user_id, per_page, answer FROM answers "
+            row = conn.execute("SELECT message_id, at, user_id, per_page, answer, asker_id FROM answers "
                                "WHERE message_id = ?", (int(message_id),)).fetchone()
         if row is None:
             return None
@@ -410,7 +438,8 @@ class Records:
         except ValueError as exc:  # json.JSONDecodeError is a ValueError too
             log.warning("stored answer %s is unreadable: %s", message_id, exc)
             return None
-        return StoredAnswer(message_id=row[0], at=row[1], user_id=row[2], per_page=row[3], answer=answer)
+        return StoredAnswer(message_id=row[0], at=row[1], user_id=row[2], per_page=row[3], answer=answer,
+                            asker_id=row[5])
 
     def audit_log(self, document: str | None = None, limit: int = 50) -> list[AuditEntry]:
         """Changes, newest first; only those of ``document`` when given."""

@@ -27,21 +27,18 @@ from pathlib import Path
 
 from bot.core.config import LimitSettings, RetrievalSettings
 from bot.core.engine import Engine
-from bot.core.index import build as build_module
-from bot.core.index.build import Snapshot
+from bot.core.index.build import Snapshot, load_snapshot
 from bot.core.index.saved import save_snapshot
 from bot.core.problems import Problem
+from bot.moderation.reports import Escape, no_escape
 from bot.moderation.store import Change, KnowledgeStore, is_managed_file
 
 log = logging.getLogger(__name__)
 
 Fingerprint = dict[str, tuple[int, int, int]]
 ReloadListener = Callable[["ReloadSummary"], Awaitable[None]]
-Escape = Callable[[str], str]
-
-
-def _identity(text: str) -> str:
-    return text
+# load_snapshot's shape: (folder, retrieval settings, limits, previous snapshot) -> snapshot
+Builder = Callable[[Path, RetrievalSettings, LimitSettings, Snapshot | None], Snapshot]
 
 
 class FolderMissing(OSError):
@@ -102,7 +99,7 @@ class ReloadSummary:
     def changed_anything(self) -> bool:
         return bool(self.added or self.changed or self.removed or self.aliases_changed)
 
-    def render(self, limit: int = 1900, safe: Escape = _identity) -> str:
+    def render(self, limit: int = 1900, safe: Escape = no_escape) -> str:
         """Plain text for a moderator, cut to ``limit`` characters.
 
         Document ids and problem lines come from file names and file contents (a YAML key is quoted
@@ -191,8 +188,9 @@ class Reloader:
     def __init__(self, engine: Engine, knowledge_dir: Path, retrieval: RetrievalSettings, *,
                  interval: float = 1.0, debounce: float = 1.0, store: KnowledgeStore | None = None,
                  listener: ReloadListener | None = None, limits: LimitSettings | None = None,
-                 data_dir: Path | None = None) -> None:
+                 data_dir: Path | None = None, builder: Builder = load_snapshot) -> None:
         self.engine = engine
+        self.builder = builder  # how a snapshot is built (tests pass a slow or failing one)
         self.knowledge_dir = Path(knowledge_dir)
         self.retrieval = retrieval
         self.limits = limits or LimitSettings()
@@ -263,17 +261,19 @@ class Reloader:
             except Exception:  # the watcher must outlive any one bad reload
                 log.exception("knowledge reload failed; still serving the previous index")
 
-    async def _report_missing(self, missing: FolderMissing, reason: str) -> ReloadSummary:
-        """Log and post a missing folder once per outage (the watcher sees it on every poll)."""
-        summary = missing_summary(reason, self.engine.snapshot, missing)
-        first = self.missing is None
+    def _note_missing(self, missing: FolderMissing, reason: str) -> ReloadSummary:
+        """Log a missing folder and make it the last summary."""
         self.missing = missing
-        if first:
-            log.error("knowledge folder %s: %s; not reloading, still serving the last index",
-                      self.knowledge_dir, missing)
-            self.last_summary = summary
-            await self._tell(summary)
+        log.error("knowledge folder %s: %s; not reloading, still serving the last index",
+                  self.knowledge_dir, missing)
+        summary = self.last_summary = missing_summary(reason, self.engine.snapshot, missing)
         return summary
+
+    async def _report_missing(self, missing: FolderMissing, reason: str) -> None:
+        """Log and post a missing folder once per outage (the watcher sees it on every poll)."""
+        if self.missing is None:
+            await self._tell(self._note_missing(missing, reason))
+        self.missing = missing
 
     def _folder_back(self) -> None:
         if self.missing is not None:
@@ -296,10 +296,7 @@ class Reloader:
             try:
                 summary = await self._rebuild(reason)
             except FolderMissing as exc:
-                self.missing = exc
-                log.error("knowledge folder %s: %s; not reloading, still serving the last index",
-                          self.knowledge_dir, exc)
-                summary = self.last_summary = missing_summary(reason, self.engine.snapshot, exc)
+                summary = self._note_missing(exc, reason)  # asked for: said every time
         await self._tell(summary)
         return summary
 
@@ -310,7 +307,7 @@ class Reloader:
         fingerprint = await asyncio.to_thread(folder_fingerprint, self.knowledge_dir)
         previous = self.engine.snapshot
         started = time.perf_counter()
-        new = await asyncio.to_thread(build_module.load_snapshot, self.knowledge_dir, self.retrieval,
+        new = await asyncio.to_thread(self.builder, self.knowledge_dir, self.retrieval,
                                       self.limits, previous)
         await asyncio.to_thread(folder_fingerprint, self.knowledge_dir)
         self._folder_back()

@@ -24,14 +24,15 @@ from bot.moderation.store import Version
 Escape = Callable[[str], str]
 
 
-def _identity(text: str) -> str:
+def no_escape(text: str) -> str:
+    """The escaper for plain text (the command line, tests): leaves text as it is."""
     return text
 
 
 _PLAIN = re.compile(r"[\w.#/ -]+")  # nothing that could end a code span or start markup or a mention
 
 
-def code(text: str, safe: Escape = _identity) -> str:
+def code(text: str, safe: Escape = no_escape) -> str:
     """``text`` as inline code when it is plain (letters, digits, ``_ . # / -`` and spaces), else as
     escaped text. Inside a code span nothing can be escaped: a file name holding a backtick would
     end the span and let the rest (a masked link, a mention) through, so such a name is not put in one.
@@ -81,7 +82,7 @@ def join_within(lines: Sequence[str], limit: int, more: Callable[[int], str]) ->
 
 
 def document_list(snap: Snapshot, last: dict[str, AuditEntry], limit: int = 1900,
-                  safe: Escape = _identity) -> str:
+                  safe: Escape = no_escape) -> str:
     """``/kb list``: each document with chunk count, last change and who made it; problems last."""
     counts = snap.chunk_counts()
     rows: list[tuple[float, str]] = []
@@ -104,7 +105,7 @@ def document_list(snap: Snapshot, last: dict[str, AuditEntry], limit: int = 1900
 
 
 def version_list(filename: str, versions: Sequence[Version], audit: Sequence[AuditEntry],
-                 limit: int = 1900, safe: Escape = _identity) -> str:
+                 limit: int = 1900, safe: Escape = no_escape) -> str:
     """``/kb history document``: numbered versions (for ``/kb restore``) and the audit trail."""
     lines = [f"**Versions of {code(filename, safe)}** (newest first; restore one with "
              f"{code(f'/kb restore {filename}', safe)} and its number)"]
@@ -118,7 +119,7 @@ def version_list(filename: str, versions: Sequence[Version], audit: Sequence[Aud
     return join_within(lines, limit, lambda n: f"… and {n} more lines")
 
 
-def audit_list(entries: Sequence[AuditEntry], limit: int = 1900, safe: Escape = _identity) -> str:
+def audit_list(entries: Sequence[AuditEntry], limit: int = 1900, safe: Escape = no_escape) -> str:
     """``/kb history`` without a document: the latest changes to any document."""
     if not entries:
         return "No changes recorded yet."
@@ -138,7 +139,7 @@ def _chunk_label(engine: Engine, chunk_id: str, safe: Escape) -> str:
 
 
 def gaps_report(declined: Sequence[DeclinedGap], unhelpful: Sequence[UnhelpfulGap], engine: Engine,
-                log_questions: bool, limit: int = 3900, safe: Escape = _identity) -> str:
+                log_questions: bool, limit: int = 3900, safe: Escape = no_escape) -> str:
     """``/kb gaps``: what people asked that the bot could not answer, and answers marked unhelpful."""
     lines = ["**Questions the bot declined most often**"]
     if not log_questions:
@@ -158,7 +159,7 @@ def gaps_report(declined: Sequence[DeclinedGap], unhelpful: Sequence[UnhelpfulGa
 
 
 def debug_report(question: str, outcome: str, weights: dict[str, float], hits: Sequence[DebugHit],
-                 limit: int = 3900, safe: Escape = _identity) -> str:
+                 limit: int = 3900, safe: Escape = no_escape) -> str:
     """``/kb test``: the private debug view."""
     terms = ", ".join(f"{code(t, safe)} {w:.2f}" for t, w in weights.items()) or "none (only common words)"
     lines = [f"**Question:** {safe(question[:300])}", f"**Outcome:** {outcome}",

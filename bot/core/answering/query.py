@@ -139,13 +139,19 @@ def unknown_names(question: str, analyzer: Analyzer, index: BM25Index, groups: d
     """
     total = sum(weights.values())
     out = set()
+    checked = 0
     for word in name_words(question):
         if _not_a_name(word):
             continue
         for term in analyzer.terms(word):
             if term in weights and groups[term] == (term,) and not index.doc_freq(term) \
-                    and term not in analyzer.generic_terms(word) and not near_known(term, index):
-                out.add(term)
+                    and term not in analyzer.generic_terms(word):
+                # Each check scans the indexed terms of one first letter: a question holding
+                # dozens of unseen names costs at most MAX_EXPANDED_TERMS of them, the rest are
+                # given the benefit of the doubt (never the reason to decline).
+                checked += 1
+                if checked <= MAX_EXPANDED_TERMS and not near_known(term, index):
+                    out.add(term)
     if not out or sum(weights[t] for t in out) < share * total:
         return frozenset()
     return frozenset(out)

@@ -34,6 +34,7 @@ from typing import Any
 import msgspec
 import numpy as np
 
+from bot.core import problems as problem_reports
 from bot.core.config import LimitSettings, RetrievalSettings
 from bot.core.files import OutsideFolder, create_private, fsync_dir, make_private_dir, read_inside
 from bot.core.index import bm25, build
@@ -44,13 +45,13 @@ from bot.core.knowledge.aliases import ALIASES_FILE
 from bot.core.knowledge.chunking import ChunkTable
 from bot.core.knowledge.documents import Document, content_hash, knowledge_files
 from bot.core.problems import Problem
-from bot.core.text import analyzer, words
+from bot.core.text import analyzer, chars, words
 from bot.core.text.analyzer import AliasTable, Analyzer
 
 FORMAT = 3
 INDEX_DIR = "index"
 _TEMP = re.compile(r"^\.index-(?:old-)?(\d+)-")
-_SOURCES = (analyzer, words, sentences, chunking, documents, aliases, bm25, build)
+_SOURCES = (analyzer, words, chars, sentences, chunking, documents, aliases, problem_reports, bm25, build)
 _INDEX_ARRAYS = ("doc_len", "df", "indptr", "postings", "codes", "pair_tf", "pair_len")
 _TABLE_ARRAYS = ("doc_para", "para_sent", "sent_start", "sent_end", "doc_chunk", "chunk_para",
                  "chunk_first", "chunk_count", "chunk_window", "para_len")
@@ -78,18 +79,33 @@ def _code_hash() -> str:
 FileStats = dict[str, list[Any]]  # file name -> [size, mtime_ns, content hash]
 
 
-def _file_hashes(knowledge_dir: Path, known: FileStats | None = None) -> FileStats:
+def _file_hashes(knowledge_dir: Path, limits: LimitSettings, known: FileStats | None = None,
+                 built: Snapshot | None = None) -> FileStats:
     """Content hash of every file the snapshot depends on.
 
     A file whose size and modification time match ``known`` keeps its recorded hash without being
     read again (as git's index does). A file that cannot be read, or points outside the folder,
     is recorded as such (the loader reports it); its target is never read.
+
+    ``built`` (when saving): its documents' own stamps and hashes are recorded, not the disk's, so
+    an edit that lands after the build read a file is seen at the next start-up as a change (a
+    stale index is never keyed as current). Other files (a broken one, ``aliases.yaml``) changed
+    since the build started are recorded as unknown, for the same reason.
     """
     out: FileStats = {}
     paths = list(knowledge_files(knowledge_dir))
     if (knowledge_dir / ALIASES_FILE).exists():
         paths.append(knowledge_dir / ALIASES_FILE)
+    read_as: dict[str, list[Any]] = {}
+    since = 0
+    if built is not None:
+        read_as = {Path(d.path).name: [d.stamp[0], d.stamp[1], d.content_hash]
+                   for d in built.documents if d.stamp is not None}
+        since = int((built.built_at - built.build_seconds - 2.0) * 1e9)  # 2 s: coarse file times
     for path in paths:
+        if path.name in read_as:
+            out[path.name] = read_as[path.name]
+            continue
         try:
             st = path.stat()
         except OSError:
@@ -99,8 +115,11 @@ def _file_hashes(knowledge_dir: Path, known: FileStats | None = None) -> FileSta
         if old is not None and old[0] == st.st_size and old[1] == st.st_mtime_ns:
             out[path.name] = old
             continue
+        if built is not None and st.st_mtime_ns >= since:
+            out[path.name] = [st.st_size, st.st_mtime_ns, "changed during the build"]
+            continue
         try:
-            digest = content_hash(read_inside(path, knowledge_dir))
+            digest = content_hash(read_inside(path, knowledge_dir, limits.max_file_bytes))
         except OutsideFolder:
             digest = "outside"
         except OSError:
@@ -161,7 +180,7 @@ def save_snapshot(snap: Snapshot, knowledge_dir: Path, data_dir: Path,
     make_private_dir(data_dir)
     _remove_abandoned(data_dir)
     target = data_dir / INDEX_DIR
-    files = _file_hashes(knowledge_dir)
+    files = _file_hashes(knowledge_dir, limits, built=snap)
     key = snapshot_key(knowledge_dir, snap.settings, limits, files)
     tmp = Path(tempfile.mkdtemp(prefix=f".index-{os.getpid()}-", dir=data_dir))  # mode 0700
     try:
@@ -197,6 +216,36 @@ def _load_arrays(folder: Path, names: tuple[str, ...]) -> dict[str, Any]:
                           mmap_mode="r" if name in _MAPPED else None) for name in names}
 
 
+def _ascending_from_zero(offsets: Any, end: int) -> bool:
+    """``offsets`` is a valid offsets array (0, …, ``end``, never decreasing)."""
+    return (len(offsets) >= 1 and int(offsets[0]) == 0 and int(offsets[-1]) == end
+            and bool(np.all(np.diff(offsets) >= 0)))
+
+
+def _within(values: Any, end: int) -> bool:
+    return len(values) == 0 or (int(values.min()) >= 0 and int(values.max()) < end)
+
+
+def _consistent(table: ChunkTable, arrays: IndexArrays) -> bool:
+    """Every array of a loaded index agrees in length and range with the others, so that a file
+    swapped or damaged on disk is refused at start-up rather than raising at question time."""
+    n_docs, n_para, n_chunks = len(table.documents), len(table.para_len), len(table.chunk_para)
+    n_sent, n_terms = len(table.sent_start), len(arrays.terms)
+    paragraphs = np.fromiter((len(d.paragraphs) for d in table.documents), dtype=np.int64, count=n_docs)
+    return (
+        _ascending_from_zero(table.doc_para, n_para)
+        and bool(np.array_equal(np.diff(table.doc_para), paragraphs))
+        and _ascending_from_zero(table.para_sent, n_sent) and len(table.sent_end) == n_sent
+        and _ascending_from_zero(table.doc_chunk, n_chunks)
+        and all(len(column) == n_chunks for column in (
+            table.chunk_first, table.chunk_count, table.chunk_window, arrays.doc_len))
+        and _within(table.chunk_para, n_para)
+        and len(arrays.df) == n_terms and _ascending_from_zero(arrays.indptr, len(arrays.postings))
+        and len(arrays.codes) == len(arrays.postings) and _within(arrays.postings, n_chunks)
+        and len(arrays.pair_tf) == len(arrays.pair_len) and _within(arrays.codes, len(arrays.pair_tf))
+    )
+
+
 def load_saved_snapshot(knowledge_dir: Path, data_dir: Path, settings: RetrievalSettings,
                         limits: LimitSettings | None = None) -> Snapshot | None:
     """The saved snapshot if it matches the knowledge folder and settings exactly, else None."""
@@ -205,21 +254,23 @@ def load_saved_snapshot(knowledge_dir: Path, data_dir: Path, settings: Retrieval
     started = time.perf_counter()
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        if not isinstance(manifest, dict):
+            return None
         known = manifest.get("files") if isinstance(manifest.get("files"), dict) else None
         if manifest.get("format") != FORMAT:
             return None
-        files = _file_hashes(knowledge_dir, known)
+        files = _file_hashes(knowledge_dir, limits, known)
         if manifest.get("key") != snapshot_key(knowledge_dir, settings, limits, files):
             return None
         saved = msgspec.json.decode((folder / "documents.json").read_bytes(), type=_Saved)
         terms = msgspec.json.decode((folder / "vocabulary.json").read_bytes(), type=list[str])
         index_arrays = _load_arrays(folder, _INDEX_ARRAYS)
         table_arrays = _load_arrays(folder, _TABLE_ARRAYS)
-    except (OSError, ValueError, KeyError, msgspec.DecodeError):
-        return None
-    arrays = IndexArrays(terms, **index_arrays)
-    table = ChunkTable(saved.documents, **table_arrays)
-    if len(arrays.doc_len) != len(table) or len(arrays.indptr) != len(terms) + 1:
+        arrays = IndexArrays(terms, **index_arrays)
+        table = ChunkTable(saved.documents, **table_arrays)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, msgspec.DecodeError):
+        return None  # damaged or from another version: rebuilt, never a crash at start-up
+    if not _consistent(table, arrays):
         return None
     table_aliases: AliasTable = Analyzer().with_aliases(saved.alias_groups).aliases
     index = BM25Index(arrays, BM25Params.from_settings(settings))

@@ -79,6 +79,11 @@ def _ptr(counts: Sequence[int] | npt.NDArray[np.integer]) -> Int64Array:
     return out
 
 
+def _decimal(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts "²", which ``int`` refuses."""
+    return text.isascii() and text.isdecimal()
+
+
 @dataclass(frozen=True, eq=False)
 class ChunkTable:
     """Every document, paragraph, sentence and chunk of a snapshot, as columns.
@@ -215,7 +220,7 @@ class ChunkTable:
         doc_id, _, rest = chunk_id.partition("#p")
         d = self.doc_index(doc_id)
         number, _, window = rest.partition(".w")
-        if d is None or not number.isdigit() or (window and not window.isdigit()):
+        if d is None or not _decimal(number) or (window and not _decimal(window)):
             return None
         p = int(self.doc_para[d]) + int(number) - 1
         if not int(self.doc_para[d]) <= p < int(self.doc_para[d + 1]):

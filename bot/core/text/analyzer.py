@@ -29,7 +29,7 @@ from typing import NamedTuple, TypeVar
 
 import Stemmer
 
-from bot.core.text.chars import ZERO_WIDTH
+from bot.core.text.chars import DROP_ZERO_WIDTH, ZERO_WIDTH
 from bot.core.text.words import COMMON_ENGLISH_WORDS, DEFAULT_STOPWORDS, IRREGULAR_FORMS
 
 # Joins texts analysed in one call (see Analyzer.joined_terms); NUL is never part of the text
@@ -58,7 +58,6 @@ _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th|s)$")
 _SCALED = re.compile(r"^(\d+)k$")  # "9k troops" = 9000
 _HYPHENS = re.compile(r"[-‐‑]")
 _NON_DIGIT = re.compile(r"\D")
-_DROP_FOR_FOLD = dict.fromkeys(map(ord, ZERO_WIDTH))
 
 
 class Token(NamedTuple):
@@ -73,7 +72,7 @@ def fold(text: str) -> str:
     """Case- and diacritic-insensitive form of a word, for matching only."""
     if text.isascii():  # no diacritics, no zero-width characters, no curly apostrophes
         return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.translate(_DROP_FOR_FOLD))
+    decomposed = unicodedata.normalize("NFKD", text.translate(DROP_ZERO_WIDTH))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return stripped.casefold().replace("’", "'").replace("‘", "'")
 

@@ -10,4 +10,5 @@ from __future__ import annotations
 # Soft hyphen, zero-width space / non-joiner / joiner, word joiner, byte-order mark.
 ZERO_WIDTH = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 ZERO_WIDTH_SET = frozenset(ZERO_WIDTH)
+DROP_ZERO_WIDTH = dict.fromkeys(map(ord, ZERO_WIDTH))  # a str.translate table removing them
 ELLIPSIS = "…"

@@ -29,6 +29,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.answer import Answer, Outcome
+from bot.core.index.build import Snapshot
 from bot.discord_app import render
 from bot.discord_app.cooldown import UserCooldown
 from bot.discord_app.errors import SafeView, on_component_error, send_private
@@ -44,13 +45,15 @@ NONE = discord.AllowedMentions.none()
 NOT_STORED = "This answer is no longer stored; please ask again."
 IN_FLIGHT_WAIT = 5.0  # seconds a press waits for answers being sent and stored right now
 DECLINED_OUTCOMES = (Outcome.NO_MATCH, Outcome.NO_KNOWLEDGE)
-STYLES = {
-    "primary": discord.ButtonStyle.primary,
-    "secondary": discord.ButtonStyle.secondary,
-    "success": discord.ButtonStyle.success,
-    "danger": discord.ButtonStyle.danger,
-    "link": discord.ButtonStyle.link,
-}
+
+
+def sources_card(snap: Snapshot) -> render.Card:
+    """``/sources`` for this snapshot: every document with its date, size and passage count."""
+    counts = snap.chunk_counts()
+    return render.render_sources([
+        render.SourceRow(d.title, d.published, d.url, d.size_chars, counts.get(d.doc_id, 0))
+        for d in snap.documents
+    ])
 
 
 class MoreButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=render.MORE_PATTERN):
@@ -190,7 +193,8 @@ class AskCog(commands.Cog, name="Ask"):
         return await self.bot.ask(question, self.max_passages)
 
     async def store_sent(
-        self, message_id: int | None, user_id: int, answer: Answer, per_page: int | None = None
+        self, message_id: int | None, user_id: int, answer: Answer, per_page: int | None = None,
+        asker_id: int | None = None,
     ) -> None:
         """Store what a sent message shows and who it is for, so its buttons can read it back.
 
@@ -207,6 +211,7 @@ class AskCog(commands.Cog, name="Ask"):
                 user_id=user_id,
                 answer=answer,
                 per_page=per_page or self.per_page,
+                asker_id=asker_id,
             )
         except Exception:
             log.exception("could not store the answer in message %s", message_id)
@@ -291,19 +296,13 @@ class AskCog(commands.Cog, name="Ask"):
 
     @app_commands.command(name="sources", description="List the documents the bot answers from.")
     async def sources(self, interaction: discord.Interaction[Any]) -> None:
-        snap = self.bot.engine.snapshot
-        counts = await asyncio.to_thread(snap.chunk_counts)
-        rows = [
-            render.SourceRow(d.title, d.published, d.url, d.size_chars, counts.get(d.doc_id, 0))
-            for d in snap.documents
-        ]
-        card = render.render_sources(rows)
+        card = await asyncio.to_thread(sources_card, self.bot.engine.snapshot)  # 100k documents: a thread
         await interaction.response.send_message(ephemeral=True, **card_kwargs(card))
 
     @app_commands.command(name="help", description="How to ask, what the bot knows, how citations read.")
     async def help(self, interaction: discord.Interaction[Any]) -> None:
-        topics = [d.title for d in self.bot.engine.snapshot.documents]
-        card = render.render_help(topics, per_page=self.per_page, max_passages=self.max_passages)
+        card = render.render_help(self.bot.engine.snapshot.topics, per_page=self.per_page,
+                                  max_passages=self.max_passages)
         await interaction.response.send_message(ephemeral=True, **card_kwargs(card))
 
     @app_commands.command(
@@ -387,7 +386,8 @@ class AskCog(commands.Cog, name="Ask"):
                 else:
                     callback = await interaction.response.send_message(ephemeral=True, **card_kwargs(card))
                     copy_id = callback.message_id if callback is not None else None
-                await self.store_sent(copy_id, interaction.user.id, stored.answer, stored.per_page)
+                await self.store_sent(copy_id, interaction.user.id, stored.answer, stored.per_page,
+                                      asker_id=stored.asker)
             return
         card = render.render_answer(stored.answer, page, stored.per_page, title=title)
         if interaction.response.is_done():
@@ -415,6 +415,8 @@ class AskCog(commands.Cog, name="Ask"):
                 question=stored.question or "",
                 helpful=helpful,
                 user_id=interaction.user.id,
+                # Someone else's question is theirs: forgetting them clears it from this vote.
+                asker_id=stored.asker,
             )
         text = (
             "Thanks! Noted that this answer helped."
