@@ -172,3 +172,22 @@ def test_sentences_tile_the_text(text: str) -> None:
         assert b > a and not text[a].isspace() and not text[b - 1].isspace()
     gaps = [text[e:s] for e, s in zip([0, *ends], [*starts, len(text)], strict=True)]
     assert all(not g.strip() for g in gaps)
+
+
+def test_both_orderings_of_the_merge_give_term_major_postings() -> None:
+    """The packed in-place sort and the argsort fallback (codes that need 32 bits) agree with
+    a plain lexicographic sort by (term, chunk)."""
+    from bot.core.index.bm25 import _pair_codes, _term_major
+
+    rng = np.random.default_rng(5)
+    pairs = rng.choice(400 * 3000, size=20_000, replace=False)  # unique (term, chunk) pairs
+    terms, chunks = (pairs // 3000).astype(np.int32), (pairs % 3000).astype(np.int32)
+    tfs = rng.integers(1, 9, size=len(pairs)).astype(np.int32)
+    lengths = rng.integers(1, 200, size=3000).astype(np.int32)
+    expected = np.lexsort((chunks, terms))
+    codes, pair_tf, pair_len = _pair_codes(tfs.copy(), lengths[chunks])
+    assert np.array_equal(pair_tf[codes], tfs) and np.array_equal(pair_len[codes], lengths[chunks])
+    for code_type in (np.uint16, np.uint32):
+        got_chunks, got_codes = _term_major(terms.copy(), chunks.copy(), codes.astype(code_type), 3000)
+        assert np.array_equal(got_chunks, chunks[expected])
+        assert np.array_equal(got_codes, codes[expected]) and got_codes.dtype == code_type

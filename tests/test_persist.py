@@ -184,3 +184,19 @@ def test_incremental_reload_after_start_up_reanalyses_only_the_changed_file(
     unchanged = files[0].stem
     before = next(d for d in loaded.documents if d.doc_id == unchanged)
     assert next(d for d in reloaded.documents if d.doc_id == unchanged) is before
+
+
+def test_the_saved_document_table_is_the_documents_schema_exactly(kb: tuple[Path, list[str]],
+                                                                   tmp_path: Path) -> None:
+    """documents.json is written a document at a time; it must still decode as one object with
+    the documents, alias groups and problems the snapshot had."""
+    import msgspec
+
+    from bot.core.index.saved import _Saved
+
+    folder, _ = kb
+    built = load_snapshot(folder, SETTINGS)
+    target = save_snapshot(built, folder, tmp_path / "data")
+    saved = msgspec.json.decode((target / "documents.json").read_bytes(), type=_Saved)
+    assert saved.documents == built.documents and saved.alias_groups == built.alias_groups
+    assert [tuple(p) for p in saved.problems] == [(p.path, p.line, p.message) for p in built.problems]

@@ -156,56 +156,74 @@ def merge_arrays(doc_len: Int32Array, new: Postings, kept: IndexArrays | None = 
     (-1: gone). Terms no chunk holds any more are dropped; the vocabulary stays sorted.
 
     This is how an incremental build costs one file: unchanged documents' postings are carried
-    over with a renumbering instead of being analysed again.
+    over with a renumbering instead of being analysed again. ``new`` is handed over: its arrays
+    are reused in place (this merge is a build's memory peak, so it keeps few copies alive).
     """
     n_docs = len(doc_len)
+    lens = np.ascontiguousarray(doc_len, dtype=np.int32)
     if kept is not None and kept_chunks is not None and len(kept.postings):
         vocab, old_ids, new_ids = _merge_vocabularies(kept.terms, new.vocabulary)
         keep = kept_chunks[kept.postings] >= 0
-        old_terms = old_ids[kept.term_of_posting()[keep]]
-        old_chunks = kept_chunks[kept.postings[keep]].astype(np.int32)
-        old_tf = kept.pair_tf[kept.codes[keep]]
+        _renumber(new.terms, new_ids)
+        terms = np.concatenate([old_ids[kept.term_of_posting()[keep]], new.terms])
+        chunks = np.concatenate([kept_chunks[kept.postings[keep]].astype(np.int32), new.chunks])
+        tfs = np.concatenate([kept.pair_tf[kept.codes[keep]], new.tfs])
+        del keep
     else:
         vocab, _, new_ids = _merge_vocabularies([], new.vocabulary)
-        old_terms = old_chunks = old_tf = np.empty(0, dtype=np.int32)
-    new_terms = new_ids[new.terms] if len(new.terms) else new.terms
-    lens = np.ascontiguousarray(doc_len, dtype=np.int32)
-    # Pair codes first (they need the tfs, which can then go), then one permutation of the
-    # rest: a build of millions of postings should not hold several sorted copies at once.
-    if len(old_terms):
-        terms = np.concatenate([old_terms, new_terms])
-        chunks = np.concatenate([old_chunks, new.chunks])
-        tfs = np.concatenate([old_tf, new.tfs])
-        del old_terms, old_chunks, old_tf
-    else:
-        terms, chunks, tfs = new_terms, new.chunks, new.tfs
-    n_old = len(terms) - len(new_terms)
-    del new, new_terms
+        terms, chunks, tfs = new.terms, new.chunks, new.tfs
+        _renumber(terms, new_ids)
+    del new, new_ids
+    # Pair codes first (they need the tfs, which then go), then term-major order.
     codes, pair_tf, pair_len = _pair_codes(tfs, lens[chunks])
     del tfs
-    # Term-major, chunks ascending within a term. New postings come chunk by chunk, so a
-    # stable sort by term alone orders them; with carried-over postings (already in order)
-    # the new ones are ordered first and the stable sort of the two runs is a merge.
-    if n_old:
-        new_key = terms[n_old:].astype(np.int64) * max(n_docs, 1) + chunks[n_old:]
-        pre = np.concatenate([np.arange(n_old), np.argsort(new_key, kind="stable") + n_old])
-        del new_key
-        terms, chunks, codes = terms[pre], chunks[pre], codes[pre]
-        del pre
-        order = np.argsort(terms.astype(np.int64) * max(n_docs, 1) + chunks, kind="stable")
-    else:
-        order = np.argsort(terms, kind="stable")
-    terms, chunks, codes = terms[order], chunks[order], codes[order]
-    del order
     df_all = np.bincount(terms, minlength=len(vocab))
-    del terms
+    chunks, codes = _term_major(terms, chunks, codes, n_docs)
     used = np.flatnonzero(df_all)
     kept_vocab = [vocab[i] for i in used.tolist()] if len(used) < len(vocab) else vocab
     df = df_all[used].astype(np.int32)
     indptr = np.zeros(len(kept_vocab) + 1, dtype=np.int64)
     np.cumsum(df, out=indptr[1:])
-    return IndexArrays(kept_vocab, lens, df, indptr, chunks.astype(np.int32, copy=False), codes, pair_tf,
-                       pair_len)
+    return IndexArrays(kept_vocab, lens, df, indptr, chunks, codes, pair_tf, pair_len)
+
+
+_BLOCK = 1 << 20  # postings renumbered per step (a temporary of this size, not of the whole column)
+_CHUNK_BITS, _CODE_BITS = 24, 16  # the packed sort key: term, then chunk, then pair code
+
+
+def _renumber(ids: Int32Array, mapping: Int32Array) -> None:
+    """``ids[i] = mapping[ids[i]]`` in place, a block at a time."""
+    for start in range(0, len(ids), _BLOCK):
+        block = ids[start:start + _BLOCK]
+        block[:] = mapping[block]
+
+
+def _term_major(terms: Int32Array, chunks: Int32Array, codes: npt.NDArray[np.unsignedinteger[Any]],
+                n_docs: int) -> tuple[Int32Array, npt.NDArray[np.unsignedinteger[Any]]]:
+    """``chunks`` and ``codes`` ordered by term, then chunk (each (term, chunk) pair is unique).
+
+    When the three fit one int64 (term < 2^23, chunk < 2^24, code < 2^16: up to 16 M chunks),
+    they are packed into one key sorted in place, so the sort holds one column and no int64
+    permutation beside the three columns; otherwise, an argsort of term × chunks + chunk.
+    """
+    n_terms = int(terms.max()) + 1 if len(terms) else 0
+    packs = n_docs < 1 << _CHUNK_BITS and n_terms < 1 << (63 - _CHUNK_BITS - _CODE_BITS)
+    if packs and codes.dtype == np.uint16:
+        key = terms.astype(np.int64)
+        key <<= _CHUNK_BITS
+        key |= chunks
+        key <<= _CODE_BITS
+        key |= codes
+        del terms, chunks, codes
+        key.sort(kind="stable")  # a merge when carried-over and new postings are each in order
+        out_codes = key.astype(np.uint16)  # the low 16 bits
+        key >>= _CODE_BITS
+        out_chunks = key.astype(np.int32)  # the low 32 bits: the chunk, and 8 bits of the term
+        del key
+        out_chunks &= (1 << _CHUNK_BITS) - 1
+        return out_chunks, out_codes
+    order = np.argsort(terms.astype(np.int64) * max(n_docs, 1) + chunks, kind="stable")
+    return chunks[order], codes[order]
 
 
 def _merge_vocabularies(old: list[str], new: list[str]) -> tuple[list[str], Int32Array, Int32Array]:
@@ -238,24 +256,35 @@ def _merge_vocabularies(old: list[str], new: list[str]) -> tuple[list[str], Int3
 
 def _pair_codes(tf: Int32Array, length: Int32Array) -> tuple[
         npt.NDArray[np.unsignedinteger[Any]], Int32Array, Int32Array]:
-    """Number the distinct (tf, length) pairs; return each posting's pair code and the pairs."""
+    """Number the distinct (tf, length) pairs; return each posting's pair code and the pairs.
+
+    ``tf`` is overwritten (it becomes the pairs' keys) unless the keys need 64 bits.
+    """
     if not len(tf):
         return np.empty(0, dtype=np.uint16), np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int32)
-    width = int(length.max()) + 1
-    wide = (int(tf.max()) + 1) * width >= 1 << 31
-    keys = np.multiply(tf, width, dtype=np.int64 if wide else np.int32)
+    width, n_tf = int(length.max()) + 1, int(tf.max()) + 1
+    wide = n_tf * width >= 1 << 31
+    keys = np.multiply(tf, width, dtype=np.int64 if wide else np.int32,
+                       out=None if wide or tf.dtype != np.int32 else tf)
     keys += length
-    if (int(tf.max()) + 1) * width <= DENSE_PAIR_TABLE_MAX:
+    del length
+    if n_tf * width <= DENSE_PAIR_TABLE_MAX:
         present = np.bincount(keys)
         distinct = np.flatnonzero(present)
-        lookup = np.zeros(len(present), dtype=np.uint32)
+        # The lookup has the codes' own type, so the per-posting codes are made once, not twice.
+        lookup = np.zeros(len(present), dtype=_code_type(len(distinct)))
+        del present
         lookup[distinct] = np.arange(len(distinct))
         inverse: npt.NDArray[np.integer[Any]] = lookup[keys]
     else:
         distinct, inverse = np.unique(keys, return_inverse=True)
-    dtype = np.uint16 if len(distinct) <= 1 << 16 else np.uint32
-    return (inverse.astype(dtype), (distinct // width).astype(np.int32),
+    del keys
+    return (inverse.astype(_code_type(len(distinct)), copy=False), (distinct // width).astype(np.int32),
             (distinct % width).astype(np.int32))
+
+
+def _code_type(n_pairs: int) -> type[np.unsignedinteger[Any]]:
+    return np.uint16 if n_pairs <= 1 << 16 else np.uint32
 
 
 # ---- scoring -----------------------------------------------------------------------------------

@@ -77,7 +77,7 @@ class _TermCounter:
         self._out_terms: list[Int32Array] = []
         self._out_chunks: list[Int32Array] = []
         self._out_tfs: list[Int32Array] = []
-        self.lengths: dict[int, int] = {}  # chunk number → tokens
+        self._length_of: list[tuple[Int32Array, Int32Array]] = []  # per batch: chunk numbers, tokens
 
     def add(self, doc: Document, chunks: DocChunks, first_chunk: int) -> None:
         texts, spec, paragraphs = segments(doc, chunks)
@@ -126,9 +126,14 @@ class _TermCounter:
         self._out_terms.append((keys % width).astype(np.int32))
         self._out_chunks.append(numbers[keys // width])
         self._out_tfs.append(tfs.astype(np.int32))
-        self.lengths.update(zip(self._chunk_numbers, lens.tolist(), strict=True))
+        self._length_of.append((numbers, lens.astype(np.int32)))
         self._segments, self._spec, self._chunk_numbers = [], [], []
         self._paragraphs, self._owners = [], []
+
+    def fill_lengths(self, doc_len: Int32Array) -> None:
+        """Write the token count of every chunk counted into ``doc_len`` (indexed by chunk number)."""
+        for numbers, lens in self._length_of:
+            doc_len[numbers] = lens
 
     def postings(self) -> Postings:
         """All postings counted (the batches are handed over: a build holds them once)."""
@@ -139,6 +144,7 @@ class _TermCounter:
             parts.clear()
             return out
 
+        self.ids = {}  # the term → id table is only needed while counting
         return Postings(self.vocabulary, take(self._out_terms), take(self._out_chunks), take(self._out_tfs))
 
 
@@ -176,12 +182,11 @@ def build_snapshot(documents: Sequence[Document], alias_groups: Sequence[Sequenc
         length_pieces.append(np.full(len(doc_chunks.chunk_para), -1, dtype=np.int32))  # filled below
         n_chunks += len(doc_chunks.chunk_para)
     counter.flush()  # counts the last batch, which also sets its paragraphs' lengths
+    analyzer.clear_memo()  # analysis is over: its memo goes before the merge, the memory peak
     table = ChunkTable.assemble(documents, pieces)
     del pieces
     doc_len = np.concatenate(length_pieces) if length_pieces else np.empty(0, dtype=np.int32)
-    if counter.lengths:
-        numbers = np.fromiter(counter.lengths.keys(), dtype=np.int64, count=len(counter.lengths))
-        doc_len[numbers] = np.fromiter(counter.lengths.values(), dtype=np.int32, count=len(counter.lengths))
+    counter.fill_lengths(doc_len)
     arrays = merge_arrays(doc_len, counter.postings(), reuse.index.arrays if reuse else None,
                           kept_chunks if reuse else None)
     index = BM25Index(arrays, BM25Params.from_settings(settings))

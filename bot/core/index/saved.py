@@ -173,6 +173,21 @@ def _save_bytes(folder: Path, name: str, data: bytes) -> None:
         os.fsync(f.fileno())
 
 
+def _save_documents(folder: Path, snap: Snapshot) -> None:
+    """``documents.json`` as one :class:`_Saved` object, written a document at a time: the
+    paragraph texts are most of the knowledge base, and encoding them as one bytes object
+    would hold a second copy of it in memory during the save."""
+    encode = msgspec.json.Encoder().encode
+    problems = tuple((p.path, p.line, p.message) for p in snap.problems)
+    with create_private(folder / "documents.json") as f:
+        f.write(b'{"documents":[')
+        for i, doc in enumerate(snap.documents):
+            f.write(b"," + encode(doc) if i else encode(doc))
+        f.write(b'],"alias_groups":' + encode(snap.alias_groups) + b',"problems":' + encode(problems) + b"}")
+        f.flush()
+        os.fsync(f.fileno())
+
+
 def save_snapshot(snap: Snapshot, knowledge_dir: Path, data_dir: Path,
                   limits: LimitSettings | None = None) -> Path:
     """Write ``snap`` under ``data_dir/index`` (a new private folder renamed into place)."""
@@ -190,9 +205,7 @@ def save_snapshot(snap: Snapshot, knowledge_dir: Path, data_dir: Path,
         for name in _TABLE_ARRAYS:
             _save_array(tmp, name, getattr(snap.chunks, name))
         _save_bytes(tmp, "vocabulary.json", msgspec.json.encode(a.terms))
-        saved = _Saved(snap.documents, snap.alias_groups,
-                       tuple((p.path, p.line, p.message) for p in snap.problems))
-        _save_bytes(tmp, "documents.json", msgspec.json.encode(saved))
+        _save_documents(tmp, snap)
         _save_bytes(tmp, "manifest.json", json.dumps({
             "format": FORMAT, "key": key, "saved_at": time.time(), "chunks": len(snap.chunks),
             "documents": len(snap.documents), "files": files}).encode())

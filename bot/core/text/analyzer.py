@@ -154,6 +154,12 @@ class Analyzer:
         """Word forms remembered (both compound modes), at most ``2 × memo_limit``."""
         return sum(len(m) - 1 for m in self._memo)
 
+    def clear_memo(self) -> None:
+        """Forget the word forms remembered so far (an index build calls this once its analysis
+        is done: its memo of up to millions of forms need not live through the merge, the
+        build's memory peak)."""
+        self._reset_memo()
+
     def _reset_memo(self) -> None:
         for memo in self._memo:
             memo.clear()
