@@ -70,8 +70,7 @@ def sentence_facts(text: str, analyzer: Analyzer) -> SentenceFacts:
                          not _MONTH_NAMES.isdisjoint(words), folded, text, names, spans)
 
 
-def has_answer_kind(facts: SentenceFacts, kind: str | None, exclude: frozenset[str],
-                    analyzer: Analyzer) -> bool:
+def has_answer_kind(facts: SentenceFacts, kind: str | None, exclude: frozenset[str]) -> bool:
     """Does the sentence hold something of that kind that the question does not already say?"""
     if kind == "number":
         return facts.has_number_word or not facts.numbers <= exclude

@@ -119,7 +119,7 @@ def score_windows(query: QueryTerms, candidates: Sequence[Candidate], facts: Seq
         exact = np.zeros((n, n_surface), dtype=bool)
         cover = np.zeros((n, n_groups), dtype=bool)
         lengths = np.array([len(f.seq) for f in pf.sentences], dtype=np.float64)
-        kind = np.array([has_answer_kind(f, query.kind, wanted, analyzer) for f in pf.sentences], dtype=bool)
+        kind = np.array([has_answer_kind(f, query.kind, wanted) for f in pf.sentences], dtype=bool)
         for s, f in enumerate(pf.sentences):
             for w, (_term, word) in enumerate(surface):
                 exact[s, w] = word in f.words

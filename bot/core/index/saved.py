@@ -128,8 +128,7 @@ def _file_hashes(knowledge_dir: Path, limits: LimitSettings, known: FileStats | 
     return out
 
 
-def snapshot_key(knowledge_dir: Path, settings: RetrievalSettings, limits: LimitSettings,
-                 files: FileStats) -> str:
+def snapshot_key(settings: RetrievalSettings, limits: LimitSettings, files: FileStats) -> str:
     """Hash of everything a saved snapshot depends on: files, aliases, settings, code."""
     h = hashlib.sha256()
     h.update(json.dumps([FORMAT, msgspec.to_builtins(settings), msgspec.to_builtins(limits),
@@ -196,7 +195,7 @@ def save_snapshot(snap: Snapshot, knowledge_dir: Path, data_dir: Path,
     _remove_abandoned(data_dir)
     target = data_dir / INDEX_DIR
     files = _file_hashes(knowledge_dir, limits, built=snap)
-    key = snapshot_key(knowledge_dir, snap.settings, limits, files)
+    key = snapshot_key(snap.settings, limits, files)
     tmp = Path(tempfile.mkdtemp(prefix=f".index-{os.getpid()}-", dir=data_dir))  # mode 0700
     try:
         a = snap.index.arrays
@@ -273,7 +272,7 @@ def load_saved_snapshot(knowledge_dir: Path, data_dir: Path, settings: Retrieval
         if manifest.get("format") != FORMAT:
             return None
         files = _file_hashes(knowledge_dir, limits, known)
-        if manifest.get("key") != snapshot_key(knowledge_dir, settings, limits, files):
+        if manifest.get("key") != snapshot_key(settings, limits, files):
             return None
         saved = msgspec.json.decode((folder / "documents.json").read_bytes(), type=_Saved)
         terms = msgspec.json.decode((folder / "vocabulary.json").read_bytes(), type=list[str])

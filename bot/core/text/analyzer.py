@@ -109,10 +109,6 @@ class AliasTable:
     phrases: Mapping[tuple[str, ...], str] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
-    def empty(self) -> bool:
-        return not self.single and not self.phrases
-
-    @property
     def longest(self) -> int:
         return max((len(p) for p in self.phrases), default=0)
 
