@@ -23,7 +23,7 @@ import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, compress
+from itertools import chain, compress, filterfalse
 from types import MappingProxyType
 from typing import NamedTuple, TypeVar
 
@@ -131,6 +131,7 @@ class Analyzer:
         self.aliases = aliases or AliasTable()
         self.memo_limit = memo_limit
         self._memo: tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]] = ({}, {})
+        self._stems: dict[str, str] = {}
         self._reset_memo()
         # Aliases as plain dicts and sets once: they are consulted for every word.
         self._single = dict(self.aliases.single)
@@ -147,8 +148,8 @@ class Analyzer:
     # ---- one word -----------------------------------------------------------------------------
 
     def memo_size(self) -> int:
-        """Word forms remembered (both compound modes), at most ``2 × memo_limit``."""
-        return sum(len(m) - 1 for m in self._memo)
+        """Word forms and stems remembered (both compound modes), at most ``3 × memo_limit``."""
+        return sum(len(m) - 1 for m in self._memo) + len(self._stems)
 
     def clear_memo(self) -> None:
         """Forget the word forms remembered so far (an index build calls this once its analysis
@@ -156,7 +157,19 @@ class Analyzer:
         build's memory peak)."""
         self._reset_memo()
 
+    def _stem(self, word: str) -> str:
+        """The stem of a folded word, remembered: many white-space forms ("Word", "word,",
+        "(word") share one stem, and the memo above holds forms, not words."""
+        stems = self._stems
+        hit = stems.get(word)
+        if hit is None:
+            if len(stems) >= self.memo_limit:
+                stems.clear()
+            hit = stems[word] = stem(word)
+        return hit
+
     def _reset_memo(self) -> None:
+        self._stems.clear()
         for memo in self._memo:
             memo.clear()
             memo[SEGMENT_BREAK] = (SEGMENT_BREAK,)
@@ -206,7 +219,7 @@ class Analyzer:
             return [(str(int(scaled.group(1)) * 1000), 0, whole)]
         if _HYPHENS.search(word):
             compound = "".join(p for p in _HYPHENS.split(word) if p)
-            out = [(compound if compound.isdigit() else stem(compound), 0, whole)]
+            out = [(compound if compound.isdigit() else self._stem(compound), 0, whole)]
             if expand:  # each part findable too: "Iskander-M" → iskanderm, iskander
                 pos = 0
                 for part_raw in _HYPHENS.split(raw):
@@ -215,13 +228,13 @@ class Analyzer:
                     if part.isdigit():
                         out.append((part, *span))
                     elif len(part) > 1 and part not in self.stopwords:
-                        out.append((stem(part), *span))
+                        out.append((self._stem(part), *span))
                     pos += len(part_raw) + 1
             return out
         if len(word) == 1 and not word.isdigit():
             return []
         word = IRREGULAR_FORMS.get(word, word)
-        return [(word if word[0].isdigit() else stem(word), 0, whole)]
+        return [(word if word[0].isdigit() else self._stem(word), 0, whole)]
 
     # ---- texts --------------------------------------------------------------------------------
 
@@ -235,7 +248,7 @@ class Analyzer:
         memo = self._memo[expand]
         word = self._word
         if len(words) > 200:  # a batch of a build: analyse each new word form once first
-            for new in set(words).difference(memo):
+            for new in set(filterfalse(memo.__contains__, words)):
                 word(new, expand)
         try:  # the usual case once the knowledge base's words are known: no Python loop
             return list(chain.from_iterable(map(memo.__getitem__, words)))
