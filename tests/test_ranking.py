@@ -12,6 +12,7 @@ from pathlib import Path
 import msgspec
 import numpy as np
 
+from bot.core.answering.quotes import quote_windows, window_spans
 from bot.core.answering.ranking import FEATURES
 from bot.core.config import RetrievalSettings
 from bot.core.engine import Engine
@@ -162,3 +163,30 @@ def test_the_fit_finds_the_feature_that_marks_the_answers() -> None:
         groups.append(Group(None, "synthetic", features, labels, np.ones(12, dtype=bool)))  # type: ignore[arg-type]
     w = fit(groups)
     assert int(np.argmax(w)) == 2 and w[2] > 2 * np.abs(np.delete(w, 2)).max()
+
+
+def test_every_window_of_every_candidate_paragraph_is_ranked_once_and_none_crosses_paragraphs() -> None:
+    e = engine(("farm", "The farm keeps goats. Goats give milk every morning. The milk is made into cheese. "
+                        "Cheese is sold at the market on Fridays.\n\n"
+                        "The market opens at dawn. Farmers bring cheese, milk and eggs.\n\n"
+                        "Goats graze on the hill in summer."))
+    _query, ranked = e.windows("Which cheese and milk do the goats of the farm give at the market?")
+    assert ranked is not None and len(ranked.kept) >= 2
+    for c, (_cand, pf) in enumerate(ranked.kept):
+        mine = ranked.windows.owner == c
+        got = list(zip(ranked.windows.first[mine].tolist(), ranked.windows.last[mine].tolist(), strict=True))
+        assert got == quote_windows(pf.chars, SETTINGS.max_quote_sentences, SETTINGS.max_quote_chars)
+
+
+def test_window_spans_of_concatenated_paragraphs_are_each_paragraphs_own_windows() -> None:
+    paragraphs = [[30, 200, 150, 20], [10], [390, 5, 5, 5, 400]]
+    chars = np.array([c for p in paragraphs for c in p])
+    ends = np.repeat(np.cumsum([len(p) for p in paragraphs]), [len(p) for p in paragraphs])
+    first, last = window_spans(chars, ends, 3, 400)
+    expected, offset = [], 0
+    for p in paragraphs:
+        expected += [(a + offset, b + offset) for a, b in quote_windows(p, 3, 400)]
+        offset += len(p)
+    assert list(zip(first.tolist(), last.tolist(), strict=True)) == expected
+    # 30 + 1 + 200 + 1 + 150 = 382 fits; 200 + 150 + 20 + 2 = 372 fits; 390 + 5 + 1 = 396 fits, 401 not
+    assert (0, 2) in expected and (1, 3) in expected and (5, 6) in expected and (5, 7) not in expected

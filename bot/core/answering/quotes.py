@@ -13,6 +13,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
 from bot.core.answering.query import QueryTerms
 from bot.core.text.analyzer import Analyzer
 from bot.core.text.chars import ELLIPSIS
@@ -105,6 +108,9 @@ class ParagraphFacts:
 
     sentences: tuple[SentenceFacts, ...]
     heading: tuple[str, ...]  # terms of the section heading (indexed with the paragraph)
+    # Per sentence, kept beside the facts so that ranking a window costs no Python loop over them:
+    term_counts: tuple[int, ...]  # terms as indexed (``len(seq)``)
+    chars: tuple[int, ...]  # characters once white space is folded (``len(folded)``)
 
     @property
     def negative(self) -> bool:
@@ -114,13 +120,15 @@ class ParagraphFacts:
     @property
     def length(self) -> int:
         """Terms of the paragraph as indexed: heading and sentences."""
-        return len(self.heading) + sum(len(f.seq) for f in self.sentences)
+        return len(self.heading) + sum(self.term_counts)
 
 
 def paragraph_facts(text: str, spans: Spans, section: str | None, analyzer: Analyzer) -> ParagraphFacts:
     """Facts of each sentence of a paragraph (``spans`` are its sentences' offsets in ``text``)."""
     heading = tuple(analyzer.terms(section)) if section else ()
-    return ParagraphFacts(tuple(sentence_facts(text[a:b], analyzer) for a, b in spans), heading)
+    sentences = tuple(sentence_facts(text[a:b], analyzer) for a, b in spans)
+    return ParagraphFacts(sentences, heading, tuple(len(f.seq) for f in sentences),
+                          tuple(len(f.folded) for f in sentences))
 
 
 def trim_around(text: str, spans: Sequence[tuple[int, int]], max_chars: int) -> str:
@@ -161,19 +169,36 @@ def _trim_bounds(text: str, spans: Sequence[tuple[int, int]], max_chars: int) ->
     return start, end
 
 
+def window_spans(chars: npt.NDArray[np.int64], paragraph_end: npt.NDArray[np.int64], max_sentences: int,
+                 max_chars: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """First and last sentence of every run of 1..max_sentences consecutive sentences of one
+    paragraph whose quote (their lengths ``chars`` once white space is folded, joined by spaces)
+    fits in ``max_chars``; a single sentence always counts, since it is quoted trimmed.
+
+    Sentences of several paragraphs may be concatenated (the ranking does, for all candidates at
+    once): ``paragraph_end[i]`` is where sentence ``i``'s paragraph ends, and no run crosses it.
+    Runs come in order of first sentence, then length.
+    """
+    n = len(chars)
+    starts = np.arange(n, dtype=np.int64)
+    prefix = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(chars + 1)])
+    firsts, lasts = [starts], [starts]
+    for k in range(2, max_sentences + 1):
+        last = starts + k - 1
+        ok = (last < paragraph_end) & (prefix[np.minimum(last, n - 1) + 1] - prefix[starts] - 1 <= max_chars)
+        firsts.append(starts[ok])
+        lasts.append(last[ok])
+    first = np.concatenate(firsts)
+    last = np.concatenate(lasts)
+    order = np.lexsort((last, first))
+    return first[order], last[order]
+
+
 def quote_windows(lengths: Sequence[int], max_sentences: int, max_chars: int) -> list[tuple[int, int]]:
-    """(first, last) of every run of 1..max_sentences consecutive sentences whose quote (their
-    ``lengths`` once white space is folded, joined by spaces) fits in ``max_chars``; a single
-    sentence always counts, since it is quoted trimmed."""
-    out = []
-    for first in range(len(lengths)):
-        total = -1
-        for last in range(first, min(len(lengths), first + max_sentences)):
-            total += lengths[last] + 1
-            if last > first and total > max_chars:
-                break
-            out.append((first, last))
-    return out
+    """(first, last) of every window of one paragraph's sentences (see :func:`window_spans`)."""
+    first, last = window_spans(np.array(lengths, dtype=np.int64), np.full(len(lengths), len(lengths)),
+                               max_sentences, max_chars)
+    return list(zip(first.tolist(), last.tolist(), strict=True))
 
 
 def merge_spans(spans: Sequence[tuple[int, int]]) -> tuple[tuple[int, int], ...]:

@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.core.answering.query import QueryTerms
-from bot.core.answering.quotes import ParagraphFacts, has_answer_kind, quote_windows
+from bot.core.answering.quotes import ParagraphFacts, has_answer_kind, window_spans
 from bot.core.config import RankingWeights, RetrievalSettings
 from bot.core.index.bm25 import BM25Index
 from bot.core.text.analyzer import Analyzer
@@ -88,8 +88,14 @@ def _scaled(values: FloatArray) -> FloatArray:
 def score_windows(query: QueryTerms, candidates: Sequence[Candidate], facts: Sequence[ParagraphFacts],
                   index: BM25Index, analyzer: Analyzer, settings: RetrievalSettings,
                   avg_paragraph_terms: float) -> Windows:
-    """Features and scores of every window of the candidate paragraphs (one pass of numpy)."""
-    bm25_terms = [t for t in query.terms]
+    """Features and scores of every window of the candidate paragraphs.
+
+    One matrix holds, per sentence of the candidate paragraphs, every count a feature needs
+    (term frequencies, length, close term pairs, exact words, answer kind, covered groups); one
+    prefix sum over it gives every window's sums. Python touches only the sentences that hold
+    a question term.
+    """
+    bm25_terms = list(query.terms)
     term_col = {t: i for i, t in enumerate(dict.fromkeys(bm25_terms))}
     idf = np.array([index.idf_of(t) for t in term_col], dtype=np.float64)
     repeats = np.bincount([term_col[t] for t in bm25_terms], minlength=len(term_col)).astype(np.float64)
@@ -98,93 +104,91 @@ def score_windows(query: QueryTerms, candidates: Sequence[Candidate], facts: Seq
     surface = [(term, word) for term, word in query.surface if term in query.weights]
     surface_weight = np.array([query.weights[t] for t, _ in surface], dtype=np.float64)
     surface_total = float(surface_weight.sum()) or 1.0
+    surface_words = {word for _, word in surface}
     wanted = query.index_terms
     total_weight = query.total_weight or 1.0
-
-    owners: list[int] = []
-    chunk_scores: list[float] = []
-    firsts: list[int] = []
-    lasts: list[int] = []
-    para_rows: list[FloatArray] = []
-    rows_tf, rows_len, rows_pairs, rows_exact, rows_kind, rows_cover = [], [], [], [], [], []
     groups = list(query.groups.items())
     group_weight = np.array([query.weights[t] for t, _ in groups], dtype=np.float64) / total_weight
-    n_terms, n_pairs, n_surface, n_groups = len(term_col), max(len(pairs), 1), max(len(surface), 1), \
-        max(len(groups), 1)
     pair_terms = {t for pair in pairs for t in pair}
-    for c, (cand, pf) in enumerate(zip(candidates, facts, strict=True)):
-        n = len(pf.sentences)
-        tf = np.zeros((n, n_terms))
-        has_pair = np.zeros((n, n_pairs), dtype=bool)
-        exact = np.zeros((n, n_surface), dtype=bool)
-        cover = np.zeros((n, n_groups), dtype=bool)
-        lengths = np.array([len(f.seq) for f in pf.sentences], dtype=np.float64)
-        kind = np.array([has_answer_kind(f, query.kind, wanted) for f in pf.sentences], dtype=bool)
-        for s, f in enumerate(pf.sentences):
-            for w, (_term, word) in enumerate(surface):
-                exact[s, w] = word in f.words
+
+    # Columns of the per-sentence matrix.
+    n_terms, n_pairs, n_surface, n_groups = len(term_col), len(pairs), len(surface), len(groups)
+    c_len = n_terms
+    c_pair = c_len + 1
+    c_exact = c_pair + n_pairs
+    c_kind = c_exact + n_surface
+    c_cover = c_kind + 1
+    width = c_cover + n_groups
+
+    sizes = [len(pf.sentences) for pf in facts]
+    offsets = np.cumsum([0, *sizes])
+    n = int(offsets[-1])
+    if not n:
+        empty = np.zeros(0, dtype=np.int64)
+        return Windows(empty, empty, empty, np.zeros((0, len(FEATURES))), np.zeros(0))
+    per = np.zeros((n, width))
+    per[:, c_len] = [c for pf in facts for c in pf.term_counts]
+    row = 0
+    for pf in facts:
+        for f in pf.sentences:
+            if query.kind is not None:
+                per[row, c_kind] = has_answer_kind(f, query.kind, wanted)
+            if not surface_words.isdisjoint(f.words):
+                for w, (_term, word) in enumerate(surface):
+                    per[row, c_exact + w] = word in f.words
             present = f.terms & wanted
-            if not present:  # most sentences hold none of the question's terms
-                continue
-            for g, (_t, alternatives) in enumerate(groups):
-                cover[s, g] = not present.isdisjoint(alternatives)
-            positions: dict[str, list[int]] = {}
-            for k, term in enumerate(f.seq):
-                if term in present:
-                    positions.setdefault(term, []).append(k)
-            for term, where in positions.items():
-                col = term_col.get(term)
-                if col is not None:
-                    tf[s, col] = len(where)
-            if pair_terms.isdisjoint(present):
-                continue
-            for p, (a, b) in enumerate(pairs):
-                pa, pb = positions.get(a), positions.get(b)
-                if pa and pb:
-                    has_pair[s, p] = any(0 < abs(y - x) <= PAIR_REACH for x in pa for y in pb)
-        para_tf = tf.sum(axis=0) + np.array([pf.heading.count(t) for t in term_col], dtype=np.float64)
-        para_rows.append(para_tf)
-        lengths_of = [f.folded_chars for f in pf.sentences]
-        for first, last in quote_windows(lengths_of, settings.max_quote_sentences, settings.max_quote_chars):
-            owners.append(c)
-            firsts.append(first)
-            lasts.append(last)
-            chunk_scores.append(max((score for a, b, score in cand.hits if a <= last and first <= b),
-                                    default=0.0))
-        rows_tf.append(tf)
-        rows_len.append(lengths)
-        rows_pairs.append(has_pair)
-        rows_exact.append(exact)
-        rows_kind.append(kind)
-        rows_cover.append(cover)
+            if present:  # most sentences hold none of the question's terms
+                for g, (_t, alternatives) in enumerate(groups):
+                    per[row, c_cover + g] = not present.isdisjoint(alternatives)
+                positions: dict[str, list[int]] = {}
+                for k, term in enumerate(f.seq):
+                    if term in present:
+                        positions.setdefault(term, []).append(k)
+                for term, where in positions.items():
+                    col = term_col.get(term)
+                    if col is not None:
+                        per[row, col] = len(where)
+                if not pair_terms.isdisjoint(present):
+                    for p, (a, b) in enumerate(pairs):
+                        pa, pb = positions.get(a), positions.get(b)
+                        if pa and pb:
+                            per[row, c_pair + p] = any(0 < abs(y - x) <= PAIR_REACH for x in pa for y in pb)
+            row += 1
+    prefix = np.concatenate([np.zeros((1, width)), np.cumsum(per, axis=0)])
 
-    owner = np.array(owners, dtype=np.int64)
-    first_at = np.array(firsts, dtype=np.int64)
-    last_at = np.array(lasts, dtype=np.int64)
-    if not len(owner):
-        return Windows(owner, first_at, last_at, np.zeros((0, len(FEATURES))), np.zeros(0))
-    # Per window: sums (and "any") over its sentences, through prefix sums per paragraph.
-    offsets = np.cumsum([0] + [len(pf.sentences) for pf in facts])
-    start = offsets[owner] + first_at
-    end = offsets[owner] + last_at + 1
+    # Every window, and its owner paragraph (the index into ``candidates``).
+    owner_of = np.repeat(np.arange(len(facts), dtype=np.int64), sizes)
+    chars = np.array([c for pf in facts for c in pf.chars], dtype=np.int64)
+    start, last_g = window_spans(chars, offsets[1:][owner_of], settings.max_quote_sentences,
+                                 settings.max_quote_chars)
+    end = last_g + 1
+    owner = owner_of[start]
+    first_at = start - offsets[owner]
+    last_at = last_g - offsets[owner]
+    sums = prefix[end] - prefix[start]
 
-    def window_sum(per_sentence: Sequence[npt.NDArray[np.generic]]) -> FloatArray:
-        flat = np.concatenate([x.astype(np.float64) for x in per_sentence])
-        prefix = np.concatenate([np.zeros((1, *flat.shape[1:])), np.cumsum(flat, axis=0)])
-        out: FloatArray = prefix[end] - prefix[start]
-        return out
+    # The best score of the hit chunks each window overlaps.
+    hit_owner = np.array([c for c, cand in enumerate(candidates) for _ in cand.hits], dtype=np.int64)
+    hit_first = np.array([a for cand in candidates for a, _, _ in cand.hits], dtype=np.int64)
+    hit_last = np.array([b for cand in candidates for _, b, _ in cand.hits], dtype=np.int64)
+    hit_score = np.array([s for cand in candidates for _, _, s in cand.hits], dtype=np.float64)
+    overlap = ((owner[:, None] == hit_owner[None, :]) & (hit_first[None, :] <= last_at[:, None])
+               & (first_at[:, None] <= hit_last[None, :]))
+    best_hit = np.where(overlap, hit_score[None, :], -np.inf).max(axis=1, initial=-np.inf)
+    chunk_bm25 = _scaled(np.where(np.isfinite(best_hit), best_hit, 0.0))
 
-    w_tf = window_sum(rows_tf)
-    w_len = window_sum(rows_len)
-    window_bm25 = _scaled(_bm25(w_tf, w_len, settings.ranking.window_terms, idf, settings))
-    w_pairs = (window_sum(rows_pairs) > 0).mean(axis=1) if pairs else np.zeros(len(owner))
-    w_exact = ((window_sum(rows_exact) > 0) @ surface_weight / surface_total) if surface else \
+    window_bm25 = _scaled(_bm25(sums[:, :n_terms], sums[:, c_len], settings.ranking.window_terms, idf,
+                                settings))
+    w_pairs = (sums[:, c_pair:c_exact] > 0).mean(axis=1) if pairs else np.zeros(len(owner))
+    w_exact = ((sums[:, c_exact:c_kind] > 0) @ surface_weight / surface_total) if surface else \
         np.zeros(len(owner))
-    w_kind = (window_sum(rows_kind) > 0).astype(np.float64)
-    w_cover = ((window_sum(rows_cover) > 0) @ group_weight) if groups else np.zeros(len(owner))
+    w_kind = (sums[:, c_kind] > 0).astype(np.float64)
+    w_cover = ((sums[:, c_cover:] > 0) @ group_weight) if groups else np.zeros(len(owner))
+    heading_tf = np.array([[pf.heading.count(t) for t in term_col] for pf in facts], dtype=np.float64)
+    para_tf = prefix[offsets[1:], :n_terms] - prefix[offsets[:-1], :n_terms] + heading_tf.reshape(len(facts),
+                                                                                                  n_terms)
     para_len = np.array([pf.length for pf in facts], dtype=np.float64)
-    paragraph_bm25 = _scaled(_bm25(np.vstack(para_rows), para_len, avg_paragraph_terms, idf, settings))
-    chunk_bm25 = _scaled(np.array(chunk_scores, dtype=np.float64))
+    paragraph_bm25 = _scaled(_bm25(para_tf, para_len, avg_paragraph_terms, idf, settings))
     features = np.column_stack([chunk_bm25, paragraph_bm25[owner], window_bm25, w_cover, w_pairs, w_exact,
                                 w_kind])
     scores: FloatArray = features @ weight_vector(settings.ranking)
