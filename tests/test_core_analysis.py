@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.core.config import RetrievalSettings
 from bot.core.knowledge.chunking import ChunkTable, chunk_document
@@ -91,3 +93,22 @@ def test_a_short_paragraph_longer_than_the_char_limit_is_one_window() -> None:
     table = _table(Paragraph(1, "One long sentence here. And another.", 1, None), max_chars=10)
     assert [table.chunk_id(i) for i in range(len(table))] == ["doc#p1.w1"]
     assert table.text(0) == "One long sentence here. And another."
+
+
+_LETTERS = st.text(alphabet=st.sampled_from("abcdeiorstuyAEIRSTY"), min_size=1, max_size=12)
+_OPEN = st.text(alphabet=st.sampled_from('(["'), max_size=2)
+_CLOSE = st.text(alphabet=st.sampled_from('.,;:!?)]"'), max_size=3)
+
+
+@given(_OPEN, _LETTERS, _CLOSE, st.integers(min_value=1, max_value=11))
+def test_a_plain_word_in_punctuation_gives_what_the_full_tokeniser_gives(opening: str, letters: str,
+                                                                          closing: str, at: int) -> None:
+    """Plain ASCII words skip the tokenising pattern; a zero-width space inside the word (read
+    as part of it, then dropped) sends the same word through the pattern: the terms agree."""
+    analyzer = Analyzer()
+    plain = f"{opening}{letters}{closing}"
+    at = min(at, len(letters))
+    marked = f"{opening}{letters[:at]}\u200b{letters[at:]}{closing}"
+    for expand in (True, False):
+        assert analyzer.terms(plain, expand) == analyzer.terms(marked, expand)
+    assert analyzer.terms(f"{plain} and {plain}") == analyzer.terms(f"{marked} and {marked}")

@@ -58,6 +58,9 @@ _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th|s)$")
 _SCALED = re.compile(r"^(\d+)k$")  # "9k troops" = 9000
 _HYPHENS = re.compile(r"[-‐‑]")
 _NON_DIGIT = re.compile(r"\D")
+# A white-space word that is plain ASCII letters inside brackets, quotes or punctuation ("word,",
+# "(Word", "end.\""): the pattern would find exactly one word token in it, its letters.
+_PLAIN_WORD = re.compile(r"[(\[\"]*([A-Za-z]+)[.,;:!?)\]\"]*\Z")
 
 
 class Token(NamedTuple):
@@ -81,7 +84,9 @@ class _Stemmers(threading.local):
     """PyStemmer objects are not safe to share between threads; keep one per thread."""
 
     def __init__(self) -> None:
-        self.stemmer = Stemmer.Stemmer("english")
+        # No cache of its own: the analyzer remembers stems itself, and PyStemmer's bounded cache
+        # (10,000 words by default) only thrashes on a build's hundred thousand words.
+        self.stemmer = Stemmer.Stemmer("english", 0)
 
 
 _STEMMERS = _Stemmers()
@@ -179,9 +184,14 @@ class Analyzer:
         memo = self._memo[expand]
         hit = memo.get(word)
         if hit is None:
-            prepared = _tokenizable(word)
-            hit = tuple(term for m in _TOKEN.finditer(prepared)
-                        for term in self._token_terms(m.lastgroup, word[m.start():m.end()], expand))
+            plain = _PLAIN_WORD.match(word)
+            if plain is not None:  # one word token: no need to run the tokenising pattern
+                letters = plain.group(1)
+                hit = tuple(term for term, _start, _end in self._word_spans(letters.lower(), letters, expand))
+            else:
+                prepared = _tokenizable(word)
+                hit = tuple(term for m in _TOKEN.finditer(prepared)
+                            for term in self._token_terms(m.lastgroup, word[m.start():m.end()], expand))
             if len(word) <= MAX_TOKEN_CHARS:  # a pasted blob is analysed, never remembered
                 if len(memo) >= self.memo_limit:
                     self._reset_memo()
@@ -201,9 +211,13 @@ class Analyzer:
             return [(raw.replace(",", "."), 0, whole)]
         if kind == "percent":
             return [("percent", 0, whole)]
+        return self._word_spans(fold(raw) if whole <= MAX_TOKEN_CHARS else raw, raw, expand)
+
+    def _word_spans(self, word: str, raw: str, expand: bool) -> list[tuple[str, int, int]]:
+        """Terms of one word token (``word`` is ``raw`` folded) with their spans inside it."""
+        whole = len(raw)
         if whole > MAX_TOKEN_CHARS:
             return []
-        word = fold(raw)
         if word.endswith("'s"):
             word = word[:-2]
         word = word.rstrip("'")
@@ -247,10 +261,9 @@ class Analyzer:
             words = text.split()
         memo = self._memo[expand]
         word = self._word
-        if len(words) > 200:  # a batch of a build: analyse each new word form once first
-            for new in set(filterfalse(memo.__contains__, words)):
-                word(new, expand)
-        try:  # the usual case once the knowledge base's words are known: no Python loop
+        for new in set(filterfalse(memo.__contains__, words)):  # each new word form once
+            word(new, expand)
+        try:  # then no Python loop over the words: every form is remembered
             return list(chain.from_iterable(map(memo.__getitem__, words)))
         except KeyError:  # words too long to remember, or the memo was full and cleared
             return list(chain.from_iterable(word(w, expand) for w in words))
