@@ -37,7 +37,7 @@ import numpy.typing as npt
 from bot.core.answering.query import QueryTerms
 from bot.core.answering.quotes import ParagraphFacts, has_answer_kind, window_spans
 from bot.core.config import RankingWeights, RetrievalSettings
-from bot.core.index.bm25 import BM25Index
+from bot.core.index.bm25 import BM25Index, BM25Params, length_norm, tf_okapi
 from bot.core.text.analyzer import Analyzer
 
 FloatArray = npt.NDArray[np.float64]
@@ -74,9 +74,10 @@ def weight_vector(weights: RankingWeights) -> FloatArray:
 
 def _bm25(tf: FloatArray, length: FloatArray, avg: float, idf: FloatArray,
           s: RetrievalSettings) -> FloatArray:
-    """BM25 (Okapi saturation) of rows of term frequencies ``tf`` (rows × query terms)."""
-    norm = s.k1 * (1 - s.b + s.b * length / max(avg, 1e-9))
-    out: FloatArray = (idf * tf * (s.k1 + 1) / (tf + norm[:, None])).sum(axis=1)
+    """BM25 with Okapi saturation (the index's formulas, without BM25+'s lower bound) of rows of
+    term frequencies ``tf`` (rows × query terms)."""
+    p = BM25Params("okapi", s.k1, s.b, s.delta, s.epsilon)
+    out: FloatArray = (tf_okapi(tf, length_norm(length, max(avg, 1e-9), p)[:, None], p) * idf).sum(axis=1)
     return out
 
 
