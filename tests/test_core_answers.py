@@ -10,7 +10,7 @@ import pytest
 
 from bot.core.answer import Outcome, text_fragment_link
 from bot.core.answering.query import expand_unknown
-from bot.core.answering.quotes import continue_into_next, trim_around
+from bot.core.answering.quotes import continue_into_next
 from bot.core.config import RetrievalSettings, load_settings
 from bot.core.engine import Engine
 from bot.core.index.bm25 import BM25Index, BM25Params
@@ -123,9 +123,10 @@ def test_top_is_respected(engine: Engine) -> None:
 
 
 def test_long_sentence_is_trimmed_around_its_match() -> None:
-    text = " ".join(["filler"] * 100) + " the Iskander-M missile " + " ".join(["padding"] * 100)
-    start = text.index("Iskander")
-    trimmed = trim_around(text, [(start, start + 10)], 120)
+    text = " ".join(["filler"] * 100) + " the Iskander-M missile " + " ".join(["padding"] * 100) + "."
+    doc = parse_document("long.md", f"---\ntitle: Long\n---\n\n{text}\n".encode())
+    settings = msgspec.structs.replace(SETTINGS, max_quote_chars=120)
+    trimmed = Engine(build_snapshot([doc], [], settings)).ask("Where is the Iskander-M?").passages[0].quote
     assert len(trimmed) <= 120
     assert trimmed.startswith(ELLIPSIS) and trimmed.endswith(ELLIPSIS)
     assert "Iskander-M" in trimmed

@@ -131,18 +131,13 @@ def paragraph_facts(text: str, spans: Spans, section: str | None, analyzer: Anal
                           tuple(len(f.folded) for f in sentences))
 
 
-def trim_around(text: str, spans: Sequence[tuple[int, int]], max_chars: int) -> str:
-    """Cut a long sentence at word boundaries around its matched part, marking cuts with …."""
-    start, end = _trim_bounds(text, spans, max_chars)
-    return _cut(text, start, end)
-
-
 def _cut(text: str, start: int, end: int) -> str:
     return (ELLIPSIS if start > 0 else "") + text[start:end] + (ELLIPSIS if end < len(text) else "")
 
 
 def _trim_bounds(text: str, spans: Sequence[tuple[int, int]], max_chars: int) -> tuple[int, int]:
-    """Where :func:`trim_around` cuts ``text`` (the kept part has no white space at its ends)."""
+    """Where a quote too long for ``max_chars`` is cut around its matched ``spans`` (the kept part
+    has no white space at its ends)."""
     if len(text) <= max_chars:
         return 0, len(text)
     budget = max_chars - 2 * len(ELLIPSIS)
