@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from rapidfuzz import process
-from rapidfuzz.distance import DamerauLevenshtein
+from rapidfuzz.distance import DamerauLevenshtein, Levenshtein
 
 from bot.core.index.bm25 import BM25Index
 from bot.core.text.analyzer import Analyzer, fold
@@ -23,27 +23,6 @@ from bot.core.text.words import QUESTION_NEGATIONS, TITLE_ABBREVIATIONS, UNIT_WO
 def term_weight(n_docs: int, df: int) -> float:
     """Always-positive IDF (as in Lucene); an unseen term gets the highest weight."""
     return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
-
-
-def common_prefix(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
-def within_one_edit(a: str, b: str) -> bool:
-    """True when ``b`` is ``a`` with one letter inserted, deleted or replaced (typos)."""
-    if abs(len(a) - len(b)) > 1 or a == b:
-        return False
-    if len(a) > len(b):
-        a, b = b, a
-    i = common_prefix(a, b)
-    if len(a) == len(b):
-        return a[i + 1:] == b[i + 1:]
-    return a[i:] == b[i + 1:]
 
 
 def expand_unknown(term: str, index: BM25Index) -> tuple[str, ...]:
@@ -60,9 +39,11 @@ def expand_unknown(term: str, index: BM25Index) -> tuple[str, ...]:
         return parts
     # Sharing all but the last three letters (and at least five) is sharing this prefix:
     out = {c for c in index.with_prefix(term[:max(5, len(term) - 3)]) if c.isalpha()}
-    if len(term) >= 6:
-        out.update(c for c in index.with_prefix(term[:2])
-                   if abs(len(c) - len(term)) <= 1 and c.isalpha() and within_one_edit(term, c))
+    if len(term) >= 6:  # one letter inserted, deleted or replaced (the term itself is unseen)
+        out.update(c for c, _distance, _i in process.extract(term, index.with_prefix(term[:2]),
+                                                             scorer=Levenshtein.distance, score_cutoff=1,
+                                                             limit=None)
+                   if c.isalpha())
     return tuple(sorted(out))
 
 
@@ -120,9 +101,8 @@ def near_known(term: str, index: BM25Index) -> bool:
     if len(term) < 3:
         return True  # too short to tell a typo from a name: never the reason to decline
     limit = 1 if len(term) < 6 else 2
-    same_start = index.with_prefix(term[0])
-    nearby = [t for t in same_start if abs(len(t) - len(term)) <= limit]
-    if process.extractOne(term, nearby, scorer=DamerauLevenshtein.distance, score_cutoff=limit) is not None:
+    if process.extractOne(term, index.with_prefix(term[0]), scorer=DamerauLevenshtein.distance,
+                          score_cutoff=limit) is not None:
         return True
     return len(term) >= 4 and any(len(t) <= len(term) + 4 for t in index.with_prefix(term))
 
