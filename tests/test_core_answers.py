@@ -164,6 +164,10 @@ def test_unseen_words_reach_their_relatives() -> None:
     assert expand_unknown("counteroffens", index) == ("counter", "offens")
     assert "lukashenka" in expand_unknown("lukashenko", index)
     assert expand_unknown("pizza", index) == ()
+    # A one-letter typo of a five-letter word is found too; four letters are too few to tell.
+    short = BM25Index.from_corpus([["strong", "forc", "bind"]], BM25Params.from_settings(SETTINGS))
+    assert expand_unknown("stong", short) == ("strong",)
+    assert expand_unknown("bnd", short) == ()
 
 
 def test_decline_threshold_is_a_setting() -> None:

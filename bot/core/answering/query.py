@@ -39,7 +39,7 @@ def expand_unknown(term: str, index: BM25Index) -> tuple[str, ...]:
         return parts
     # Sharing all but the last three letters (and at least five) is sharing this prefix:
     out = {c for c in index.with_prefix(term[:max(5, len(term) - 3)]) if c.isalpha()}
-    if len(term) >= 6:  # one letter inserted, deleted or replaced (the term itself is unseen)
+    if len(term) >= 5:  # one letter inserted, deleted or replaced (the term itself is unseen)
         out.update(c for c, _distance, _i in process.extract(term, index.with_prefix(term[:2]),
                                                              scorer=Levenshtein.distance, score_cutoff=1,
                                                              limit=None)
