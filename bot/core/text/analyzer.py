@@ -185,9 +185,12 @@ class Analyzer:
         hit = memo.get(word)
         if hit is None:
             plain = _PLAIN_WORD.match(word)
-            if plain is not None:  # one word token: no need to run the tokenising pattern
-                letters = plain.group(1)
-                hit = tuple(term for term, _start, _end in self._word_spans(letters.lower(), letters, expand))
+            if plain is not None:  # one word token of ASCII letters: no pattern, no digit rules
+                letters = plain.group(1).lower()
+                if letters in self.stopwords or len(letters) == 1 or len(letters) > MAX_TOKEN_CHARS:
+                    hit = ()
+                else:
+                    hit = (self._stem(IRREGULAR_FORMS.get(letters, letters)),)
             else:
                 prepared = _tokenizable(word)
                 hit = tuple(term for m in _TOKEN.finditer(prepared)
