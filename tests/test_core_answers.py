@@ -168,6 +168,38 @@ def test_unseen_words_reach_their_relatives() -> None:
     short = BM25Index.from_corpus([["strong", "forc", "bind"]], BM25Params.from_settings(SETTINGS))
     assert expand_unknown("stong", short) == ("strong",)
     assert expand_unknown("bnd", short) == ()
+    # A first letter dropped ("ngles"): the word with it put back, or that word's stem.
+    angles = BM25Index.from_corpus([["angl", "right"]], BM25Params.from_settings(SETTINGS))
+    assert expand_unknown("ngles", angles) == ("angl",)
+    assert expand_unknown("ights", angles) == ("right",)  # "rights"
+    assert expand_unknown("ngels", angles) == ()  # "angels" is not "angles"
+
+
+def _harbour_engine() -> Engine:
+    text = (b"---\ntitle: Harbour\n---\nThe harbour opens at nine, said Raymond Smullyan.\n\n"
+            b"Fish are sold at noon on the quay.\n\nThe ferry to the island leaves at ten.\n")
+    return Engine(build_snapshot([parse_document(Path("h.md"), text)], [], SETTINGS))
+
+
+def test_a_misspelt_question_word_is_not_the_rarest_word_of_the_question() -> None:
+    engine = _harbour_engine()
+    # "Whwn" is "when" (a stopword), not a word the knowledge base lacks: the question is answered
+    # as it would be spelt right.
+    right, typo = engine.ask("When does the harbour open?"), engine.ask("Whwn does the harbour open?")
+    assert right.answered and typo.answered
+    assert typo.passages[0].quote == right.passages[0].quote
+    weights = engine.explain("Whwn does the harbour open?").weights
+    assert weights == engine.explain("When does the harbour open?").weights
+    # A real word one letter from a stopword ("soft", "sort") is a word of the question.
+    assert engine.explain("Which soft fish are sold?").weights.keys() >= {"soft", "fish"}
+
+
+def test_an_unknown_part_of_a_known_name_does_not_decline() -> None:
+    engine = _harbour_engine()
+    # "Raymond" is in the knowledge base; "Sullivan" beside it is a misremembered surname.
+    assert engine.ask("When did Raymond Sullivan say the harbour opens?").answered
+    # An unknown name on its own still declines the question.
+    assert not engine.ask("When did Sullivan say the harbour opens?").answered
 
 
 def test_decline_threshold_is_a_setting() -> None:

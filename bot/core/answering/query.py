@@ -17,7 +17,7 @@ from rapidfuzz.distance import DamerauLevenshtein, Levenshtein
 
 from bot.core.index.bm25 import BM25Index
 from bot.core.text.analyzer import Analyzer, fold
-from bot.core.text.words import QUESTION_NEGATIONS, TITLE_ABBREVIATIONS, UNIT_WORDS
+from bot.core.text.words import COMMON_ENGLISH_WORDS, QUESTION_NEGATIONS, TITLE_ABBREVIATIONS, UNIT_WORDS
 
 
 def term_weight(n_docs: int, df: int) -> float:
@@ -30,7 +30,8 @@ def expand_unknown(term: str, index: BM25Index) -> tuple[str, ...]:
 
     The stemmer leaves derivations apart ("dissolved"/"dissolution", "invaded"/"invasion")
     and cannot fix typos; an unseen question term is matched to indexed terms that share
-    all but its last few letters, or that are one typo away (after the same first two letters).
+    all but its last few letters, or that are one typo away (after the same first two letters),
+    or else that it is with its first letter put back.
     """
     if len(term) < 5 or not term.isalpha():
         return ()
@@ -44,7 +45,22 @@ def expand_unknown(term: str, index: BM25Index) -> tuple[str, ...]:
                                                              scorer=Levenshtein.distance, score_cutoff=1,
                                                              limit=None)
                    if c.isalpha())
+    if not out:  # its first letter dropped: "ngles" is "angles", whose stem "angl" is indexed
+        out.update(word[:n] for word in (first + term for first in _LETTERS)
+                   for n in range(len(term) - 1, len(word) + 1) if index.term_id(word[:n]) is not None)
     return tuple(sorted(out))
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def misspelt_stopword(word: str, stopwords: frozenset[str]) -> bool:
+    """Is an unseen word one letter away from a stopword ("Whwn", "wich")? Then it is that
+    stopword, not the rarest word of the question (too short to tell: under four letters)."""
+    if len(word) < 4 or not word.isalpha() or word in COMMON_ENGLISH_WORDS:
+        return False  # "soft" is not a misspelt "sort"
+    near = (w for w in stopwords if w[:1] == word[:1] and abs(len(w) - len(word)) <= 1)
+    return process.extractOne(word, list(near), scorer=Levenshtein.distance, score_cutoff=1) is not None
 
 
 _ASKS_NUMBER = re.compile(
@@ -71,11 +87,25 @@ def answer_kind(question: str) -> str | None:
 _INNER_NAME = re.compile(r"(?<=[^\s.!?¿¡\"“(])\s+([A-Z][\w’'-]*)")
 
 
+def name_runs(question: str) -> list[list[str]]:
+    """The capitalised words inside a question (not the first), hyphenated ones split, grouped
+    into runs of adjacent words ("Raymond Sullivan"): "Which Russian-led blocs…" gives
+    [["Russian"]]."""
+    runs: list[list[str]] = []
+    end = -1
+    for m in _INNER_NAME.finditer(question):
+        parts = [p for p in re.split(r"[-‐‑]", m.group(1)) if p[:1].isupper()]
+        if runs and m.start() == end and not question[m.start():m.start(1)].count("\n"):
+            runs[-1].extend(parts)
+        elif parts:
+            runs.append(parts)
+        end = m.end()
+    return runs
+
+
 def name_words(question: str) -> list[str]:
-    """The capitalised words inside a question (not the first), hyphenated ones split:
-    "Which Russian-led blocs…" gives "Russian"."""
-    words = [m.group(1) for m in _INNER_NAME.finditer(question)]
-    return [p for w in words for p in re.split(r"[-‐‑]", w) if p[:1].isupper()]
+    """The capitalised words inside a question (not the first), hyphenated ones split."""
+    return [w for run in name_runs(question) for w in run]
 
 
 def name_terms(question: str, analyzer: Analyzer) -> frozenset[str]:
@@ -114,18 +144,20 @@ def unknown_names(question: str, analyzer: Analyzer, index: BM25Index, groups: d
     A name the knowledge base has never seen ("When did Finland join NATO?") is strong evidence
     that the question is about something else, however well its other words match. Not every
     capitalised word is such a name: abbreviations, units and misspellings of a known word are
-    not, and a name that is a small part of a long question ("In what year did Raymond Sullivan
-    publish a study of rudimentary sets?") does not decide it alone.
+    not, and neither is an unseen part of a name the knowledge base knows ("Raymond Sullivan"
+    where the text has "Raymond Smullyan"): a run of capitalised words with one known word in it
+    names something the knowledge base holds.
     """
     total = sum(weights.values())
     out = set()
     checked = 0
-    for word in name_words(question):
-        if _not_a_name(word):
-            continue
-        for term in analyzer.terms(word):
-            if term in weights and groups[term] == (term,) and not index.doc_freq(term) \
-                    and term not in analyzer.generic_terms(word):
+    for run in name_runs(question):
+        names = [w for w in run if not _not_a_name(w)]
+        if len(names) > 1 and any(index.doc_freq(t) for w in names for t in analyzer.terms(w)
+                                  if t not in analyzer.generic_terms(w)):
+            continue  # another part of a name the knowledge base knows ("Raymond Smullyan")
+        for term in (t for w in names for t in analyzer.terms(w) if t not in analyzer.generic_terms(w)):
+            if term in weights and groups[term] == (term,) and not index.doc_freq(term):
                 # Each check scans the indexed terms of one first letter: a question holding
                 # dozens of unseen names costs at most MAX_EXPANDED_TERMS of them, the rest are
                 # given the benefit of the doubt (never the reason to decline).
@@ -169,7 +201,9 @@ class QueryTerms:
     @classmethod
     def from_question(cls, question: str, analyzer: Analyzer, index: BM25Index,
                       generic_weight: float = 1.0, unknown_share: float = 0.0) -> QueryTerms:
-        tokens = analyzer.tokens(question)[:MAX_QUESTION_TERMS]
+        tokens = [t for t in analyzer.tokens(question)[:MAX_QUESTION_TERMS]
+                  if index.doc_freq(t.term) or not misspelt_stopword(fold(question[t.start:t.end]),
+                                                                     analyzer.stopwords)]
         raw = [t.term for t in tokens]
         generic = analyzer.generic_terms(question) if generic_weight != 1.0 else frozenset()
         groups: dict[str, tuple[str, ...]] = {}
