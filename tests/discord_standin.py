@@ -109,6 +109,7 @@ class DiscordStandIn:
         self.guild_id = guild_id
         self.channel_id = channel_id
         self.requests: list[RecordedRequest] = []
+        self.guild_roles: list[int] = []  # the guild's roles besides @everyone (sent in GUILD_CREATE)
         self.identify_payloads: list[dict[str, Any]] = []
         self.messages: dict[int, dict[str, Any]] = {}  # every message the bot created, by id
         self.commands: dict[int | None, list[dict[str, Any]]] = {}  # registered commands; None = global
@@ -517,7 +518,12 @@ class DiscordStandIn:
                     "managed": False,
                     "mentionable": False,
                     "flags": 0,
-                }
+                },
+                *(
+                    {"id": str(rid), "name": f"role {rid}", "permissions": "0", "position": 1 + i,
+                     "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}
+                    for i, rid in enumerate(self.guild_roles)
+                ),
             ],
             "channels": [
                 {

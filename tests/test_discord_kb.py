@@ -124,6 +124,7 @@ async def test_moderator_upload_writes_reloads_answers_and_logs(
 
 
 async def test_role_moderator_is_allowed(standin, start_bot, kb_settings, knowledge_dir: Path) -> None:
+    standin.guild_roles.append(MOD_ROLE)
     await start_bot(settings=kb_settings)
     _, text = await upload(standin, "zebras.md", ZEBRAS, permissions="0", roles=[str(MOD_ROLE)])
     assert "Added `zebras.md`" in text

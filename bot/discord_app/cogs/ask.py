@@ -22,6 +22,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -153,14 +154,18 @@ def shown_title(message: discord.Message | None) -> str | None:
     return message.embeds[0].title if message is not None and message.embeds else None
 
 
+def _again_at(retry_after: float) -> str:
+    """When the cooldown ends, as a Discord timestamp each reader sees relative to now ("in 3 seconds")."""
+    return discord.utils.format_dt(datetime.fromtimestamp(int(time.time() + retry_after) + 1, UTC), "R")
+
+
 def cooldown_text(retry_after: float) -> str:
-    when = int(time.time() + retry_after) + 1
-    return render.text_message(f"You're asking quickly. You can ask again <t:{when}:R>.")
+    return render.text_message(f"You're asking quickly. You can ask again {_again_at(retry_after)}.")
 
 
 def press_cooldown_text(retry_after: float) -> str:
-    when = int(time.time() + retry_after) + 1
-    return render.text_message(f"You're pressing buttons quickly. You can press again <t:{when}:R>.")
+    again = _again_at(retry_after)
+    return render.text_message(f"You're pressing buttons quickly. You can press again {again}.")
 
 
 class AskCog(commands.Cog, name="Ask"):

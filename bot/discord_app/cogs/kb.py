@@ -56,9 +56,7 @@ def is_moderator(interaction: discord.Interaction[Any], role_ids: frozenset[int]
     perms = interaction.permissions
     if perms.manage_guild or perms.administrator:
         return True
-    # The member's role ids as Discord sent them (``roles`` would drop roles missing from the cache).
-    member_roles = set(getattr(member, "_roles", ())) | {r.id for r in member.roles}
-    return bool(member_roles & role_ids)
+    return any(role.id in role_ids for role in member.roles)
 
 
 def _who(interaction: discord.Interaction[Any]) -> str:
