@@ -71,8 +71,17 @@ def test_top_k_breaks_ties_in_corpus_order() -> None:
 def test_postings_are_compact() -> None:
     corpus = random_corpus(np.random.default_rng(7), 300, 200)
     a = BM25Index.from_corpus(corpus, BM25Params("bm25plus", 1.2, 0.5, 0.5, 0.25)).arrays
-    assert a.postings.dtype == np.int32 and a.codes.dtype == np.uint16
+    assert a.postings.dtype == np.int32
     assert len(a.pair_tf) < len(a.postings)  # shared (tf, length) pairs
+    # The narrowest code type that numbers the pairs: one byte up to 256 pairs, else two.
+    assert a.codes.dtype == (np.uint8 if len(a.pair_tf) <= 256 else np.uint16)
+    okapi = BM25Params("okapi", 1.2, 0.75, 0.5, 0.25)
+    short = BM25Index.from_corpus([["a"] * n for n in range(1, 40)], okapi)
+    assert short.arrays.codes.dtype == np.uint8
+    varied = [["a"] * n + ["b"] * m for n in range(1, 30) for m in range(1, 30)]
+    wide = BM25Index.from_corpus(varied, okapi)
+    assert len(wide.arrays.pair_tf) > 256 and wide.arrays.codes.dtype == np.uint16
+    assert np.allclose(wide.scores(["a"]), reference_model("okapi", varied, wide.params).get_scores(["a"]))
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

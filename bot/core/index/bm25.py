@@ -5,10 +5,11 @@ over the corpus per query term). The scores only depend on the corpus, so this i
 compressed sparse rows (term → chunks) and answers a query with a handful of vectorised additions.
 
 Memory: a (term, chunk) contribution is ``idf(term) × tf_part(tf, chunk length)``, and ``tf_part``
-depends only on the pair (tf, chunk length), of which a corpus has a few thousand. So each posting
-stores its chunk (int32) and the code of its pair (uint16) into one small float64 table: 6 bytes
-per posting, while the arithmetic stays float64 and equal to ``rank_bm25``'s (a differential test
-checks ≤ 1e-9 and the same top-k). The vocabulary is one sorted list of terms (term id = position),
+depends only on the pair (tf, chunk length), of which a corpus has a few hundred (chunks are
+bounded in length). So each posting stores its chunk (int32) and the code of its pair (uint8 when
+there are at most 256 pairs, else uint16) into one small float64 table: 5 or 6 bytes per posting,
+while the arithmetic stays float64 and equal to ``rank_bm25``'s (a differential test checks
+≤ 1e-9 and the same top-k). The vocabulary is one sorted list of terms (term id = position),
 so looking a term up is a bisection and unseen words are matched to their neighbours by prefix
 without a second copy. The formulas are written once, as small pure functions.
 """
@@ -179,6 +180,8 @@ def merge_arrays(doc_len: Int32Array, new: Postings, kept: IndexArrays | None = 
     del tfs
     df_all = np.bincount(terms, minlength=len(vocab))
     chunks, codes = _term_major(terms, chunks, codes, n_docs)
+    if len(pair_tf) <= 1 << 8:  # chunk lengths are bounded: a corpus has a few hundred pairs at most
+        codes = codes.astype(np.uint8)
     used = np.flatnonzero(df_all)
     kept_vocab = [vocab[i] for i in used.tolist()] if len(used) < len(vocab) else vocab
     df = df_all[used].astype(np.int32)
