@@ -103,3 +103,11 @@ def test_top_k_of_rare_terms_in_a_large_corpus_matches_rank_bm25(variant: str) -
         for i, score in top:
             assert abs(score - expected[i]) <= 1e-9
             assert score == dense[i]  # the per-chunk sums are the dense sum's floats
+
+
+def test_prefix_lookup_by_length_keeps_exactly_the_terms_within_reach() -> None:
+    terms = ["sa", "sal", "salt", "salts", "salty", "salted", "saltiest", "sea", "season", "t"]
+    index = BM25Index.from_corpus([terms], BM25Params("okapi", 1.2, 0.75, 0.5, 0.25))
+    for prefix, length, reach in [("s", 5, 1), ("sal", 4, 0), ("s", 3, 2), ("x", 3, 1), ("sea", 9, 2)]:
+        near = [t for t in index.with_prefix(prefix) if abs(len(t) - length) <= reach]
+        assert list(index.with_prefix(prefix, length, reach)) == near

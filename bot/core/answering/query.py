@@ -8,6 +8,7 @@ the quote choice both rest on.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -41,13 +42,13 @@ def expand_unknown(term: str, index: BM25Index) -> tuple[str, ...]:
     # Sharing all but the last three letters (and at least five) is sharing this prefix:
     out = {c for c in index.with_prefix(term[:max(5, len(term) - 3)]) if c.isalpha()}
     if len(term) >= 5:  # one letter inserted, deleted or replaced (the term itself is unseen)
-        out.update(c for c, _distance, _i in process.extract(term, index.with_prefix(term[:2]),
+        out.update(c for c, _distance, _i in process.extract(term, index.with_prefix(term[:2], len(term), 1),
                                                              scorer=Levenshtein.distance, score_cutoff=1,
                                                              limit=None)
                    if c.isalpha())
     if not out:  # its first letter dropped: "ngles" is "angles", whose stem "angl" is indexed
-        out.update(word[:n] for word in (first + term for first in _LETTERS)
-                   for n in range(len(term) - 1, len(word) + 1) if index.term_id(word[:n]) is not None)
+        out.update(c for word in (first + term for first in _LETTERS)
+                   for c in index.with_prefix(word[:len(term) - 1]) if word.startswith(c))
     return tuple(sorted(out))
 
 
@@ -59,8 +60,16 @@ def misspelt_stopword(word: str, stopwords: frozenset[str]) -> bool:
     stopword, not the rarest word of the question (too short to tell: under four letters)."""
     if len(word) < 4 or not word.isalpha() or word in COMMON_ENGLISH_WORDS:
         return False  # "soft" is not a misspelt "sort"
-    near = (w for w in stopwords if w[:1] == word[:1] and abs(len(w) - len(word)) <= 1)
-    return process.extractOne(word, list(near), scorer=Levenshtein.distance, score_cutoff=1) is not None
+    near = _by_first_letter(stopwords).get(word[0], ())
+    return process.extractOne(word, near, scorer=Levenshtein.distance, score_cutoff=1) is not None
+
+
+@functools.lru_cache(maxsize=8)
+def _by_first_letter(words: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for w in sorted(words):
+        out.setdefault(w[:1], []).append(w)
+    return {letter: tuple(group) for letter, group in out.items()}
 
 
 _ASKS_NUMBER = re.compile(
@@ -131,8 +140,8 @@ def near_known(term: str, index: BM25Index) -> bool:
     if len(term) < 3:
         return True  # too short to tell a typo from a name: never the reason to decline
     limit = 1 if len(term) < 6 else 2
-    if process.extractOne(term, index.with_prefix(term[0]), scorer=DamerauLevenshtein.distance,
-                          score_cutoff=limit) is not None:
+    near = index.with_prefix(term[0], len(term), limit)
+    if process.extractOne(term, near, scorer=DamerauLevenshtein.distance, score_cutoff=limit) is not None:
         return True
     return len(term) >= 4 and any(len(t) <= len(term) + 4 for t in index.with_prefix(term))
 

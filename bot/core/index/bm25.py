@@ -303,6 +303,7 @@ class BM25Index:
         self.params = params
         self.arrays = a
         self.terms = a.terms
+        self._term_len = np.fromiter(map(len, a.terms), dtype=np.int32, count=len(a.terms))
         self.n_docs = len(a.doc_len)
         self.avgdl = float(a.doc_len.sum(dtype=np.int64)) / self.n_docs if self.n_docs else 0.0
         self.idf: FloatArray = compute_idf(a.df, self.n_docs, params)
@@ -320,7 +321,7 @@ class BM25Index:
             table = table - params.delta
         self._table: FloatArray = table
         for array in (a.doc_len, a.df, a.indptr, a.postings, a.codes, a.pair_tf, a.pair_len, self.idf,
-                      self._table):
+                      self._table, self._term_len):
             if array.flags.writeable:  # immutable once built: answering writes nothing into it
                 array.setflags(write=False)
 
@@ -344,11 +345,17 @@ class BM25Index:
         tid = self.term_id(term)
         return 0.0 if tid is None else float(self.idf[tid])
 
-    def with_prefix(self, prefix: str) -> Sequence[str]:
-        """Indexed terms starting with ``prefix``, sorted (for unseen question words)."""
+    def with_prefix(self, prefix: str, length: int | None = None, reach: int = 0) -> Sequence[str]:
+        """Indexed terms starting with ``prefix``, sorted (for unseen question words); with
+        ``length``, only those within ``reach`` letters of it (the only ones a fuzzy match of
+        that many edits can find: at 100k chunks a first letter has thousands of terms)."""
         lo = bisect.bisect_left(self.terms, prefix)
         hi = bisect.bisect_left(self.terms, prefix + "\uffff", lo)
-        return self.terms[lo:hi]
+        if length is None:
+            return self.terms[lo:hi]
+        near = np.flatnonzero(np.abs(self._term_len[lo:hi] - length) <= reach)
+        terms = self.terms
+        return [terms[lo + i] for i in near.tolist()]
 
     # ---- scores ----------------------------------------------------------------------------------
 
@@ -439,6 +446,6 @@ class BM25Index:
         """Bytes held by the index arrays plus the vocabulary's strings and list."""
         a = self.arrays
         arrays = (a.doc_len, a.df, a.indptr, a.postings, a.codes, a.pair_tf, a.pair_len, self.idf,
-                  self._table)
+                  self._table, self._term_len)
         vocab = sum(len(t) + 49 for t in a.terms) + 8 * len(a.terms)
         return sum(int(x.nbytes) for x in arrays) + vocab
