@@ -349,12 +349,14 @@ class BM25Index:
         """Indexed terms starting with ``prefix``, sorted (for unseen question words); with
         ``length``, only those within ``reach`` letters of it (the only ones a fuzzy match of
         that many edits can find: at 100k chunks a first letter has thousands of terms)."""
-        lo = bisect.bisect_left(self.terms, prefix)
-        hi = bisect.bisect_left(self.terms, prefix + "\uffff", lo)
-        if length is None:
-            return self.terms[lo:hi]
-        near = np.flatnonzero(np.abs(self._term_len[lo:hi] - length) <= reach)
         terms = self.terms
+        lo = bisect.bisect_left(terms, prefix)
+        if lo == len(terms) or not terms[lo].startswith(prefix):
+            return ()  # most prefixes tried for an unseen word have no term: one bisection, not two
+        hi = bisect.bisect_left(terms, prefix + "\uffff", lo)
+        if length is None:
+            return terms[lo:hi]
+        near = np.flatnonzero(np.abs(self._term_len[lo:hi] - length) <= reach)
         return [terms[lo + i] for i in near.tolist()]
 
     # ---- scores ----------------------------------------------------------------------------------
