@@ -220,3 +220,8 @@ def test_a_question_naming_something_unknown_is_declined(engine: Engine) -> None
     assert not engine.ask("When did Finland join NATO?").answered
     assert engine.ask("Which Russian-led blocs is Belarus part of?").answered  # "-led" is no name
     assert engine.ask("What did Lukashenko do after the elections?").answered  # alias of a known name
+    # A name that is also in the common-English list is still a name the article never uses...
+    assert not engine.ask("What did Obama say about Lukashenka?").answered
+    assert not engine.ask("Who is the Secretary General of NATO?").answered
+    # ...but a question written in Title Case capitalises its everyday words, not names.
+    assert engine.ask("How Many Russian Troops Will Be In The Joint Task Force?").answered

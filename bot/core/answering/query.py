@@ -102,6 +102,7 @@ def answer_kind(question: str) -> str | None:
     return None
 
 
+_WORDS = re.compile(r"[^\W\d_]+")
 _INNER_NAME = re.compile(r"(?<=[^\s.!?¿¡\"“(])\s+([A-Z][\w’'-]*)")
 
 
@@ -148,19 +149,24 @@ def unknown_names(question: str, analyzer: Analyzer, index: BM25Index, groups: d
     A name the knowledge base has never seen ("When did Finland join NATO?") is strong evidence
     that the question is about something else, however well its other words match. Not every
     capitalised word is such a name: abbreviations, units and misspellings of a known word are
-    not. A known first name does not make an unknown surname known: "Who is Vladimir Zelensky?"
-    is not a question about Vladimir Putin (so "Raymond Sullivan", misremembered for "Raymond
-    Smullyan", is declined too: measured, the rule that let it through answered such questions).
+    not, nor are everyday words in a question written in Title Case. A known first name does
+    not make an unknown surname known: "Who is Vladimir Zelensky?" is not a question about
+    Vladimir Putin (so "Raymond Sullivan", misremembered for "Raymond Smullyan", is declined
+    too: measured, the rule that let it through answered such questions).
     """
     total = sum(weights.values())
     out = set()
     checked = 0
-    for word in name_words(question):
+    words = name_words(question)
+    # A capitalised everyday word is a name ("Obama", "London" and "Secretary General" are in the
+    # common-English list too), unless the question capitalises most of its words (Title Case).
+    title_case = len(words) * 2 > len(_WORDS.findall(question))
+    for word in words:
         if _not_a_name(word):
             continue
         for term in analyzer.terms(word):
             if term in weights and groups[term] == (term,) and not index.doc_freq(term) \
-                    and term not in analyzer.generic_terms(word):
+                    and not (title_case and term in analyzer.generic_terms(word)):
                 # Each check scans the indexed terms of one first letter: a question holding
                 # dozens of unseen names costs at most MAX_EXPANDED_TERMS of them, the rest are
                 # given the benefit of the doubt (never the reason to decline).
