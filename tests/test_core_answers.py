@@ -173,6 +173,9 @@ def test_unseen_words_reach_their_relatives() -> None:
     assert expand_unknown("ngles", angles) == ("angl",)
     assert expand_unknown("ights", angles) == ("right",)  # "rights"
     assert expand_unknown("ngels", angles) == ()  # "angels" is not "angles"
+    # An everyday word is itself, not another word missing its first letter ("store", "CSTO").
+    csto = BM25Index.from_corpus([["csto"]], BM25Params.from_settings(SETTINGS))
+    assert expand_unknown("store", csto) == ()
 
 
 def _harbour_engine() -> Engine:
@@ -203,6 +206,23 @@ def test_a_known_first_name_does_not_make_an_unknown_surname_known(engine: Engin
     assert not engine.ask("Who is Vladimir Zelensky?").answered
     assert not engine.ask("What did Vladimir Zelensky say about Lukashenka?").answered
     assert engine.ask("What did Vladimir Putin say about Lukashenka?").answered
+
+
+@pytest.mark.parametrize("question", [
+    "What is the speed of light?",  # "light" is in the article ("in the light of the risks")
+    "What is the weather like today?",  # "today" too
+    "How do I reset my password?",  # "reset" is one letter from "rest"
+])
+def test_one_matching_word_does_not_answer_a_question_about_something_else(engine: Engine,
+                                                                           question: str) -> None:
+    # The other half of each question is a word the article never uses: declined.
+    assert not engine.ask(question).answered
+
+
+def test_an_unused_everyday_word_does_not_decline_a_question_the_rest_of_it_matches(engine: Engine) -> None:
+    # "working" is not in the article, but it weighs little beside "integrating" and the names.
+    answer = engine.ask("How long have Minsk and Moscow been working on integrating their countries?")
+    assert any("more than 20 years" in p.quote for p in answer.passages)
 
 
 def test_decline_threshold_is_a_setting() -> None:

@@ -46,7 +46,8 @@ def expand_unknown(term: str, index: BM25Index) -> tuple[str, ...]:
                                                              scorer=Levenshtein.distance, score_cutoff=1,
                                                              limit=None)
                    if c.isalpha())
-    if not out:  # its first letter dropped: "ngles" is "angles", whose stem "angl" is indexed
+    if not out and term not in COMMON_ENGLISH_WORDS:  # its first letter dropped: "ngles" is "angles"
+        # (whose stem "angl" is indexed); an everyday word is itself ("store" is not "CSTO")
         out.update(c for word in (first + term for first in _LETTERS)
                    for c in index.with_prefix(word[:len(term) - 1]) if word.startswith(c))
     return tuple(sorted(out))
@@ -206,6 +207,9 @@ class QueryTerms:
     # Distinctive terms (numbers, years, names) and the question's word for each, as written.
     distinctive: tuple[tuple[str, str], ...] = ()
     negated: bool = False  # the question asks what is not the case ("Which city did not sign?")
+    # Lowercase words the knowledge base has never used, nor any relative of them ("speed" in
+    # "What is the speed of light?"); capitalised ones are names, see ``unknown_names``.
+    unmatched: frozenset[str] = frozenset()
 
     @classmethod
     def from_question(cls, question: str, analyzer: Analyzer, index: BM25Index,
@@ -239,8 +243,10 @@ class QueryTerms:
         names = name_terms(question, analyzer)
         distinctive = tuple(dict.fromkeys((t.term, question[t.start:t.end]) for t in tokens
                                           if t.term in groups and (t.term[:1].isdigit() or t.term in names)))
+        unmatched = frozenset(t.term for t in tokens if groups[t.term] == (t.term,)
+                              and not index.doc_freq(t.term) and not question[t.start:t.start + 1].isupper())
         return cls(terms, groups, weights, answer_kind(question), unknown, tuple(raw), surface, distinctive,
-                   negated)
+                   negated, unmatched)
 
     @property
     def total_weight(self) -> float:

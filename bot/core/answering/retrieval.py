@@ -33,13 +33,17 @@ def is_evidence(query: QueryTerms, present: set[str] | frozenset[str], index: BM
     """Is a passage that holds ``present`` an answer, or a coincidence of common words?
 
     Either it covers most of the question's weight, or a fair share of it through at
-    least two *distinctive* question terms (ones in fewer than half of the chunks).
+    least two *distinctive* question terms (ones in fewer than half of the chunks). When the
+    question holds a word the knowledge base never uses, one matching term is never enough:
+    "What is the speed of light?" is not answered by "in the light of the risks".
     """
     if settings.decline_unknown_names and query.unknown_names:
         return False
     covered = query.covered(present)
-    coverage = sum(query.weights[t] for t in covered) / query.total_weight if query.total_weight else 0.0
-    if coverage >= settings.confident_coverage:
+    total = query.total_weight or 1.0
+    coverage = sum(query.weights[t] for t in covered) / total
+    unmatched = sum(query.weights[t] for t in query.unmatched) / total
+    if coverage >= settings.confident_coverage and (len(covered) > 1 or unmatched < coverage):
         return True
     if coverage < settings.min_coverage:
         return False
