@@ -31,8 +31,9 @@ def expand_unknown(term: str, index: BM25Index) -> tuple[str, ...]:
 
     The stemmer leaves derivations apart ("dissolved"/"dissolution", "invaded"/"invasion")
     and cannot fix typos; an unseen question term is matched to indexed terms that share
-    all but its last few letters, or that are one typo away (after the same first two letters),
-    or else that it is with its first letter put back.
+    all but its last few letters, or that are one typo away (after the same first two letters).
+    A first letter dropped ("ngles") is not guessed: putting one back made other words
+    ("store" → "CSTO", "resume" → "presume").
     """
     if len(term) < 5 or not term.isalpha():
         return ()
@@ -46,14 +47,7 @@ def expand_unknown(term: str, index: BM25Index) -> tuple[str, ...]:
                                                              scorer=Levenshtein.distance, score_cutoff=1,
                                                              limit=None)
                    if c.isalpha())
-    if not out and term not in COMMON_ENGLISH_WORDS:  # its first letter dropped: "ngles" is "angles"
-        # (whose stem "angl" is indexed); an everyday word is itself ("store" is not "CSTO")
-        out.update(c for word in (first + term for first in _LETTERS)
-                   for c in index.with_prefix(word[:len(term) - 1]) if word.startswith(c))
     return tuple(sorted(out))
-
-
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
 def misspelt_stopword(word: str, stopwords: frozenset[str]) -> bool:
