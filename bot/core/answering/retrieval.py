@@ -33,9 +33,9 @@ def is_evidence(query: QueryTerms, present: set[str] | frozenset[str], index: BM
     """Is a passage that holds ``present`` an answer, or a coincidence of common words?
 
     Either it covers most of the question's weight, or a fair share of it through at
-    least two *distinctive* question terms (ones in fewer than half of the chunks). When the
-    question holds a word the knowledge base never uses, one matching term is never enough:
-    "What is the speed of light?" is not answered by "in the light of the risks".
+    least two *distinctive* question terms (ones in fewer than half of the chunks). One matching
+    term is not enough when the question's words the knowledge base never uses weigh as much
+    as it does: "What is the speed of light?" is not answered by "in the light of the risks".
     """
     if settings.decline_unknown_names and query.unknown_names:
         return False
