@@ -205,14 +205,10 @@ def main(argv: list[str] | None = None) -> int:
         # ---- index memory -------------------------------------------------------------------
         arrays = index.arrays
         print(f"\n## Index memory: {index.memory_bytes() / 2**20:.1f} MiB\n")
-        for name in ("doc_len", "df", "indptr", "postings", "codes", "pair_tf", "pair_len"):
+        for name in ("doc_len", "indptr", "gap_ptr", "gaps", "tf_at", "tf_val"):
             array = getattr(arrays, name)
             print(f"- {name}: {array.nbytes / 2**20:.2f} MiB ({array.dtype}, {len(array):,})")
-        table = index._table
-        print(f"- idf: {index.idf.nbytes / 2**20:.2f} MiB; score table: {table.nbytes / 2**20:.2f} MiB")
-        vocab = sum(len(t) + 49 for t in arrays.terms) + 8 * len(arrays.terms)
-        print(f"- vocabulary ({len(arrays.terms):,} strings, as memory_bytes counts them): "
-              f"{vocab / 2**20:.2f} MiB")
+        print(f"- vocabulary ({len(arrays.terms):,} terms): {arrays.terms.memory_bytes() / 2**20:.2f} MiB")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

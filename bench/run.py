@@ -244,7 +244,7 @@ def worker_ours(kb: Path, questions: list[str], runs: int, lag: bool) -> dict[st
     out.update(chunks=len(snap.chunks), paragraphs=int(snap.chunks.doc_para[-1]),
                documents=len(snap.documents), sentences=int(snap.chunks.para_sent[-1]),
                terms=len(index.terms),
-               postings=len(index.postings), index_mib=index.memory_bytes() / 2**20,
+               postings=index.arrays.n_postings, index_mib=index.memory_bytes() / 2**20,
                chunk_table_mib=snap.chunks.memory_bytes() / 2**20, answered=int(answered),
                questions=len(questions), problems=len(snap.problems), peak_rss_mib=peak_rss_mib())
     return out

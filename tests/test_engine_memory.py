@@ -55,7 +55,8 @@ def test_a_replaced_snapshot_is_freed_without_the_collector(kb: Path, collector_
 def _state(snap: Snapshot) -> list[object]:
     arrays = [getattr(snap.chunks, name) for name in ("doc_para", "para_sent", "sent_start", "sent_end",
                                                        "doc_chunk", "chunk_para", "chunk_first")]
-    arrays += [getattr(snap.index.arrays, name) for name in ("postings", "codes", "indptr", "df")]
+    arrays += [getattr(snap.index.arrays, name)
+               for name in ("indptr", "gap_ptr", "gaps", "tf_at", "tf_val", "doc_len")]
     return [len(snap.index.terms), len(snap.documents), *(a.tobytes() for a in arrays),
             sorted(vars(snap)), sorted(vars(snap.chunks)), sorted(vars(snap.index))]
 
@@ -69,7 +70,7 @@ def test_answering_writes_nothing_into_the_snapshot(kb: Path) -> None:
         engine.explain(QUESTIONS[i % len(QUESTIONS)])
     assert _state(snap) == before
     with pytest.raises(ValueError, match="read-only"):
-        snap.index.arrays.postings[0] = 1
+        snap.index.arrays.gaps[0] = 1
     with pytest.raises(ValueError, match="read-only"):
         snap.chunks.sent_start[0] = np.int32(1)
 

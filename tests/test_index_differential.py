@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pytest
 import rank_bm25
@@ -69,19 +71,28 @@ def test_top_k_breaks_ties_in_corpus_order() -> None:
 
 
 def test_postings_are_compact() -> None:
+    """A posting is its chunk as a LEB128 gap (one byte when the gap is below 128) plus an entry
+    in the tf list only when its tf is not 1; the scores stay rank_bm25's."""
     corpus = random_corpus(np.random.default_rng(7), 300, 200)
     a = BM25Index.from_corpus(corpus, BM25Params("bm25plus", 1.2, 0.5, 0.5, 0.25)).arrays
-    assert a.postings.dtype == np.int32
-    assert len(a.pair_tf) < len(a.postings)  # shared (tf, length) pairs
-    # The narrowest code type that numbers the pairs: one byte up to 256 pairs, else two.
-    assert a.codes.dtype == (np.uint8 if len(a.pair_tf) <= 256 else np.uint16)
+    n = a.n_postings
+    assert n == sum(len(set(doc)) for doc in corpus)
+    assert len(a.gaps) < 1.5 * n and a.gaps.dtype == np.uint8
+    tfs = [tf for doc in corpus for tf in Counter(doc).values()]
+    assert len(a.tf_at) == sum(tf != 1 for tf in tfs) < n
+    assert a.doc_len.dtype == np.uint8  # the narrowest type that holds the chunk lengths
     okapi = BM25Params("okapi", 1.2, 0.75, 0.5, 0.25)
-    short = BM25Index.from_corpus([["a"] * n for n in range(1, 40)], okapi)
-    assert short.arrays.codes.dtype == np.uint8
-    varied = [["a"] * n + ["b"] * m for n in range(1, 30) for m in range(1, 30)]
-    wide = BM25Index.from_corpus(varied, okapi)
-    assert len(wide.arrays.pair_tf) > 256 and wide.arrays.codes.dtype == np.uint16
-    assert np.allclose(wide.scores(["a"]), reference_model("okapi", varied, wide.params).get_scores(["a"]))
+    # Gaps of every width (1 to 3 bytes) and tfs of more than a byte decode to the same scores.
+    spread = [["a", f"u{i}"] + (["b"] * 300 if i % 5000 == 0 else []) for i in range(40_000)]
+    wide = BM25Index.from_corpus(spread, okapi)
+    assert wide.arrays.doc_len.dtype == np.uint16 and wide.arrays.tf_val.dtype == np.uint16
+    assert len(wide.arrays.gaps) > wide.arrays.n_postings  # multi-byte gaps
+    reference = reference_model("okapi", spread, wide.params)
+    for query in (["a"], ["b"], ["u39999", "b"], ["u0", "u20000"]):
+        assert np.allclose(wide.scores(query), reference.get_scores(query), rtol=0, atol=1e-9), query
+    terms, chunks, tfs_back = wide.arrays.decoded()
+    assert list(chunks[terms == wide.term_id("b")]) == [0, 5000, 10000, 15000, 20000, 25000, 30000, 35000]
+    assert set(tfs_back[terms == wide.term_id("b")].tolist()) == {300}
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

@@ -3,6 +3,7 @@ saved files are plain arrays and JSON, private, crash-safe, never code."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -50,7 +51,7 @@ def test_saved_snapshot_answers_like_a_fresh_build(kb: tuple[Path, list[str]], t
     assert loaded.documents == built.documents
     assert answers(loaded, questions) == answers(built, questions)
     assert sum(Engine(loaded).ask(q).answered for q in questions) > 0
-    for name in ("postings", "codes", "indptr", "doc_len"):
+    for name in ("indptr", "gap_ptr", "gaps", "tf_at", "tf_val", "doc_len"):
         assert np.array_equal(getattr(loaded.index.arrays, name), getattr(built.index.arrays, name))
 
 
@@ -125,15 +126,16 @@ def test_an_edit_between_the_build_and_its_save_is_not_keyed_as_current(
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage_json", "wrong_length", "manifest_not_a_mapping",
-                                    "mismatched_table", "postings_out_of_range"])
+                                    "mismatched_table", "postings_out_of_range", "gap_cut_mid_value",
+                                    "postings_not_ascending", "tf_of_one_listed", "unsorted_vocabulary"])
 def test_a_damaged_saved_index_is_ignored_not_trusted(kb: tuple[Path, list[str]], tmp_path: Path,
                                                       damage: str) -> None:
     folder, questions = kb
     built = load_snapshot(folder, SETTINGS)
     target = save_snapshot(built, folder, tmp_path / "data")
     if damage == "truncate":
-        data = (target / "postings.npy").read_bytes()
-        (target / "postings.npy").write_bytes(data[: len(data) // 2])
+        data = (target / "gaps.npy").read_bytes()
+        (target / "gaps.npy").write_bytes(data[: len(data) // 2])
     elif damage == "garbage_json":
         (target / "documents.json").write_bytes(b'{"documents": [1, 2')
     elif damage == "manifest_not_a_mapping":
@@ -141,8 +143,26 @@ def test_a_damaged_saved_index_is_ignored_not_trusted(kb: tuple[Path, list[str]]
     elif damage == "mismatched_table":
         np.save(target / "para_sent.npy", np.zeros(1, dtype=np.int64))
     elif damage == "postings_out_of_range":
-        postings = np.load(target / "postings.npy")
-        np.save(target / "postings.npy", np.full_like(postings, len(built.chunks) + 7))
+        gaps = np.load(target / "gaps.npy")
+        np.save(target / "gaps.npy", np.full_like(gaps, 0x7F))  # every gap 127: past the last chunk
+    elif damage == "gap_cut_mid_value":
+        gaps = np.load(target / "gaps.npy")
+        gaps[-1] |= 0x80  # the last value never ends
+        np.save(target / "gaps.npy", gaps)
+    elif damage == "postings_not_ascending":
+        gaps = np.load(target / "gaps.npy")
+        gap_ptr = np.load(target / "gap_ptr.npy")
+        indptr = np.load(target / "indptr.npy")
+        # A term in two chunks or more whose last gap is one byte: that gap becomes 0.
+        t = next(t for t in np.flatnonzero(np.diff(indptr) > 1) if gaps[int(gap_ptr[t + 1]) - 2] < 0x80)
+        gaps[int(gap_ptr[t + 1]) - 1] = 0
+        np.save(target / "gaps.npy", gaps)
+    elif damage == "tf_of_one_listed":
+        np.save(target / "tf_at.npy", np.zeros(1, dtype=np.uint32))
+        np.save(target / "tf_val.npy", np.ones(1, dtype=np.uint8))
+    elif damage == "unsorted_vocabulary":
+        terms = json.loads((target / "vocabulary.json").read_text())
+        (target / "vocabulary.json").write_text(json.dumps(terms[::-1]))
     else:
         np.save(target / "doc_len.npy", np.zeros(3, dtype=np.int32))
     assert load_saved_snapshot(folder, tmp_path / "data", SETTINGS) is None

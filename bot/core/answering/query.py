@@ -134,7 +134,7 @@ def near_known(term: str, index: BM25Index) -> bool:
     near = index.with_prefix(term[0], len(term), limit)
     if process.extractOne(term, near, scorer=DamerauLevenshtein.distance, score_cutoff=limit) is not None:
         return True
-    return len(term) >= 4 and any(len(t) <= len(term) + 4 for t in index.with_prefix(term))
+    return len(term) >= 4 and bool(index.with_prefix(term, len(term) + 2, 2))  # up to 4 letters longer
 
 
 def unknown_names(question: str, analyzer: Analyzer, index: BM25Index, groups: dict[str, tuple[str, ...]],

@@ -4,19 +4,22 @@
 over the corpus per query term). The scores only depend on the corpus, so this index stores
 compressed sparse rows (term → chunks) and answers a query with a handful of vectorised additions.
 
-Memory: a (term, chunk) contribution is ``idf(term) × tf_part(tf, chunk length)``, and ``tf_part``
-depends only on the pair (tf, chunk length), of which a corpus has a few hundred (chunks are
-bounded in length). So each posting stores its chunk (int32) and the code of its pair (uint8 when
-there are at most 256 pairs, else uint16) into one small float64 table: 5 or 6 bytes per posting,
-while the arithmetic stays float64 and equal to ``rank_bm25``'s (a differential test checks
-≤ 1e-9 and the same top-k). The vocabulary is one sorted list of terms (term id = position),
-so looking a term up is a bisection and unseen words are matched to their neighbours by prefix
-without a second copy. The formulas are written once, as small pure functions.
+Memory: a (term, chunk) contribution is ``idf(term) × tf_part(tf, chunk length)``. Chunks are a
+few sentences long, so ~99 % of postings have tf 1, whose part depends on the chunk length
+alone: one small float64 table per length. So a posting is its chunk number, held as a LEB128
+gap from the term's previous chunk (:mod:`varint`: 1.4 bytes on average on the benchmark
+corpora), plus an entry in a short list for the postings whose tf is not 1; a term's IDF is
+computed from its df when a query asks for it. The arithmetic stays float64 and equal to
+``rank_bm25``'s (a differential test checks ≤ 1e-9 and the same top-k). The vocabulary is one
+sorted bytes blob (:mod:`vocabulary`, term id = position), so looking a term up is a bisection
+and unseen words are matched to their neighbours by prefix without a second copy. The formulas
+are written once, as small pure functions.
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -27,11 +30,12 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.core.config import RetrievalSettings, Variant
+from bot.core.index import varint
+from bot.core.index.vocabulary import Vocabulary
 
 FloatArray = npt.NDArray[np.float64]
 Int32Array = npt.NDArray[np.int32]
 Int64Array = npt.NDArray[np.int64]
-DENSE_PAIR_TABLE_MAX = 1 << 24  # (max tf + 1) × (max length + 1) up to this: code pairs without sorting
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,19 +111,81 @@ def tf_part(tf: FloatArray, norm: FloatArray, p: BM25Params) -> FloatArray:
 
 @dataclass(frozen=True, eq=False)
 class IndexArrays:
-    """Everything an index is made of (what the saved index stores as ``.npy`` files and JSON)."""
+    """Everything an index is made of (what the saved index stores as ``.npy`` files and JSON).
 
-    terms: list[str]  # the vocabulary, sorted: term id = position
-    doc_len: Int32Array  # tokens per chunk
-    df: Int32Array  # chunks per term
-    indptr: Int64Array  # postings of term t: [indptr[t], indptr[t + 1])
-    postings: Int32Array  # chunk numbers, ascending within a term
-    codes: npt.NDArray[np.unsignedinteger[Any]]  # per posting: row of ``pair_tf``/``pair_len``
-    pair_tf: Int32Array  # the distinct (tf, chunk length) pairs
-    pair_len: Int32Array
+    A term's postings are its chunks, ascending, as LEB128 gaps (:mod:`varint`), and their term
+    frequencies: chunks are a few sentences long, so all but ~1 % of postings have tf 1 and
+    only the others are listed (``tf_at``/``tf_val``). The chunk length a score also needs is
+    ``doc_len[chunk]``.
+    """
 
-    def term_of_posting(self) -> Int32Array:
-        return np.repeat(np.arange(len(self.terms), dtype=np.int32), np.diff(self.indptr))
+    terms: Vocabulary  # sorted: term id = position
+    doc_len: npt.NDArray[np.unsignedinteger[Any]]  # tokens per chunk (the narrowest type that holds them)
+    indptr: npt.NDArray[np.integer[Any]]  # postings of term t: [indptr[t], indptr[t + 1]); df = difference
+    gap_ptr: npt.NDArray[np.integer[Any]]  # their bytes in ``gaps``: [gap_ptr[t], gap_ptr[t + 1])
+    gaps: npt.NDArray[np.uint8]  # LEB128 gaps between a term's chunks
+    tf_at: npt.NDArray[np.integer[Any]]  # ascending: the postings (as ``indptr`` numbers them) whose tf ≠ 1
+    tf_val: npt.NDArray[np.unsignedinteger[Any]]  # their tf
+
+    @property
+    def n_postings(self) -> int:
+        return int(self.indptr[-1]) if len(self.indptr) else 0
+
+    def df(self) -> Int64Array:
+        out = np.diff(self.indptr.astype(np.int64)).astype(np.int64, copy=False)
+        return out
+
+    def decoded(self) -> tuple[Int32Array, Int32Array, Int32Array]:
+        """Every posting's term, chunk and tf, term-major (for merging into a new index)."""
+        df = self.df()
+        terms = np.repeat(np.arange(len(df), dtype=np.int32), df)
+        values = varint.decode(self.gaps)
+        chunks = np.cumsum(values)
+        starts = np.asarray(self.indptr[:-1], dtype=np.int64)
+        nonempty = starts[df > 0]
+        before = np.zeros(len(nonempty), dtype=np.int64)
+        before[1:] = chunks[nonempty[1:] - 1]  # the running sum at the end of the previous term
+        chunks -= np.repeat(before, df[df > 0])
+        tfs = np.ones(len(chunks), dtype=np.int32)
+        tfs[np.asarray(self.tf_at, dtype=np.int64)] = self.tf_val
+        return terms, chunks.astype(np.int32), tfs
+
+
+def _narrow_uint(values: npt.NDArray[Any]) -> npt.NDArray[np.unsignedinteger[Any]]:
+    top = int(values.max()) if len(values) else 0
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        if top <= np.iinfo(dtype).max:
+            return values.astype(dtype)
+    return values.astype(np.uint64)
+
+
+def _offsets(values: npt.NDArray[Any]) -> npt.NDArray[np.integer[Any]]:
+    """Offsets (non-decreasing, from 0) in uint32 when they fit, else int64."""
+    top = int(values[-1]) if len(values) else 0
+    return values.astype(np.uint32 if top < 1 << 32 else np.int64)
+
+
+def compress(terms: Sequence[str], doc_len: npt.NDArray[Any], df: npt.NDArray[Any],
+             chunks: npt.NDArray[Any], tfs: npt.NDArray[Any]) -> IndexArrays:
+    """The arrays of an index from its term-major columns (``chunks`` ascending within a term)."""
+    indptr = np.zeros(len(df) + 1, dtype=np.int64)
+    np.cumsum(df, out=indptr[1:])
+    values = varint.gaps(chunks, indptr)
+    sizes = varint.encoded_sizes(values)
+    data = varint.encode(values, sizes)
+    del values
+    gap_ptr = np.zeros(len(df) + 1, dtype=np.int64)
+    if len(sizes):
+        per_term = np.add.reduceat(sizes.astype(np.int64), indptr[:-1][np.asarray(df) > 0])
+        gap_ptr[1:][np.asarray(df) > 0] = per_term
+        np.cumsum(gap_ptr, out=gap_ptr)
+    del sizes
+    tf_at = np.flatnonzero(tfs != 1)
+    tf_val = _narrow_uint(tfs[tf_at])
+    vocabulary = terms if isinstance(terms, Vocabulary) else Vocabulary(terms)
+    return IndexArrays(vocabulary, _narrow_uint(np.asarray(doc_len)), _offsets(indptr), _offsets(gap_ptr),
+                       data,
+                       _offsets(tf_at) if len(tf_at) else tf_at.astype(np.uint32), tf_val)
 
 
 # ---- building the arrays -----------------------------------------------------------------------
@@ -161,37 +227,30 @@ def merge_arrays(doc_len: Int32Array, new: Postings, kept: IndexArrays | None = 
     are reused in place (this merge is a build's memory peak, so it keeps few copies alive).
     """
     n_docs = len(doc_len)
-    lens = np.ascontiguousarray(doc_len, dtype=np.int32)
-    if kept is not None and kept_chunks is not None and len(kept.postings):
-        vocab, old_ids, new_ids = _merge_vocabularies(kept.terms, new.vocabulary)
-        keep = kept_chunks[kept.postings] >= 0
+    if kept is not None and kept_chunks is not None and kept.n_postings:
+        vocab, old_ids, new_ids = _merge_vocabularies(list(kept.terms), new.vocabulary)
+        kept_terms, kept_postings, kept_tfs = kept.decoded()
+        renumbered = kept_chunks[kept_postings]
+        keep = renumbered >= 0
         _renumber(new.terms, new_ids)
-        terms = np.concatenate([old_ids[kept.term_of_posting()[keep]], new.terms])
-        chunks = np.concatenate([kept_chunks[kept.postings[keep]].astype(np.int32), new.chunks])
-        tfs = np.concatenate([kept.pair_tf[kept.codes[keep]], new.tfs])
-        del keep
+        terms = np.concatenate([old_ids[kept_terms[keep]], new.terms])
+        chunks = np.concatenate([renumbered[keep].astype(np.int32), new.chunks])
+        tfs = np.concatenate([kept_tfs[keep], new.tfs])
+        del keep, kept_terms, kept_postings, kept_tfs, renumbered
     else:
         vocab, _, new_ids = _merge_vocabularies([], new.vocabulary)
         terms, chunks, tfs = new.terms, new.chunks, new.tfs
         _renumber(terms, new_ids)
     del new, new_ids
-    # Pair codes first (they need the tfs, which then go), then term-major order.
-    codes, pair_tf, pair_len = _pair_codes(tfs, lens[chunks])
-    del tfs
     df_all = np.bincount(terms, minlength=len(vocab))
-    chunks, codes = _term_major(terms, chunks, codes, n_docs)
-    if len(pair_tf) <= 1 << 8:  # chunk lengths are bounded: a corpus has a few hundred pairs at most
-        codes = codes.astype(np.uint8)
+    chunks, tfs = _term_major(terms, chunks, tfs, n_docs)
     used = np.flatnonzero(df_all)
     kept_vocab = [vocab[i] for i in used.tolist()] if len(used) < len(vocab) else vocab
-    df = df_all[used].astype(np.int32)
-    indptr = np.zeros(len(kept_vocab) + 1, dtype=np.int64)
-    np.cumsum(df, out=indptr[1:])
-    return IndexArrays(kept_vocab, lens, df, indptr, chunks, codes, pair_tf, pair_len)
+    return compress(kept_vocab, np.ascontiguousarray(doc_len), df_all[used], chunks, tfs)
 
 
 _BLOCK = 1 << 20  # postings renumbered per step (a temporary of this size, not of the whole column)
-_CHUNK_BITS, _CODE_BITS = 24, 16  # the packed sort key: term, then chunk, then pair code
+_CHUNK_BITS, _TF_BITS = 24, 16  # the packed sort key: term, then chunk, then tf
 
 
 def _renumber(ids: Int32Array, mapping: Int32Array) -> None:
@@ -201,32 +260,33 @@ def _renumber(ids: Int32Array, mapping: Int32Array) -> None:
         block[:] = mapping[block]
 
 
-def _term_major(terms: Int32Array, chunks: Int32Array, codes: npt.NDArray[np.unsignedinteger[Any]],
-                n_docs: int) -> tuple[Int32Array, npt.NDArray[np.unsignedinteger[Any]]]:
-    """``chunks`` and ``codes`` ordered by term, then chunk (each (term, chunk) pair is unique).
+def _term_major(terms: Int32Array, chunks: Int32Array, tfs: Int32Array,
+                n_docs: int) -> tuple[Int32Array, Int32Array]:
+    """``chunks`` and ``tfs`` ordered by term, then chunk (each (term, chunk) pair is unique).
 
-    When the three fit one int64 (term < 2^23, chunk < 2^24, code < 2^16: up to 16 M chunks),
+    When the three fit one int64 (term < 2^23, chunk < 2^24, tf < 2^16: up to 16 M chunks),
     they are packed into one key sorted in place, so the sort holds one column and no int64
     permutation beside the three columns; otherwise, an argsort of term × chunks + chunk.
     """
     n_terms = int(terms.max()) + 1 if len(terms) else 0
-    packs = n_docs < 1 << _CHUNK_BITS and n_terms < 1 << (63 - _CHUNK_BITS - _CODE_BITS)
-    if packs and codes.dtype == np.uint16:
+    packs = (n_docs < 1 << _CHUNK_BITS and n_terms < 1 << (63 - _CHUNK_BITS - _TF_BITS)
+             and (not len(tfs) or int(tfs.max()) < 1 << _TF_BITS))
+    if packs:
         key = terms.astype(np.int64)
         key <<= _CHUNK_BITS
         key |= chunks
-        key <<= _CODE_BITS
-        key |= codes
-        del terms, chunks, codes
+        key <<= _TF_BITS
+        key |= tfs
+        del terms, chunks, tfs
         key.sort(kind="stable")  # a merge when carried-over and new postings are each in order
-        out_codes = key.astype(np.uint16)  # the low 16 bits
-        key >>= _CODE_BITS
+        out_tfs = (key & ((1 << _TF_BITS) - 1)).astype(np.int32)
+        key >>= _TF_BITS
         out_chunks = key.astype(np.int32)  # the low 32 bits: the chunk, and 8 bits of the term
         del key
         out_chunks &= (1 << _CHUNK_BITS) - 1
-        return out_chunks, out_codes
+        return out_chunks, out_tfs
     order = np.argsort(terms.astype(np.int64) * max(n_docs, 1) + chunks, kind="stable")
-    return chunks[order], codes[order]
+    return chunks[order], tfs[order]
 
 
 def _merge_vocabularies(old: list[str], new: list[str]) -> tuple[list[str], Int32Array, Int32Array]:
@@ -257,39 +317,6 @@ def _merge_vocabularies(old: list[str], new: list[str]) -> tuple[list[str], Int3
     return vocab, old_ids, new_ids
 
 
-def _pair_codes(tf: Int32Array, length: Int32Array) -> tuple[
-        npt.NDArray[np.unsignedinteger[Any]], Int32Array, Int32Array]:
-    """Number the distinct (tf, length) pairs; return each posting's pair code and the pairs.
-
-    ``tf`` is overwritten (it becomes the pairs' keys) unless the keys need 64 bits.
-    """
-    if not len(tf):
-        return np.empty(0, dtype=np.uint16), np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int32)
-    width, n_tf = int(length.max()) + 1, int(tf.max()) + 1
-    wide = n_tf * width >= 1 << 31
-    keys = np.multiply(tf, width, dtype=np.int64 if wide else np.int32,
-                       out=None if wide or tf.dtype != np.int32 else tf)
-    keys += length
-    del length
-    if n_tf * width <= DENSE_PAIR_TABLE_MAX:
-        present = np.bincount(keys)
-        distinct = np.flatnonzero(present)
-        # The lookup has the codes' own type, so the per-posting codes are made once, not twice.
-        lookup = np.zeros(len(present), dtype=_code_type(len(distinct)))
-        del present
-        lookup[distinct] = np.arange(len(distinct))
-        inverse: npt.NDArray[np.integer[Any]] = lookup[keys]
-    else:
-        distinct, inverse = np.unique(keys, return_inverse=True)
-    del keys
-    return (inverse.astype(_code_type(len(distinct)), copy=False), (distinct // width).astype(np.int32),
-            (distinct % width).astype(np.int32))
-
-
-def _code_type(n_pairs: int) -> type[np.unsignedinteger[Any]]:
-    return np.uint16 if n_pairs <= 1 << 16 else np.uint32
-
-
 # ---- scoring -----------------------------------------------------------------------------------
 
 class BM25Index:
@@ -302,28 +329,37 @@ class BM25Index:
         a = arrays
         self.params = params
         self.arrays = a
-        self.terms = a.terms
-        self._term_len = np.fromiter(map(len, a.terms), dtype=np.int32, count=len(a.terms))
+        self.terms: Vocabulary = a.terms
         self.n_docs = len(a.doc_len)
         self.avgdl = float(a.doc_len.sum(dtype=np.int64)) / self.n_docs if self.n_docs else 0.0
-        self.idf: FloatArray = compute_idf(a.df, self.n_docs, params)
-        self.indptr = a.indptr
-        self.postings = a.postings
-        self._codes = a.codes
-        if self.avgdl > 0:
-            norm = length_norm(a.pair_len.astype(np.float64), self.avgdl, params)
-        else:
-            norm = np.ones(len(a.pair_len))
-        table = tf_part(a.pair_tf.astype(np.float64), norm, params)
-        if params.variant == "bm25plus":
-            # BM25+ also gives chunks *without* the term idf × delta: added once per query term
-            # to every chunk, and the postings store the difference.
-            table = table - params.delta
-        self._table: FloatArray = table
-        for array in (a.doc_len, a.df, a.indptr, a.postings, a.codes, a.pair_tf, a.pair_len, self.idf,
-                      self._table, self._term_len):
+        self._indptr = a.indptr
+        self._gap_ptr = a.gap_ptr
+        self._gaps = a.gaps
+        self._tf_at = a.tf_at
+        self._tf_val = a.tf_val
+        # Okapi floors negative IDFs at a share of the mean IDF over the whole vocabulary: that one
+        # number is kept; a term's own IDF is computed from its df when a query needs it.
+        self._floor = 0.0
+        if params.variant == "okapi" and len(a.terms):
+            idf = idf_okapi(self.n_docs, a.df().astype(np.float64))
+            self._floor = params.epsilon * (math.fsum(idf.tolist()) / len(idf))
+        top = int(a.doc_len.max()) if self.n_docs else 0
+        lengths = np.arange(top + 1, dtype=np.float64)
+        self._norm: FloatArray = (length_norm(lengths, self.avgdl, params) if self.avgdl > 0
+                                  else np.ones(top + 1))
+        # The tf-1 part of a score for every chunk length; postings with another tf compute theirs.
+        self._tf1: FloatArray = self._tf_part(np.ones(top + 1), self._norm)
+        for array in (a.doc_len, a.indptr, a.gap_ptr, a.gaps, a.tf_at, a.tf_val, self._norm, self._tf1):
             if array.flags.writeable:  # immutable once built: answering writes nothing into it
                 array.setflags(write=False)
+
+    def _tf_part(self, tf: FloatArray, norm: FloatArray) -> FloatArray:
+        out = tf_part(tf, norm, self.params)
+        if self.params.variant == "bm25plus":
+            # BM25+ also gives chunks *without* the term idf × delta: added once per query term
+            # to every chunk, and the postings store the difference.
+            out = out - self.params.delta
+        return out
 
     @classmethod
     def from_corpus(cls, corpus: Sequence[Sequence[str]], params: BM25Params) -> BM25Index:
@@ -333,36 +369,40 @@ class BM25Index:
     # ---- the vocabulary --------------------------------------------------------------------------
 
     def term_id(self, term: str) -> int | None:
-        i = bisect.bisect_left(self.terms, term)
-        return i if i < len(self.terms) and self.terms[i] == term else None
+        return self.terms.find(term)
+
+    def _df(self, tid: int) -> int:
+        return int(self._indptr[tid + 1]) - int(self._indptr[tid])
 
     def doc_freq(self, term: str) -> int:
         """Chunks holding ``term`` (0 for a term the index has never seen)."""
         tid = self.term_id(term)
-        return 0 if tid is None else int(self.arrays.df[tid])
+        return 0 if tid is None else self._df(tid)
+
+    def _idf(self, df: npt.NDArray[Any]) -> FloatArray:
+        if self.params.variant == "okapi":
+            idf: FloatArray = idf_okapi(self.n_docs, df)
+            return np.where(idf < 0, self._floor, idf)
+        return compute_idf(df, self.n_docs, self.params)
 
     def idf_of(self, term: str) -> float:
         tid = self.term_id(term)
-        return 0.0 if tid is None else float(self.idf[tid])
+        return 0.0 if tid is None else float(self._idf(np.array([self._df(tid)], dtype=np.float64))[0])
 
     def with_prefix(self, prefix: str, length: int | None = None, reach: int = 0) -> Sequence[str]:
         """Indexed terms starting with ``prefix``, sorted (for unseen question words); with
         ``length``, only those within ``reach`` letters of it (the only ones a fuzzy match of
         that many edits can find: at 100k chunks a first letter has thousands of terms)."""
-        terms = self.terms
-        lo = bisect.bisect_left(terms, prefix)
-        if lo == len(terms) or not terms[lo].startswith(prefix):
-            return ()  # most prefixes tried for an unseen word have no term: one bisection, not two
-        hi = bisect.bisect_left(terms, prefix + "\uffff", lo)
-        if length is None:
-            return terms[lo:hi]
-        near = np.flatnonzero(np.abs(self._term_len[lo:hi] - length) <= reach)
-        return [terms[lo + i] for i in near.tolist()]
+        lo, hi = self.terms.prefix_range(prefix)
+        if length is None or lo == hi:
+            return self.terms[lo:hi]
+        near = np.flatnonzero(np.abs(self.terms.lengths[lo:hi].astype(np.int32) - length) <= reach)
+        return self.terms.pick((near + lo).tolist())
 
     # ---- scores ----------------------------------------------------------------------------------
 
     @property
-    def doc_len(self) -> Int32Array:
+    def doc_len(self) -> npt.NDArray[np.unsignedinteger[Any]]:
         return self.arrays.doc_len
 
     def _ids(self, query: Sequence[str]) -> list[int]:
@@ -370,16 +410,54 @@ class BM25Index:
 
     def _constant(self, ids: Sequence[int]) -> float:
         """What every chunk scores whatever it contains (non-zero for BM25+ only)."""
-        if self.params.variant != "bm25plus":
+        if self.params.variant != "bm25plus" or not ids:
             return 0.0
-        return sum(float(self.idf[tid]) for tid in ids) * self.params.delta
+        idf = self._idf(np.array([self._df(t) for t in ids], dtype=np.float64))
+        return float(sum(idf.tolist())) * self.params.delta
+
+    def _postings(self, ids: Sequence[int]) -> tuple[Int64Array, FloatArray, list[int]]:
+        """The chunks of the query terms' postings and their scores (minus :meth:`_constant`),
+        term after term, with where each term's postings end."""
+        if not ids:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64), []
+        indptr, gap_ptr, gaps = self._indptr, self._gap_ptr, self._gaps
+        starts = [indptr.item(t) for t in ids]
+        df = [indptr.item(t + 1) - p0 for t, p0 in zip(ids, starts, strict=True)]
+        if len(ids) == 1:
+            chunks = varint.running_sums(gaps[gap_ptr.item(ids[0]):gap_ptr.item(ids[0] + 1)])
+        else:
+            pieces = [gaps[gap_ptr.item(t):gap_ptr.item(t + 1)] for t in ids]
+            chunks = varint.running_sums(np.concatenate(pieces))
+        ends = list(itertools.accumulate(df))
+        idf = self._idf(np.array(df, dtype=np.float64))
+        if len(ids) > 1:  # each term's gaps start again from chunk 0; every indexed term has a posting
+            before = np.zeros(len(ids), dtype=np.int64)
+            before[1:] = chunks[[e - 1 for e in ends[:-1]]]
+            chunks -= np.repeat(before, df)
+            weights = np.repeat(idf, df)
+        else:
+            weights = idf[0]
+        lengths = self.arrays.doc_len[chunks]
+        values = weights * self._tf1[lengths]
+        if len(self._tf_at):
+            stops = [p0 + n for p0, n in zip(starts, df, strict=True)]
+            bounds = self._tf_at.searchsorted(starts + stops).tolist()
+            for k, p0 in enumerate(starts):
+                i0, i1 = bounds[k], bounds[k + len(ids)]
+                if i1 > i0:
+                    at = self._tf_at[i0:i1].astype(np.int64) - (p0 - (ends[k - 1] if k else 0))
+                    values[at] = idf[k] * self._tf_part(self._tf_val[i0:i1].astype(np.float64),
+                                                        self._norm[lengths[at]])
+        return chunks, values, ends
 
     def _sparse_scores(self, ids: Sequence[int]) -> FloatArray:
         """Scores minus :meth:`_constant`: non-zero only for chunks holding a query term."""
         out = np.zeros(self.n_docs, dtype=np.float64)
-        for tid in ids:
-            lo, hi = self.indptr[tid], self.indptr[tid + 1]
-            out[self.postings[lo:hi]] += self.idf[tid] * self._table[self._codes[lo:hi]]
+        chunks, values, ends = self._postings(ids)
+        start = 0
+        for end in ends:  # a term at a time: a chunk's sum adds its terms in query order
+            out[chunks[start:end]] += values[start:end]
+            start = end
         return out
 
     def scores(self, query: Sequence[str]) -> FloatArray:
@@ -398,17 +476,14 @@ class BM25Index:
         summed per chunk directly (in the same order as the dense sum, so the floats are equal)
         instead of through an array as long as the corpus.
         """
-        spans = [(int(self.indptr[tid]), int(self.indptr[tid + 1]), tid) for tid in ids]
-        touched = sum(hi - lo for lo, hi, _ in spans)
+        touched = sum(self._df(t) for t in ids)
         if touched * 8 >= self.n_docs:  # measured: sorting more postings costs more than a dense pass
             dense = self._sparse_scores(ids)
             hits = np.flatnonzero(dense != 0)  # a boolean mask scans several times faster than floats
             return hits, dense[hits]
         if not touched:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
-        chunks = np.concatenate([self.postings[lo:hi] for lo, hi, _ in spans])
-        values = np.concatenate([self.idf[tid] * self._table[self._codes[lo:hi]]
-                                 for lo, hi, tid in spans])
+        chunks, values, _ = self._postings(ids)
         # Group equal chunk numbers by a stable sort (each chunk's values stay in query order, so
         # the sums are the dense sum's floats); cheaper than np.unique(return_inverse=True).
         order = np.argsort(chunks, kind="stable")
@@ -445,9 +520,7 @@ class BM25Index:
         return [(i, s) for i, s in zip(ranked.tolist(), scores.tolist(), strict=True) if s > 0]
 
     def memory_bytes(self) -> int:
-        """Bytes held by the index arrays plus the vocabulary's strings and list."""
+        """Bytes held by the index: its arrays and the vocabulary."""
         a = self.arrays
-        arrays = (a.doc_len, a.df, a.indptr, a.postings, a.codes, a.pair_tf, a.pair_len, self.idf,
-                  self._table, self._term_len)
-        vocab = sum(len(t) + 49 for t in a.terms) + 8 * len(a.terms)
-        return sum(int(x.nbytes) for x in arrays) + vocab
+        arrays = (a.doc_len, a.indptr, a.gap_ptr, a.gaps, a.tf_at, a.tf_val, self._norm, self._tf1)
+        return sum(int(x.nbytes) for x in arrays) + a.terms.memory_bytes()

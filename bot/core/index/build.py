@@ -173,7 +173,7 @@ def build_snapshot(documents: Sequence[Document], alias_groups: Sequence[Sequenc
                 pieces[-1] = (reuse.chunks, last[1], j + 1)
             else:
                 pieces.append((reuse.chunks, j, j + 1))
-            length_pieces.append(reuse.index.doc_len[c0:c1])
+            length_pieces.append(reuse.index.doc_len[c0:c1].astype(np.int32))
             n_chunks += c1 - c0
             continue
         doc_chunks = chunk_document(doc, settings)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -37,9 +38,10 @@ import numpy as np
 from bot.core import problems as problem_reports
 from bot.core.config import LimitSettings, RetrievalSettings
 from bot.core.files import OutsideFolder, create_private, fsync_dir, make_private_dir, read_inside
-from bot.core.index import bm25, build
+from bot.core.index import bm25, build, varint, vocabulary
 from bot.core.index.bm25 import BM25Index, BM25Params, IndexArrays
 from bot.core.index.build import Snapshot
+from bot.core.index.vocabulary import Vocabulary
 from bot.core.knowledge import aliases, chunking, documents, sentences
 from bot.core.knowledge.aliases import ALIASES_FILE
 from bot.core.knowledge.chunking import ChunkTable
@@ -48,14 +50,15 @@ from bot.core.problems import Problem
 from bot.core.text import analyzer, chars, words
 from bot.core.text.analyzer import AliasTable, Analyzer
 
-FORMAT = 3
+FORMAT = 4
 INDEX_DIR = "index"
 _TEMP = re.compile(r"^\.index-(?:old-)?(\d+)-")
-_SOURCES = (analyzer, words, chars, sentences, chunking, documents, aliases, problem_reports, bm25, build)
-_INDEX_ARRAYS = ("doc_len", "df", "indptr", "postings", "codes", "pair_tf", "pair_len")
+_SOURCES = (analyzer, words, chars, sentences, chunking, documents, aliases, problem_reports, bm25, build,
+            varint, vocabulary)
+_INDEX_ARRAYS = ("doc_len", "indptr", "gap_ptr", "gaps", "tf_at", "tf_val")
 _TABLE_ARRAYS = ("doc_para", "para_sent", "sent_start", "sent_end", "doc_chunk", "chunk_para",
                  "chunk_first", "chunk_count", "chunk_window", "para_len")
-_MAPPED = frozenset({"postings", "codes", "sent_start", "sent_end", "chunk_para", "chunk_first",
+_MAPPED = frozenset({"gaps", "sent_start", "sent_end", "chunk_para", "chunk_first",
                      "chunk_count", "chunk_window", "doc_len"})
 
 
@@ -203,7 +206,7 @@ def save_snapshot(snap: Snapshot, knowledge_dir: Path, data_dir: Path,
             _save_array(tmp, name, getattr(a, name))
         for name in _TABLE_ARRAYS:
             _save_array(tmp, name, getattr(snap.chunks, name))
-        _save_bytes(tmp, "vocabulary.json", msgspec.json.encode(a.terms))
+        _save_bytes(tmp, "vocabulary.json", msgspec.json.encode(a.terms.to_list()))
         _save_documents(tmp, snap)
         _save_bytes(tmp, "manifest.json", json.dumps({
             "format": FORMAT, "key": key, "saved_at": time.time(), "chunks": len(snap.chunks),
@@ -238,11 +241,31 @@ def _within(values: Any, end: int) -> bool:
     return len(values) == 0 or (int(values.min()) >= 0 and int(values.max()) < end)
 
 
+def _postings_valid(arrays: IndexArrays, n_chunks: int) -> bool:
+    """Each term's gaps decode to as many chunks as its df, ascending and below ``n_chunks``; the
+    listed tfs point at postings, in order, and are not 1."""
+    n_terms, n_post = len(arrays.terms), arrays.n_postings
+    if not (len(arrays.indptr) == n_terms + 1 and len(arrays.gap_ptr) == n_terms + 1
+            and _ascending_from_zero(arrays.indptr, n_post)
+            and _ascending_from_zero(arrays.gap_ptr, len(arrays.gaps))
+            and (n_post == 0 or int(arrays.gaps[-1]) < 0x80)
+            and np.array_equal(varint.ends_per_span(arrays.gaps, arrays.gap_ptr), arrays.df())
+            and len(arrays.tf_at) == len(arrays.tf_val) and _within(arrays.tf_at, n_post)
+            and bool(np.all(np.diff(arrays.tf_at.astype(np.int64)) > 0))
+            and (not len(arrays.tf_val) or int(arrays.tf_val.min()) != 1)):
+        return False
+    _, chunks, _ = arrays.decoded()
+    later = np.ones(len(chunks), dtype=bool)
+    later[np.asarray(arrays.indptr[:-1], dtype=np.int64)[arrays.df() > 0]] = False
+    ascending = bool(np.all(np.diff(chunks.astype(np.int64))[later[1:]] > 0))
+    return ascending and _within(chunks, n_chunks)
+
+
 def _consistent(table: ChunkTable, arrays: IndexArrays) -> bool:
     """Every array of a loaded index agrees in length and range with the others, so that a file
     swapped or damaged on disk is refused at start-up rather than raising at question time."""
     n_docs, n_para, n_chunks = len(table.documents), len(table.para_len), len(table.chunk_para)
-    n_sent, n_terms = len(table.sent_start), len(arrays.terms)
+    n_sent = len(table.sent_start)
     paragraphs = np.fromiter((len(d.paragraphs) for d in table.documents), dtype=np.int64, count=n_docs)
     return (
         _ascending_from_zero(table.doc_para, n_para)
@@ -252,9 +275,7 @@ def _consistent(table: ChunkTable, arrays: IndexArrays) -> bool:
         and all(len(column) == n_chunks for column in (
             table.chunk_first, table.chunk_count, table.chunk_window, arrays.doc_len))
         and _within(table.chunk_para, n_para)
-        and len(arrays.df) == n_terms and _ascending_from_zero(arrays.indptr, len(arrays.postings))
-        and len(arrays.codes) == len(arrays.postings) and _within(arrays.postings, n_chunks)
-        and len(arrays.pair_tf) == len(arrays.pair_len) and _within(arrays.codes, len(arrays.pair_tf))
+        and _postings_valid(arrays, n_chunks)
     )
 
 
@@ -276,9 +297,11 @@ def load_saved_snapshot(knowledge_dir: Path, data_dir: Path, settings: Retrieval
             return None
         saved = msgspec.json.decode((folder / "documents.json").read_bytes(), type=_Saved)
         terms = msgspec.json.decode((folder / "vocabulary.json").read_bytes(), type=list[str])
+        if any(a >= b for a, b in itertools.pairwise(terms)) or any("\0" in t for t in terms):
+            return None  # the vocabulary must be sorted and distinct: lookups bisect it
         index_arrays = _load_arrays(folder, _INDEX_ARRAYS)
         table_arrays = _load_arrays(folder, _TABLE_ARRAYS)
-        arrays = IndexArrays(terms, **index_arrays)
+        arrays = IndexArrays(Vocabulary(terms), **index_arrays)
         table = ChunkTable(saved.documents, **table_arrays)
     except (OSError, ValueError, KeyError, TypeError, AttributeError, msgspec.DecodeError):
         return None  # damaged or from another version: rebuilt, never a crash at start-up

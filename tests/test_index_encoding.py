@@ -1,0 +1,72 @@
+"""The two encodings under the index: LEB128 gaps and the one-string vocabulary."""
+
+from __future__ import annotations
+
+import bisect
+
+import numpy as np
+import pytest
+
+from bot.core.index import varint
+from bot.core.index.vocabulary import BLOCK, Vocabulary
+
+
+def test_gaps_round_trip_at_every_width() -> None:
+    rng = np.random.default_rng(3)
+    values = np.concatenate([rng.integers(0, 1 << k, size=500) for k in (7, 8, 14, 15, 21, 28, 35, 40)])
+    rng.shuffle(values)
+    data = varint.encode(values)
+    assert len(data) == int(varint.encoded_sizes(values).sum())
+    assert np.array_equal(varint.decode(data), values)
+    assert np.array_equal(varint.running_sums(data), np.cumsum(values))
+    small = np.array([0, 1, 127], dtype=np.int64)
+    assert varint.encode(small).tolist() == [0, 1, 127]  # one byte each below 128
+    assert varint.encode(np.array([128, 300])).tolist() == [0x80, 0x01, 0xAC, 0x02]  # protobuf's example
+    assert varint.decode(np.empty(0, dtype=np.uint8)).tolist() == []
+
+
+def test_gaps_restart_at_each_term_and_spans_count_their_values() -> None:
+    chunks = np.array([3, 9, 200, 0, 5, 70000], dtype=np.int32)
+    indptr = np.array([0, 3, 6])
+    gaps = varint.gaps(chunks, indptr)
+    assert gaps.tolist() == [3, 6, 191, 0, 5, 69995]
+    data = varint.encode(gaps)
+    split = int(varint.encoded_sizes(gaps[:3]).sum())
+    assert varint.ends_per_span(data, np.array([0, split, len(data)])).tolist() == [3, 3]
+
+
+def _terms(n: int) -> list[str]:
+    rng = np.random.default_rng(n)
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyzé_0"))
+    words = {"".join(rng.choice(letters, size=int(rng.integers(1, 12)))) for _ in range(n)}
+    return sorted(words)
+
+
+@pytest.mark.parametrize("n", [0, 1, BLOCK - 1, BLOCK, BLOCK + 1, 1000])
+def test_vocabulary_behaves_as_the_sorted_list(n: int) -> None:
+    terms = _terms(n)
+    vocab = Vocabulary(terms)
+    assert len(vocab) == len(terms) and list(vocab) == terms and vocab == terms
+    assert [vocab[i] for i in range(len(terms))] == terms
+    assert vocab[2:BLOCK * 2 + 3] == terms[2:BLOCK * 2 + 3]
+    for i, term in enumerate(terms):
+        assert vocab.find(term) == i
+    probes = ["", "a", "m", "zzzz", "b_", "é", "ab", "q0"]
+    probes += [t + "x" for t in terms[::7]] + [t[:-1] for t in terms[::5]]
+    for probe in probes:
+        assert vocab.bisect_left(probe) == bisect.bisect_left(terms, probe), probe
+        lo, hi = vocab.prefix_range(probe)
+        assert terms[lo:hi] == [t for t in terms if t.startswith(probe)], probe
+        assert (vocab.find(probe) is None) == (probe not in terms)
+    ids = list(range(0, len(terms), 3))
+    assert vocab.pick(ids) == [terms[i] for i in ids]
+    assert vocab.lengths.tolist() == [len(t) for t in terms]
+
+
+def test_vocabulary_holds_a_term_in_about_its_own_length() -> None:
+    terms = _terms(20_000)
+    ascii_terms = sorted({t.replace("é", "e") for t in terms})
+    vocab = Vocabulary(ascii_terms)
+    letters = sum(map(len, ascii_terms))
+    # A list of str would cost ~57 bytes per term plus 8 for the pointer.
+    assert vocab.memory_bytes() < letters + 6 * len(ascii_terms)
