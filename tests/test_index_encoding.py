@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import itertools
 
 import numpy as np
 import pytest
@@ -28,8 +29,10 @@ def test_gaps_round_trip_at_every_width() -> None:
 def test_gaps_restart_at_each_term_and_spans_count_their_values() -> None:
     chunks = np.array([3, 9, 200, 0, 5, 70000], dtype=np.int32)
     indptr = np.array([0, 3, 6])
-    gaps = varint.gaps(chunks, indptr)
+    gaps = varint.gaps_in_place(chunks.copy(), indptr)
     assert gaps.tolist() == [3, 6, 191, 0, 5, 69995]
+    for block in (1, 2, 4):  # subtracted a block at a time, from the end
+        assert varint.gaps_in_place(chunks.copy(), indptr, block).tolist() == gaps.tolist()
     data = varint.encode(gaps)
     split = int(varint.encoded_sizes(gaps[:3]).sum())
     assert varint.ends_per_span(data, np.array([0, split, len(data)])).tolist() == [3, 3]
@@ -70,3 +73,22 @@ def test_vocabulary_holds_a_term_in_about_its_own_length() -> None:
     letters = sum(map(len, ascii_terms))
     # A list of str would cost ~57 bytes per term plus 8 for the pointer.
     assert vocab.memory_bytes() < letters + 6 * len(ascii_terms)
+
+
+def test_decoding_a_block_of_terms_at_a_time_gives_every_posting() -> None:
+    """Merges and the saved index's check decode the postings a block of terms at a time; any
+    block size gives the chunks a plain (term, chunk) listing has."""
+    from bot.core.index.bm25 import BM25Index, BM25Params
+
+    rng = np.random.default_rng(1)
+    corpus = [[f"t{int(x)}" for x in rng.zipf(1.3, size=20)] for _ in range(3000)]
+    index = BM25Index.from_corpus(corpus, BM25Params("okapi", 1.2, 0.75, 0.5, 0.25))
+    a = index.arrays
+    expected = sorted((index.terms.find(t), i) for i, doc in enumerate(corpus) for t in set(doc))
+    terms, chunks, _ = a.decoded()
+    assert list(zip(terms.tolist(), chunks.tolist(), strict=True)) == expected
+    for size in (1, 64, 4096):
+        blocks = list(a.term_blocks(size))
+        assert blocks[0][0] == 0 and blocks[-1][1] == len(index.terms)
+        assert all(b[1] == c[0] for b, c in itertools.pairwise(blocks))
+        assert np.array_equal(np.concatenate([a.chunks_of(t0, t1) for t0, t1 in blocks]), chunks)

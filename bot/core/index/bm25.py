@@ -22,7 +22,7 @@ import bisect
 import itertools
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,20 +135,40 @@ class IndexArrays:
         out = np.diff(self.indptr.astype(np.int64)).astype(np.int64, copy=False)
         return out
 
+    def term_blocks(self, max_bytes: int = 1 << 18) -> Iterator[tuple[int, int]]:
+        """Consecutive ranges of terms whose gaps take at most ``max_bytes`` (or one term), so
+        that decoding the whole index holds a block's temporaries, not the corpus's."""
+        n_terms = len(self.indptr) - 1
+        t0 = 0
+        while t0 < n_terms:
+            limit = int(self.gap_ptr[t0]) + max_bytes
+            t1 = max(int(np.searchsorted(self.gap_ptr, limit, side="right")) - 1, t0 + 1)
+            t1 = min(t1, n_terms)
+            yield t0, t1
+            t0 = t1
+
+    def chunks_of(self, t0: int, t1: int) -> Int64Array:
+        """The chunks of terms ``t0 … t1 - 1``, term after term (their gaps restart at each term)."""
+        data = self.gaps[int(self.gap_ptr[t0]):int(self.gap_ptr[t1])]
+        sums = varint.running_sums(data)
+        starts = np.asarray(self.indptr[t0:t1], dtype=np.int64) - int(self.indptr[t0])
+        before = np.zeros(t1 - t0, dtype=np.int64)
+        inside = starts > 0
+        before[inside] = sums[starts[inside] - 1]  # the running sum where the term's gaps start
+        df = np.diff(np.asarray(self.indptr[t0:t1 + 1], dtype=np.int64)).astype(np.int64)
+        sums -= np.repeat(before, df)
+        return sums
+
     def decoded(self) -> tuple[Int32Array, Int32Array, Int32Array]:
         """Every posting's term, chunk and tf, term-major (for merging into a new index)."""
         df = self.df()
         terms = np.repeat(np.arange(len(df), dtype=np.int32), df)
-        values = varint.decode(self.gaps)
-        chunks = np.cumsum(values)
-        starts = np.asarray(self.indptr[:-1], dtype=np.int64)
-        nonempty = starts[df > 0]
-        before = np.zeros(len(nonempty), dtype=np.int64)
-        before[1:] = chunks[nonempty[1:] - 1]  # the running sum at the end of the previous term
-        chunks -= np.repeat(before, df[df > 0])
-        tfs = np.ones(len(chunks), dtype=np.int32)
+        chunks = np.empty(self.n_postings, dtype=np.int32)
+        for t0, t1 in self.term_blocks():
+            chunks[int(self.indptr[t0]):int(self.indptr[t1])] = self.chunks_of(t0, t1)
+        tfs = np.ones(self.n_postings, dtype=np.int32)
         tfs[np.asarray(self.tf_at, dtype=np.int64)] = self.tf_val
-        return terms, chunks.astype(np.int32), tfs
+        return terms, chunks, tfs
 
 
 def _narrow_uint(values: npt.NDArray[Any]) -> npt.NDArray[np.unsignedinteger[Any]]:
@@ -167,19 +187,24 @@ def _offsets(values: npt.NDArray[Any]) -> npt.NDArray[np.integer[Any]]:
 
 def compress(terms: Sequence[str], doc_len: npt.NDArray[Any], df: npt.NDArray[Any],
              chunks: npt.NDArray[Any], tfs: npt.NDArray[Any]) -> IndexArrays:
-    """The arrays of an index from its term-major columns (``chunks`` ascending within a term)."""
+    """The arrays of an index from its term-major columns (``chunks`` ascending within a term;
+    handed over: it is overwritten with its gaps)."""
     indptr = np.zeros(len(df) + 1, dtype=np.int64)
     np.cumsum(df, out=indptr[1:])
-    values = varint.gaps(chunks, indptr)
+    values = varint.gaps_in_place(chunks, indptr)  # ``chunks`` becomes its gaps: no second column
     sizes = varint.encoded_sizes(values)
-    data = varint.encode(values, sizes)
-    del values
     gap_ptr = np.zeros(len(df) + 1, dtype=np.int64)
     if len(sizes):
-        per_term = np.add.reduceat(sizes.astype(np.int64), indptr[:-1][np.asarray(df) > 0])
-        gap_ptr[1:][np.asarray(df) > 0] = per_term
+        nonempty = np.asarray(df) > 0
+        gap_ptr[1:][nonempty] = np.add.reduceat(sizes, indptr[:-1][nonempty], dtype=np.int64)
         np.cumsum(gap_ptr, out=gap_ptr)
-    del sizes
+    data = np.empty(int(gap_ptr[-1]), dtype=np.uint8)
+    at = 0
+    for start in range(0, len(values), _BLOCK):  # encoded a block at a time: small temporaries
+        piece = varint.encode(values[start:start + _BLOCK], sizes[start:start + _BLOCK])
+        data[at:at + len(piece)] = piece
+        at += len(piece)
+    del values, sizes
     tf_at = np.flatnonzero(tfs != 1)
     tf_val = _narrow_uint(tfs[tf_at])
     vocabulary = terms if isinstance(terms, Vocabulary) else Vocabulary(terms)
@@ -228,7 +253,7 @@ def merge_arrays(doc_len: Int32Array, new: Postings, kept: IndexArrays | None = 
     """
     n_docs = len(doc_len)
     if kept is not None and kept_chunks is not None and kept.n_postings:
-        vocab, old_ids, new_ids = _merge_vocabularies(list(kept.terms), new.vocabulary)
+        vocab, old_ids, new_ids = _merge_vocabularies(kept.terms.to_list(), new.vocabulary)
         kept_terms, kept_postings, kept_tfs = kept.decoded()
         renumbered = kept_chunks[kept_postings]
         keep = renumbered >= 0
@@ -261,7 +286,7 @@ def _renumber(ids: Int32Array, mapping: Int32Array) -> None:
 
 
 def _term_major(terms: Int32Array, chunks: Int32Array, tfs: Int32Array,
-                n_docs: int) -> tuple[Int32Array, Int32Array]:
+                n_docs: int) -> tuple[Int32Array, npt.NDArray[np.integer[Any]]]:
     """``chunks`` and ``tfs`` ordered by term, then chunk (each (term, chunk) pair is unique).
 
     When the three fit one int64 (term < 2^23, chunk < 2^24, tf < 2^16: up to 16 M chunks),
@@ -279,7 +304,7 @@ def _term_major(terms: Int32Array, chunks: Int32Array, tfs: Int32Array,
         key |= tfs
         del terms, chunks, tfs
         key.sort(kind="stable")  # a merge when carried-over and new postings are each in order
-        out_tfs = (key & ((1 << _TF_BITS) - 1)).astype(np.int32)
+        out_tfs = key.astype(np.uint16)  # the low 16 bits
         key >>= _TF_BITS
         out_chunks = key.astype(np.int32)  # the low 32 bits: the chunk, and 8 bits of the term
         del key

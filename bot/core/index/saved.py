@@ -243,22 +243,30 @@ def _within(values: Any, end: int) -> bool:
 
 def _postings_valid(arrays: IndexArrays, n_chunks: int) -> bool:
     """Each term's gaps decode to as many chunks as its df, ascending and below ``n_chunks``; the
-    listed tfs point at postings, in order, and are not 1."""
+    listed tfs point at postings, in order, and are not 1. Checked a block of terms at a time
+    (the temporaries of one block, not of the whole index)."""
     n_terms, n_post = len(arrays.terms), arrays.n_postings
     if not (len(arrays.indptr) == n_terms + 1 and len(arrays.gap_ptr) == n_terms + 1
             and _ascending_from_zero(arrays.indptr, n_post)
             and _ascending_from_zero(arrays.gap_ptr, len(arrays.gaps))
-            and (n_post == 0 or int(arrays.gaps[-1]) < 0x80)
-            and np.array_equal(varint.ends_per_span(arrays.gaps, arrays.gap_ptr), arrays.df())
             and len(arrays.tf_at) == len(arrays.tf_val) and _within(arrays.tf_at, n_post)
             and bool(np.all(np.diff(arrays.tf_at.astype(np.int64)) > 0))
             and (not len(arrays.tf_val) or int(arrays.tf_val.min()) != 1)):
         return False
-    _, chunks, _ = arrays.decoded()
-    later = np.ones(len(chunks), dtype=bool)
-    later[np.asarray(arrays.indptr[:-1], dtype=np.int64)[arrays.df() > 0]] = False
-    ascending = bool(np.all(np.diff(chunks.astype(np.int64))[later[1:]] > 0))
-    return ascending and _within(chunks, n_chunks)
+    for t0, t1 in arrays.term_blocks():
+        g0 = int(arrays.gap_ptr[t0])
+        data = arrays.gaps[g0:int(arrays.gap_ptr[t1])]
+        spans = np.asarray(arrays.gap_ptr[t0:t1 + 1], dtype=np.int64) - g0
+        df = np.diff(np.asarray(arrays.indptr[t0:t1 + 1], dtype=np.int64))
+        ends = spans[1:][df > 0] - 1
+        if not np.array_equal(varint.ends_per_span(data, spans), df) or bool(np.any(data[ends] >= 0x80)):
+            return False  # a term's count is wrong, or its last value runs over into the next term
+        chunks = arrays.chunks_of(t0, t1)
+        later = np.ones(len(chunks), dtype=bool)
+        later[(np.asarray(arrays.indptr[t0:t1], dtype=np.int64) - int(arrays.indptr[t0]))[df > 0]] = False
+        if not (bool(np.all(np.diff(chunks)[later[1:]] > 0)) and _within(chunks, n_chunks)):
+            return False
+    return True
 
 
 def _consistent(table: ChunkTable, arrays: IndexArrays) -> bool:

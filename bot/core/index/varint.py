@@ -23,16 +23,23 @@ ByteArray = npt.NDArray[np.uint8]
 _LIMITS = (1 << 7, 1 << 14, 1 << 21, 1 << 28, 1 << 35)  # a value below _LIMITS[k] takes k + 1 bytes
 
 
-def gaps(chunks: npt.NDArray[Any], indptr: npt.NDArray[Any]) -> Int64Array:
-    """Per posting, its chunk minus the previous posting's of the same term (the first: itself)."""
-    out = np.diff(chunks.astype(np.int64), prepend=0).astype(np.int64, copy=False)
+def gaps_in_place(chunks: npt.NDArray[Any], indptr: npt.NDArray[Any],
+                  block: int = 1 << 20) -> npt.NDArray[Any]:
+    """Per posting, its chunk minus the previous posting's of the same term (the first: itself),
+    written over ``chunks`` (a build's memory peak holds no second column).
+
+    Blocks are subtracted from the end backwards, so each reads its predecessor unchanged."""
     starts = np.asarray(indptr[:-1], dtype=np.int64)
-    starts = starts[starts < len(out)]
-    out[starts] = chunks[starts]
-    return out
+    starts = starts[starts < len(chunks)]
+    firsts = chunks[starts]
+    for end in range(len(chunks), 0, -block):
+        lo = max(end - block, 1)
+        chunks[lo:end] -= chunks[lo - 1:end - 1]  # numpy buffers the overlap within a block
+    chunks[starts] = firsts
+    return chunks
 
 
-def encoded_sizes(values: Int64Array) -> npt.NDArray[np.uint8]:
+def encoded_sizes(values: npt.NDArray[Any]) -> npt.NDArray[np.uint8]:
     """Bytes each (non-negative) value takes."""
     sizes = np.ones(len(values), dtype=np.uint8)
     for limit in _LIMITS:
@@ -40,20 +47,23 @@ def encoded_sizes(values: Int64Array) -> npt.NDArray[np.uint8]:
     return sizes
 
 
-def encode(values: Int64Array, sizes: npt.NDArray[np.uint8] | None = None) -> ByteArray:
-    """The LEB128 bytes of non-negative ``values``, one after another."""
+def encode(values: npt.NDArray[Any], sizes: npt.NDArray[np.uint8] | None = None) -> ByteArray:
+    """The LEB128 bytes of non-negative ``values``, one after another.
+
+    Byte k of every value is written in one pass, and each pass keeps only the values that
+    have a byte k + 1: most gaps take one byte, so the later passes are short."""
     if sizes is None:
         sizes = encoded_sizes(values)
-    ends = np.cumsum(sizes, dtype=np.int64)
-    out = np.empty(int(ends[-1]) if len(ends) else 0, dtype=np.uint8)
-    starts = ends - sizes
+    position = np.cumsum(sizes, dtype=np.int64)
+    out = np.empty(int(position[-1]) if len(position) else 0, dtype=np.uint8)
+    position -= sizes  # each value's first byte
     rest = values.astype(np.int64)
-    for k in range(int(sizes.max()) if len(sizes) else 0):
-        has = sizes > k
-        where = starts[has] + k
-        more = (sizes[has] > k + 1).astype(np.uint8) << 7
-        out[where] = (rest[has] & 0x7F).astype(np.uint8) | more
-        rest >>= 7
+    left = sizes
+    while len(rest):
+        more = left > 1
+        out[position] = (rest & 0x7F).astype(np.uint8) | (more.view(np.uint8) << 7)
+        going = np.flatnonzero(more)
+        rest, position, left = rest[going] >> 7, position[going] + 1, left[going] - 1
     return out
 
 

@@ -75,8 +75,7 @@ class Vocabulary(Sequence[str]):
         return self._block(i // BLOCK)[i % BLOCK]
 
     def __iter__(self) -> Iterator[str]:
-        if self._len:
-            yield from self._text[1:-1].split(_SEP)
+        return iter(self.to_list())
 
     def __contains__(self, term: object) -> bool:
         return isinstance(term, str) and self.find(term) is not None
@@ -135,4 +134,4 @@ class Vocabulary(Sequence[str]):
                 + self._starts.itemsize * len(self._starts) + heads)
 
     def to_list(self) -> list[str]:
-        return list(self)
+        return self._text[1:-1].split(_SEP) if self._len else []
