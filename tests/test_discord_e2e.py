@@ -540,7 +540,7 @@ async def test_slow_button_is_deferred_then_edited(standin, start_bot, settings)
     cb = await standin.wait_callback(int(press["id"]))
     assert cb.json["type"] == DEFERRED_UPDATE_MESSAGE
     edit = await standin.wait_followup(press["token"])
-    assert edit.method == "PATCH" and edit.path.endswith("/messages/@original")
+    assert edit.method == "PATCH" and edit.path.endswith("/messages/@original"), edit.json
     assert "page 2 of 3" in edit.json["embeds"][0]["footer"]["text"]
     assert edit.json["allowed_mentions"] == NO_MENTIONS
 

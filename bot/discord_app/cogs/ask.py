@@ -357,9 +357,13 @@ class AskCog(commands.Cog, name="Ask"):
     async def _read_stored(self, message_id: int) -> StoredAnswer | None:
         records = self.bot.records
         assert records is not None
+        # The answers being sent and stored when the press arrived, taken before reading: one that
+        # finishes during the read may have committed after the read began, and then the read
+        # misses its row while the set is already empty.
+        pending = set(self._in_flight)
         stored = await asyncio.to_thread(records.stored_answer, message_id)
-        if stored is None and self._in_flight:  # perhaps sent a moment ago, its row not written yet
-            await asyncio.wait(set(self._in_flight), timeout=IN_FLIGHT_WAIT)
+        if stored is None and pending:  # perhaps sent a moment ago, its row not written yet
+            await asyncio.wait(pending, timeout=IN_FLIGHT_WAIT)
             stored = await asyncio.to_thread(records.stored_answer, message_id)
         return stored
 
