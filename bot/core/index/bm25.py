@@ -11,7 +11,7 @@ gap from the term's previous chunk (:mod:`varint`: 1.4 bytes on average on the b
 corpora), plus an entry in a short list for the postings whose tf is not 1; a term's IDF is
 computed from its df when a query asks for it. The arithmetic stays float64 and equal to
 ``rank_bm25``'s (a differential test checks ≤ 1e-9 and the same top-k). The vocabulary is one
-sorted bytes blob (:mod:`vocabulary`, term id = position), so looking a term up is a bisection
+sorted string (:mod:`vocabulary`, term id = position), so looking a term up is a bisection
 and unseen words are matched to their neighbours by prefix without a second copy. The formulas
 are written once, as small pure functions.
 """
@@ -171,14 +171,6 @@ class IndexArrays:
         return terms, chunks, tfs
 
 
-def _narrow_uint(values: npt.NDArray[Any]) -> npt.NDArray[np.unsignedinteger[Any]]:
-    top = int(values.max()) if len(values) else 0
-    for dtype in (np.uint8, np.uint16, np.uint32):
-        if top <= np.iinfo(dtype).max:
-            return values.astype(dtype)
-    return values.astype(np.uint64)
-
-
 def _offsets(values: npt.NDArray[Any]) -> npt.NDArray[np.integer[Any]]:
     """Offsets (non-decreasing, from 0) in uint32 when they fit, else int64."""
     top = int(values[-1]) if len(values) else 0
@@ -206,11 +198,11 @@ def compress(terms: Sequence[str], doc_len: npt.NDArray[Any], df: npt.NDArray[An
         at += len(piece)
     del values, sizes
     tf_at = np.flatnonzero(tfs != 1)
-    tf_val = _narrow_uint(tfs[tf_at])
+    tf_val = varint.narrowest_uint(tfs[tf_at])
     vocabulary = terms if isinstance(terms, Vocabulary) else Vocabulary(terms)
-    return IndexArrays(vocabulary, _narrow_uint(np.asarray(doc_len)), _offsets(indptr), _offsets(gap_ptr),
-                       data,
-                       _offsets(tf_at) if len(tf_at) else tf_at.astype(np.uint32), tf_val)
+    return IndexArrays(vocabulary, varint.narrowest_uint(np.asarray(doc_len)), _offsets(indptr),
+                       _offsets(gap_ptr), data, _offsets(tf_at) if len(tf_at) else tf_at.astype(np.uint32),
+                       tf_val)
 
 
 # ---- building the arrays -----------------------------------------------------------------------

@@ -4,10 +4,10 @@ A term's postings are ascending chunk numbers; the gaps between them are small f
 terms and large only for rare ones (few postings). Each gap is written in 7-bit groups, low
 group first, with the top bit set on every byte but a value's last (LEB128, as protobuf and
 DWARF do). On the two 100k-paragraph benchmark corpora this holds a posting in 1.4 bytes
-(int32: 4) and decodes with a handful of vectorised numpy calls, with no per-block bit widths to
+(int32: 4) and is read back with a handful of vectorised numpy calls, with no per-block bit widths to
 keep. A term's first gap is its first chunk number (the gaps start at chunk 0).
 
-Each function is small and pure; encoding and decoding are tested against each other and
+Each function is small and pure; encoding and reading back are tested against each other and
 against the plain int32 column.
 """
 
@@ -67,29 +67,12 @@ def encode(values: npt.NDArray[Any], sizes: npt.NDArray[np.uint8] | None = None)
     return out
 
 
-def decode(data: npt.NDArray[np.uint8]) -> Int64Array:
-    """The values of LEB128 ``data`` (which ends with a value's last byte)."""
-    if not len(data):
-        return np.empty(0, dtype=np.int64)
-    last = data < 0x80
-    if last.all():  # every value in one byte: the common case for a frequent term
-        return data.astype(np.int64)
-    ends = np.flatnonzero(last)
-    starts = np.empty(len(ends), dtype=np.int64)
-    starts[0] = 0
-    starts[1:] = ends[:-1] + 1
-    # Position of each byte within its value: 0, 1, … from the value's first byte.
-    position = np.arange(len(data), dtype=np.int64) - np.repeat(starts, ends - starts + 1)
-    groups = (data & 0x7F).astype(np.int64) << (7 * position)
-    out: Int64Array = np.add.reduceat(groups, starts)
-    return out
-
-
 def running_sums(data: npt.NDArray[np.uint8]) -> Int64Array:
-    """``np.cumsum(decode(data))``, computed without decoding first (what the index needs: a
-    term's chunks are the running sums of its gaps). Each byte's 7 bits are shifted by 7 × its
-    place in its value, and one cumulative sum over the bytes, read at each value's last byte,
-    is the running sum of the values: about half the time of decoding, then summing."""
+    """The running sums of the values of LEB128 ``data`` (which ends with a value's last byte):
+    what the index needs, since a term's chunks are the running sums of its gaps. Each byte's
+    7 bits are shifted by 7 × its place in its value, and one cumulative sum over the bytes,
+    read at each value's last byte, is the running sum of the values: about half the time of
+    decoding the values, then summing."""
     last = data < 0x80
     low = (data & 0x7F).astype(np.int64)
     if last.all():  # every value in one byte: the common case for a frequent term
@@ -110,6 +93,15 @@ def running_sums(data: npt.NDArray[np.uint8]) -> Int64Array:
     low <<= 7 * place
     out = np.cumsum(low)[last]
     return out
+
+
+def narrowest_uint(values: npt.NDArray[Any]) -> npt.NDArray[np.unsignedinteger[Any]]:
+    """``values`` (non-negative) in the narrowest unsigned type that holds them."""
+    top = int(values.max()) if len(values) else 0
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        if top <= np.iinfo(dtype).max:
+            return values.astype(dtype)
+    return values.astype(np.uint64)
 
 
 def ends_per_span(data: npt.NDArray[np.uint8], offsets: npt.NDArray[Any]) -> Int64Array:

@@ -1,7 +1,7 @@
 """The sorted terms of an index as one string, about 1 byte per letter.
 
-A Python ``str`` costs ~57 bytes of its own plus 8 in a list: at 100k chunks the vocabulary as a
-list of strings (90k terms) was 6 MiB of an index otherwise ~7 MiB. Here the terms are one
+A Python ``str`` costs ~57 bytes of its own plus 8 in a list: at 100k chunks (90k terms) the
+vocabulary as a list of strings took 6 MiB, as much as all the rest of the compressed index. Here the terms are one
 ``\\0``-separated string (1 byte per character when the terms are ASCII, as CPython stores it),
 with every term's length in a small array and every :data:`BLOCK`-th term kept as its own
 ``str``. A lookup is a C bisection over those heads and one ``str.find`` inside a block; a
@@ -21,6 +21,8 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 
+from bot.core.index import varint
+
 BLOCK = 32
 _SEP = "\0"
 
@@ -35,9 +37,7 @@ class Vocabulary(Sequence[str]):
         self._len = len(terms)
         self._text = _SEP + _SEP.join(terms) + _SEP if terms else ""
         lengths = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
-        top = int(lengths.max()) if len(lengths) else 0
-        self.lengths: npt.NDArray[np.unsignedinteger[Any]] = lengths.astype(
-            np.uint8 if top < 1 << 8 else np.uint16 if top < 1 << 16 else np.uint32)
+        self.lengths: npt.NDArray[np.unsignedinteger[Any]] = varint.narrowest_uint(lengths)
         self.lengths.setflags(write=False)
         # The separator before each block's first term, and after the last term.
         offsets = np.zeros(len(terms) + 1, dtype=np.int64)
