@@ -1,13 +1,13 @@
 """The sorted terms of an index as one string, about 1 byte per letter.
 
 A Python ``str`` costs ~57 bytes of its own plus 8 in a list: at 100k chunks (90k terms) the
-vocabulary as a list of strings took 6 MiB, as much as all the rest of the compressed index. Here the terms are one
-``\\0``-separated string (1 byte per character when the terms are ASCII, as CPython stores it),
-with every term's length in a small array and every :data:`BLOCK`-th term kept as its own
-``str``. A lookup is a C bisection over those heads and one ``str.find`` inside a block; a
-term's number is the count of separators before it in its block, and any term is a slice at
-an offset the lengths give. Terms never contain ``\\0`` (the analyzer's tokens are letters,
-digits and ``_``); one that did would simply not be found.
+vocabulary as a list of strings took 6 MiB, as much as all the rest of the compressed index.
+Here the terms are one ``\\0``-separated string (1 byte per character when the terms are ASCII,
+as CPython stores it), with every term's length in a small array and every :data:`BLOCK`-th
+term kept as its own ``str``. A lookup is a C bisection over those heads and one ``str.find``
+inside a block; a term's number is the count of separators before it in its block, and any
+term is a slice at an offset the lengths give. Terms never contain ``\\0`` (the analyzer's
+tokens are letters, digits and ``_``); one that did would simply not be found.
 """
 
 from __future__ import annotations
