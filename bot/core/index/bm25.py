@@ -336,6 +336,17 @@ def _merge_vocabularies(old: list[str], new: list[str]) -> tuple[list[str], Int3
 
 # ---- scoring -----------------------------------------------------------------------------------
 
+@dataclass(frozen=True, slots=True)
+class _Lookup:
+    """A query's indexed terms (repeats kept, as ``rank_bm25`` counts them): ids, where their
+    postings start, their dfs and IDFs."""
+
+    ids: list[int]
+    starts: list[int]
+    df: list[int]
+    idf: FloatArray
+
+
 class BM25Index:
     """Scores of every chunk for a tokenised query; chunk order is the corpus order.
 
@@ -422,31 +433,32 @@ class BM25Index:
     def doc_len(self) -> npt.NDArray[np.unsignedinteger[Any]]:
         return self.arrays.doc_len
 
-    def _ids(self, query: Sequence[str]) -> list[int]:
-        return [tid for tid in map(self.term_id, query) if tid is not None]
+    def _lookup(self, query: Sequence[str]) -> _Lookup:
+        """The query's indexed terms with their postings' place and IDF, found once per query."""
+        ids = [tid for tid in map(self.term_id, query) if tid is not None]
+        starts = [self._indptr.item(t) for t in ids]
+        df = [self._indptr.item(t + 1) - p0 for t, p0 in zip(ids, starts, strict=True)]
+        return _Lookup(ids, starts, df, self._idf(np.array(df, dtype=np.float64)))
 
-    def _constant(self, ids: Sequence[int]) -> float:
+    def _constant(self, q: _Lookup) -> float:
         """What every chunk scores whatever it contains (non-zero for BM25+ only)."""
-        if self.params.variant != "bm25plus" or not ids:
+        if self.params.variant != "bm25plus" or not q.ids:
             return 0.0
-        idf = self._idf(np.array([self._df(t) for t in ids], dtype=np.float64))
-        return float(sum(idf.tolist())) * self.params.delta
+        return float(sum(q.idf.tolist())) * self.params.delta
 
-    def _postings(self, ids: Sequence[int]) -> tuple[Int64Array, FloatArray, list[int]]:
+    def _postings(self, q: _Lookup) -> tuple[Int64Array, FloatArray, list[int]]:
         """The chunks of the query terms' postings and their scores (minus :meth:`_constant`),
         term after term, with where each term's postings end."""
+        ids, starts, df, idf = q.ids, q.starts, q.df, q.idf
         if not ids:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64), []
-        indptr, gap_ptr, gaps = self._indptr, self._gap_ptr, self._gaps
-        starts = [indptr.item(t) for t in ids]
-        df = [indptr.item(t + 1) - p0 for t, p0 in zip(ids, starts, strict=True)]
+        gap_ptr, gaps = self._gap_ptr, self._gaps
         if len(ids) == 1:
             chunks = varint.running_sums(gaps[gap_ptr.item(ids[0]):gap_ptr.item(ids[0] + 1)])
         else:
             pieces = [gaps[gap_ptr.item(t):gap_ptr.item(t + 1)] for t in ids]
             chunks = varint.running_sums(np.concatenate(pieces))
         ends = list(itertools.accumulate(df))
-        idf = self._idf(np.array(df, dtype=np.float64))
         if len(ids) > 1:  # each term's gaps start again from chunk 0; every indexed term has a posting
             before = np.zeros(len(ids), dtype=np.int64)
             before[1:] = chunks[[e - 1 for e in ends[:-1]]]
@@ -467,10 +479,10 @@ class BM25Index:
                                                         self._norm[lengths[at]])
         return chunks, values, ends
 
-    def _sparse_scores(self, ids: Sequence[int]) -> FloatArray:
+    def _sparse_scores(self, q: _Lookup) -> FloatArray:
         """Scores minus :meth:`_constant`: non-zero only for chunks holding a query term."""
         out = np.zeros(self.n_docs, dtype=np.float64)
-        chunks, values, ends = self._postings(ids)
+        chunks, values, ends = self._postings(q)
         start = 0
         for end in ends:  # a term at a time: a chunk's sum adds its terms in query order
             out[chunks[start:end]] += values[start:end]
@@ -479,28 +491,28 @@ class BM25Index:
 
     def scores(self, query: Sequence[str]) -> FloatArray:
         """BM25 score of every chunk; a repeated query term counts again, as in ``rank_bm25``."""
-        ids = self._ids(query)
-        out = self._sparse_scores(ids)
-        constant = self._constant(ids)
+        q = self._lookup(query)
+        out = self._sparse_scores(q)
+        constant = self._constant(q)
         if constant:
             out += constant
         return out
 
-    def _hits(self, ids: Sequence[int]) -> tuple[Int64Array, FloatArray]:
+    def _hits(self, q: _Lookup) -> tuple[Int64Array, FloatArray]:
         """The chunks holding a query term (ascending) and their scores minus :meth:`_constant`.
 
         A typical question touches a few dozen postings of a corpus of 100k chunks: they are then
         summed per chunk directly (in the same order as the dense sum, so the floats are equal)
         instead of through an array as long as the corpus.
         """
-        touched = sum(self._df(t) for t in ids)
+        touched = sum(q.df)
         if touched * 8 >= self.n_docs:  # measured: sorting more postings costs more than a dense pass
-            dense = self._sparse_scores(ids)
+            dense = self._sparse_scores(q)
             hits = np.flatnonzero(dense != 0)  # a boolean mask scans several times faster than floats
             return hits, dense[hits]
         if not touched:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
-        chunks, values, _ = self._postings(ids)
+        chunks, values, _ = self._postings(q)
         # Group equal chunk numbers by a stable sort (each chunk's values stay in query order, so
         # the sums are the dense sum's floats); cheaper than np.unique(return_inverse=True).
         order = np.argsort(chunks, kind="stable")
@@ -518,9 +530,9 @@ class BM25Index:
         if self.n_docs == 0 or k <= 0:
             return []
         k = min(k, self.n_docs)
-        ids = self._ids(query)
-        hits, values = self._hits(ids)
-        constant = self._constant(ids)
+        q = self._lookup(query)
+        hits, values = self._hits(q)
+        constant = self._constant(q)
         if len(hits) > k:
             threshold = np.partition(values, len(values) - k)[len(values) - k]
             above = values > threshold
