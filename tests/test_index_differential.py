@@ -48,6 +48,8 @@ def test_scores_and_top_k_match_rank_bm25(variant: str, seed: int) -> None:
         expected = ref.get_scores(query)
         got = ours.scores(query)
         assert np.max(np.abs(got - expected)) <= 1e-9
+        # The IDFs the quote ranking reads: rank_bm25's (Okapi's floor included), 0 when unseen.
+        assert np.allclose(ours.idfs(query), [ref.idf.get(t, 0.0) for t in query], rtol=0, atol=1e-12)
         k = int(rng.integers(1, 25))
         top = ours.top(query, k)
         ids = [i for i, _ in top]

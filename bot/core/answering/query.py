@@ -208,15 +208,16 @@ class QueryTerms:
     @classmethod
     def from_question(cls, question: str, analyzer: Analyzer, index: BM25Index,
                       generic_weight: float = 1.0, unknown_share: float = 0.0) -> QueryTerms:
-        tokens = [t for t in analyzer.tokens(question)[:MAX_QUESTION_TERMS]
-                  if index.doc_freq(t.term) or not _stopword_typo(question, t.start, t.end, analyzer)]
+        found = analyzer.tokens(question)[:MAX_QUESTION_TERMS]
+        dfs = {t.term: index.doc_freq(t.term) for t in found}  # each term looked up once
+        tokens = [t for t in found if dfs[t.term] or not _stopword_typo(question, t.start, t.end, analyzer)]
         raw = [t.term for t in tokens]
         generic = analyzer.generic_terms(question) if generic_weight != 1.0 else frozenset()
         groups: dict[str, tuple[str, ...]] = {}
         weights: dict[str, float] = {}
         expanded = 0
         for term in dict.fromkeys(raw):
-            df = index.doc_freq(term)
+            df = dfs[term]
             alternatives: tuple[str, ...] = ()
             if not df and expanded < MAX_EXPANDED_TERMS:
                 alternatives = expand_unknown(term, index)
@@ -238,7 +239,7 @@ class QueryTerms:
         distinctive = tuple(dict.fromkeys((t.term, question[t.start:t.end]) for t in tokens
                                           if t.term in groups and (t.term[:1].isdigit() or t.term in names)))
         unmatched = frozenset(t.term for t in tokens if groups[t.term] == (t.term,)
-                              and not index.doc_freq(t.term) and not question[t.start:t.start + 1].isupper())
+                              and not dfs[t.term] and not question[t.start:t.start + 1].isupper())
         return cls(terms, groups, weights, answer_kind(question), unknown, tuple(raw), surface, distinctive,
                    negated, unmatched)
 

@@ -98,7 +98,7 @@ def score_windows(query: QueryTerms, candidates: Sequence[Candidate], facts: Seq
     """
     bm25_terms = list(query.terms)
     term_col = {t: i for i, t in enumerate(dict.fromkeys(bm25_terms))}
-    idf = np.array([index.idf_of(t) for t in term_col], dtype=np.float64)
+    idf = index.idfs(list(term_col))
     repeats = np.bincount([term_col[t] for t in bm25_terms], minlength=len(term_col)).astype(np.float64)
     idf = idf * repeats  # a repeated query term counts again, as in BM25 over the query's terms
     pairs = [(a, b) for a, b in zip(query.sequence, query.sequence[1:], strict=False) if a != b]
