@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.knowledge.documents import load_documents, parse_document
+from bot.core.knowledge.documents import knowledge_files, load_documents, parse_document
 from bot.core.problems import ProblemError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -117,3 +117,14 @@ def test_unchanged_files_are_not_parsed_again(tmp_path: Path) -> None:
     a2, b2 = second.documents
     assert a2 is a1  # same bytes: the parsed document is reused
     assert b2 is not b1 and b2.paragraphs[0].text == "Text B, edited."
+
+
+def test_knowledge_files_are_the_folders_knowledge_files_sorted_by_name(tmp_path: Path) -> None:
+    for name in ("b.md", "A.MD", "c.markdown", "d.txt", "_draft.md", ".hidden.md", "notes.rst", "e.md.bak"):
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    (tmp_path / "folder.md").mkdir()  # a folder with a knowledge suffix is not a file
+    (tmp_path / "link.md").symlink_to(tmp_path / "b.md")  # listed; reading it checks where it points
+    (tmp_path / "dangling.md").symlink_to(tmp_path / "gone.md")
+    assert [p.name for p in knowledge_files(tmp_path)] == ["A.MD", "b.md", "c.markdown", "d.txt", "link.md"]
+    assert all(p.parent == tmp_path for p in knowledge_files(tmp_path))
+    assert knowledge_files(tmp_path / "missing") == []
