@@ -94,3 +94,13 @@ def test_decoding_a_block_of_terms_at_a_time_gives_every_posting() -> None:
         assert blocks[0][0] == 0 and blocks[-1][1] == len(index.terms)
         assert all(b[1] == c[0] for b, c in itertools.pairwise(blocks))
         assert np.array_equal(np.concatenate([a.chunks_of(t0, t1) for t0, t1 in blocks]), chunks)
+
+
+def test_running_sums_restart_at_each_segment() -> None:
+    """Several terms' gaps read in one pass give each term's own chunks, empty terms included."""
+    segments = [[3, 9, 200], [], [0, 5], [70000], []]
+    gaps = np.concatenate([np.diff(np.array(s, dtype=np.int64), prepend=0) for s in segments])
+    sums = varint.running_sums(varint.encode(gaps))
+    restarted = varint.restart_sums(sums, [len(s) for s in segments])
+    assert restarted.tolist() == [c for s in segments for c in s]
+    assert varint.restart_sums(np.empty(0, dtype=np.int64), [0, 0]).tolist() == []

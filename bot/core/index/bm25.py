@@ -150,14 +150,8 @@ class IndexArrays:
     def chunks_of(self, t0: int, t1: int) -> Int64Array:
         """The chunks of terms ``t0 … t1 - 1``, term after term (their gaps restart at each term)."""
         data = self.gaps[int(self.gap_ptr[t0]):int(self.gap_ptr[t1])]
-        sums = varint.running_sums(data)
-        starts = np.asarray(self.indptr[t0:t1], dtype=np.int64) - int(self.indptr[t0])
-        before = np.zeros(t1 - t0, dtype=np.int64)
-        inside = starts > 0
-        before[inside] = sums[starts[inside] - 1]  # the running sum where the term's gaps start
-        df = np.diff(np.asarray(self.indptr[t0:t1 + 1], dtype=np.int64)).astype(np.int64)
-        sums -= np.repeat(before, df)
-        return sums
+        return varint.restart_sums(varint.running_sums(data), np.diff(np.asarray(self.indptr[t0:t1 + 1],
+                                                                                  dtype=np.int64)))
 
     def decoded(self) -> tuple[Int32Array, Int32Array, Int32Array]:
         """Every posting's term, chunk and tf, term-major (for merging into a new index)."""
@@ -463,10 +457,8 @@ class BM25Index:
             pieces = [gaps[gap_ptr.item(t):gap_ptr.item(t + 1)] for t in ids]
             chunks = varint.running_sums(np.concatenate(pieces))
         ends = list(itertools.accumulate(df))
-        if len(ids) > 1:  # each term's gaps start again from chunk 0; every indexed term has a posting
-            before = np.zeros(len(ids), dtype=np.int64)
-            before[1:] = chunks[[e - 1 for e in ends[:-1]]]
-            chunks -= np.repeat(before, df)
+        if len(ids) > 1:  # each term's gaps start again from chunk 0
+            chunks = varint.restart_sums(chunks, df)
             weights = np.repeat(idf, df)
         else:
             weights = idf[0]

@@ -95,6 +95,18 @@ def running_sums(data: npt.NDArray[np.uint8]) -> Int64Array:
     return out
 
 
+def restart_sums(sums: Int64Array, counts: npt.ArrayLike) -> Int64Array:
+    """Running sums over consecutive segments of ``counts`` values each, made to start again at
+    every segment (in place): the chunks of several terms whose gaps were read in one pass."""
+    counts = np.asarray(counts, dtype=np.int64)
+    starts = np.cumsum(counts) - counts
+    before = np.zeros(len(counts), dtype=np.int64)
+    inside = starts > 0
+    before[inside] = sums[starts[inside] - 1]  # the running sum where the segment's values start
+    sums -= np.repeat(before, counts)
+    return sums
+
+
 def narrowest_uint(values: npt.NDArray[Any]) -> npt.NDArray[np.unsignedinteger[Any]]:
     """``values`` (non-negative) in the narrowest unsigned type that holds them."""
     top = int(values.max()) if len(values) else 0
