@@ -54,6 +54,18 @@ def test_offsets_point_into_the_original_text() -> None:
     assert {"Lukashenka’s", "neutral", "Su-25", "37 000", "people"} <= spans
 
 
+def test_generic_terms_are_the_everyday_words_as_written() -> None:
+    """Everyday words count less in a question; a hyphenated word's parts are not everyday words
+    ("Russian-led"), and an alias maps an everyday word's term like any other."""
+    question = "Who wants the best time for the Russian-led bloc and Lukashenka?"
+    tokens, generic = A.tokens_and_generic(question)
+    assert (tokens, generic) == (A.tokens(question), A.generic_terms(question))
+    assert generic == set(A.terms("wants best time"))
+    assert set(A.terms("Russian led bloc Lukashenka")).isdisjoint(generic)
+    aliased = A.with_aliases([["period", "time"]])
+    assert aliased.generic_terms("the best time") == set(aliased.terms("best period")) == {"best", "period"}
+
+
 def test_aliases_join_spellings_both_ways() -> None:
     a = A.with_aliases([["Lukashenka", "Lukashenko"], ["USSR", "Soviet Union"]])
     assert a.terms("Lukashenko") == a.terms("Lukashenka’s")

@@ -108,10 +108,9 @@ def name_words(question: str) -> list[str]:
     return [p for w in words for p in re.split(r"[-‐‑]", w) if p[:1].isupper()]
 
 
-def name_terms(question: str, analyzer: Analyzer) -> frozenset[str]:
-    """Terms of the capitalised words inside a question ("When did Finland join NATO?"),
-    everyday words left out ("TV")."""
-    parts = name_words(question)
+def name_terms(parts: list[str], analyzer: Analyzer) -> frozenset[str]:
+    """Terms of the capitalised words inside a question (its :func:`name_words`: "When did
+    Finland join NATO?"), everyday words left out ("TV")."""
     generic = analyzer.generic_terms(" ".join(parts))
     return frozenset(t for p in parts for t in analyzer.terms(p) if t not in generic)
 
@@ -137,9 +136,11 @@ def near_known(term: str, index: BM25Index) -> bool:
     return len(term) >= 4 and bool(index.with_prefix(term, len(term) + 2, 2))  # up to 4 letters longer
 
 
-def unknown_names(question: str, analyzer: Analyzer, index: BM25Index, groups: dict[str, tuple[str, ...]],
-                  weights: dict[str, float], share: float) -> frozenset[str]:
-    """Names in the question the knowledge base never mentions, when they carry the question.
+def unknown_names(question: str, words: list[str], analyzer: Analyzer, index: BM25Index,
+                  groups: dict[str, tuple[str, ...]], weights: dict[str, float],
+                  share: float) -> frozenset[str]:
+    """Names in the question (its :func:`name_words`) the knowledge base never mentions, when
+    they carry the question.
 
     A name the knowledge base has never seen ("When did Finland join NATO?") is strong evidence
     that the question is about something else, however well its other words match. Not every
@@ -152,7 +153,6 @@ def unknown_names(question: str, analyzer: Analyzer, index: BM25Index, groups: d
     total = sum(weights.values())
     out = set()
     checked = 0
-    words = name_words(question)
     # A capitalised everyday word is a name ("Obama", "London" and "Secretary General" are in the
     # common-English list too), unless the question capitalises most of its words (Title Case).
     title_case = len(words) * 2 > len(_WORDS.findall(question))
@@ -208,11 +208,11 @@ class QueryTerms:
     @classmethod
     def from_question(cls, question: str, analyzer: Analyzer, index: BM25Index,
                       generic_weight: float = 1.0, unknown_share: float = 0.0) -> QueryTerms:
-        found = analyzer.tokens(question)[:MAX_QUESTION_TERMS]
+        found, generic = analyzer.tokens_and_generic(question)  # one pass over the question
+        found = found[:MAX_QUESTION_TERMS]
         dfs = {t.term: index.doc_freq(t.term) for t in found}  # each term looked up once
         tokens = [t for t in found if dfs[t.term] or not _stopword_typo(question, t.start, t.end, analyzer)]
         raw = [t.term for t in tokens]
-        generic = analyzer.generic_terms(question) if generic_weight != 1.0 else frozenset()
         groups: dict[str, tuple[str, ...]] = {}
         weights: dict[str, float] = {}
         expanded = 0
@@ -232,10 +232,11 @@ class QueryTerms:
             if term in generic:
                 weights[term] *= generic_weight
         terms = tuple(a for t in raw for a in groups[t])
-        unknown = unknown_names(question, analyzer, index, groups, weights, unknown_share)
+        words = name_words(question)
+        unknown = unknown_names(question, words, analyzer, index, groups, weights, unknown_share)
         surface = tuple((t.term, fold(question[t.start:t.end])) for t in tokens)
         negated = not QUESTION_NEGATIONS.isdisjoint(_NEGATION_WORD.findall(fold(question)))
-        names = name_terms(question, analyzer)
+        names = name_terms(words, analyzer)
         distinctive = tuple(dict.fromkeys((t.term, question[t.start:t.end]) for t in tokens
                                           if t.term in groups and (t.term[:1].isdigit() or t.term in names)))
         unmatched = frozenset(t.term for t in tokens if groups[t.term] == (t.term,)

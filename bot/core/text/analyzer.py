@@ -344,7 +344,16 @@ class Analyzer:
 
     def tokens(self, text: str, expand_compounds: bool = True) -> list[Token]:
         """Index terms of ``text`` with their spans in ``text`` (a term spans its whole token)."""
+        return self._tokens(text, expand_compounds, False)[0]
+
+    def tokens_and_generic(self, text: str) -> tuple[list[Token], frozenset[str]]:
+        """:meth:`tokens` and :meth:`generic_terms` of ``text`` in one pass (a question needs both)."""
+        return self._tokens(text, True, True)
+
+    def _tokens(self, text: str, expand_compounds: bool,
+                want_generic: bool) -> tuple[list[Token], frozenset[str]]:
         base: list[Token] = []
+        generic: list[str] = []
         word = self._word
         for m in _TOKEN.finditer(_tokenizable(text)):
             start, end = m.span()
@@ -352,7 +361,9 @@ class Analyzer:
             terms = word(raw, expand_compounds)
             if len(terms) == 1:
                 base.append(Token(terms[0], start, end))
-            elif terms:  # a hyphenated word: its parts span only themselves
+                if want_generic and fold(raw) in COMMON_ENGLISH_WORDS:
+                    generic.append(terms[0])
+            elif terms:  # a hyphenated word: its parts span only themselves (never an everyday word)
                 base.extend(Token(t, start + a, start + b)
                             for t, a, b in self._token_spans(m.lastgroup, raw, expand_compounds))
         single = self._single
@@ -361,7 +372,7 @@ class Analyzer:
             hits = self._phrase_hits([t.term for t in base])
             out = self._with_groups(
                 out, hits, lambda i, n, term: Token(term, base[i].start, base[i + n - 1].end))
-        return out
+        return out, frozenset(single.get(t, t) for t in generic) if single else frozenset(generic)
 
     def surface_words(self, text: str) -> frozenset[str]:
         """The tokens of ``text`` as written, only folded (case, diacritics), not stemmed.
@@ -378,8 +389,7 @@ class Analyzer:
         They say little about what a question is about, so they count less when deciding
         whether a passage answers it.
         """
-        return frozenset(t.term for t in self.tokens(text, expand_compounds=False)
-                         if fold(text[t.start:t.end]) in COMMON_ENGLISH_WORDS)
+        return self._tokens(text, True, True)[1]
 
 
 def compile_aliases(groups: Sequence[Sequence[str]], analyzer: Analyzer) -> AliasTable:
