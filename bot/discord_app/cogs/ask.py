@@ -32,6 +32,7 @@ from discord.ext import commands
 from bot.core.answer import Answer, Outcome
 from bot.core.index.build import Snapshot
 from bot.discord_app import render
+from bot.discord_app.client import CLOSE_GRACE_SECONDS
 from bot.discord_app.cooldown import UserCooldown
 from bot.discord_app.errors import SafeView, on_component_error, send_private
 from bot.moderation import reports
@@ -192,6 +193,8 @@ class AskCog(commands.Cog, name="Ask"):
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.answer_this.name, type=self.answer_this.type)
         self.bot.remove_dynamic_items(MoreButton, FeedbackButton)
+        if self._background:  # declines still being recorded (the bot is closing): let them finish
+            await asyncio.wait(set(self._background), timeout=CLOSE_GRACE_SECONDS)
 
     # ------------------------------------------------------------------ engine
     async def ask_engine(self, question: str) -> Answer:
