@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -64,6 +66,23 @@ def test_generic_terms_are_the_everyday_words_as_written() -> None:
     assert set(A.terms("Russian led bloc Lukashenka")).isdisjoint(generic)
     aliased = A.with_aliases([["period", "time"]])
     assert aliased.generic_terms("the best time") == set(aliased.terms("best period")) == {"best", "period"}
+
+
+def test_the_word_memo_is_bounded_and_changes_no_terms() -> None:
+    text = " ".join(f"harbour{i}s ships-{i} Lighthouses" for i in range(400)) + " " + "q" * 150
+    small, unbounded = Analyzer(memo_limit=50), Analyzer(memo_limit=10_000)
+    assert small.terms(text) == unbounded.terms(text)
+    assert small.memo_size() <= 3 * 50  # forms in each compound mode, and stems
+    assert small.terms(text) == unbounded.terms(text)  # and again, from a memo cleared on the way
+
+
+def test_a_dropped_analyzer_is_freed_at_once() -> None:
+    """Its memo refers back to it only weakly: no cycle waits for the garbage collector."""
+    analyzer = Analyzer()
+    analyzer.terms("Lighthouses guide ships into the harbour")
+    gone = weakref.ref(analyzer)
+    del analyzer
+    assert gone() is None
 
 
 def test_aliases_join_spellings_both_ways() -> None:

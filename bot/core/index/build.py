@@ -62,13 +62,30 @@ class Snapshot:
         return self.alias_groups == alias_groups and self.settings.analysis_key == settings.analysis_key
 
 
+class _TermIds(dict[str, int]):
+    """Term → this build's id, in order of first appearance; a new term is numbered on lookup
+    (``__missing__``), so a batch's terms are numbered in one C-level pass. The segment break
+    is -1."""
+
+    __slots__ = ("vocabulary",)
+
+    def __init__(self) -> None:
+        super().__init__({SEGMENT_BREAK: -1})
+        self.vocabulary: list[str] = []
+
+    def __missing__(self, term: str) -> int:
+        number = self[term] = len(self.vocabulary)
+        self.vocabulary.append(term)
+        return number
+
+
 class _TermCounter:
     """Postings of new documents, counted in batches; the vocabulary is this build's own."""
 
     def __init__(self, analyzer: Analyzer) -> None:
         self.analyzer = analyzer
-        self.ids: dict[str, int] = {SEGMENT_BREAK: -1}
-        self.vocabulary: list[str] = []
+        self.ids = _TermIds()
+        self.vocabulary = self.ids.vocabulary
         self._segments: list[str] = []
         self._spec: list[tuple[int, int, int]] = []  # per chunk: heading, first, end (batch segment numbers)
         self._chunk_numbers: list[int] = []  # per chunk: its number in the new snapshot
@@ -91,10 +108,6 @@ class _TermCounter:
             self.flush()
 
     def _term_ids(self, terms: list[str]) -> Int64Array:
-        missing = set(terms).difference(self.ids)
-        for term in sorted(missing):  # sorted: ids do not depend on set order
-            self.ids[term] = len(self.vocabulary)
-            self.vocabulary.append(term)
         return np.fromiter(map(self.ids.__getitem__, terms), dtype=np.int64, count=len(terms))
 
     def flush(self) -> None:
@@ -144,7 +157,7 @@ class _TermCounter:
             parts.clear()
             return out
 
-        self.ids = {}  # the term → id table is only needed while counting
+        self.ids = _TermIds()  # the term → id table is only needed while counting
         return Postings(self.vocabulary, take(self._out_terms), take(self._out_chunks), take(self._out_tfs))
 
 

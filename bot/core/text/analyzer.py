@@ -21,9 +21,10 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, compress, filterfalse
+from itertools import chain, compress
 from types import MappingProxyType
 from typing import NamedTuple, TypeVar
 
@@ -123,10 +124,45 @@ class AliasTable:
         return frozenset(p[0] for p in self.phrases)
 
 
+class _FormMemo(dict[str, tuple[str, ...]]):
+    """Word form → its terms (before aliases), in one compound mode, at most ``limit`` forms
+    (cleared when full).
+
+    A form not seen yet is analysed on lookup (:meth:`__missing__`), so a whole text's forms
+    are looked up in one C-level ``map`` and Python runs only for the new ones. The analysis is
+    held weakly: an analyzer and its memo form no cycle, so a dropped analyzer's memo is freed
+    at once, not at the next full garbage collection.
+    """
+
+    __slots__ = ("_analyse", "_expand", "_limit")
+
+    def __init__(self, analyse: Callable[[str, bool], tuple[str, ...]], expand: bool, limit: int) -> None:
+        super().__init__()
+        self._analyse = weakref.WeakMethod(analyse)
+        self._expand = expand
+        self._limit = limit
+        self.forget()
+
+    def forget(self) -> None:
+        self.clear()
+        self[SEGMENT_BREAK] = (SEGMENT_BREAK,)  # joins texts analysed in one call
+
+    def __missing__(self, word: str) -> tuple[str, ...]:
+        analyse = self._analyse()
+        assert analyse is not None, "the analyzer owning this memo is gone"
+        terms = analyse(word, self._expand)
+        if len(word) <= MAX_TOKEN_CHARS:  # a pasted blob is analysed, never remembered
+            if len(self) >= self._limit:
+                self.forget()
+            self[word] = terms
+        return terms
+
+
 class Analyzer:
     """Tokenise → fold → drop stopwords → stem → apply aliases; memoised per word form.
 
-    ``memo_limit`` bounds the memo (word forms per compound mode); when full it is cleared.
+    ``memo_limit`` bounds the memo (word forms per compound mode, and stems); each part is
+    cleared when full.
     An index build wants a large memo for its duration; answering needs only a small one.
     """
 
@@ -135,9 +171,9 @@ class Analyzer:
         self.stopwords = frozenset(fold(w) for w in stopwords)
         self.aliases = aliases or AliasTable()
         self.memo_limit = memo_limit
-        self._memo: tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]] = ({}, {})
+        self._memo = (_FormMemo(self._analyse_word, False, memo_limit),
+                      _FormMemo(self._analyse_word, True, memo_limit))
         self._stems: dict[str, str] = {}
-        self._reset_memo()
         # Aliases as plain dicts and sets once: they are consulted for every word.
         self._single = dict(self.aliases.single)
         self._phrases = dict(self.aliases.phrases)
@@ -176,30 +212,23 @@ class Analyzer:
     def _reset_memo(self) -> None:
         self._stems.clear()
         for memo in self._memo:
-            memo.clear()
-            memo[SEGMENT_BREAK] = (SEGMENT_BREAK,)
+            memo.forget()
 
     def _word(self, word: str, expand: bool) -> tuple[str, ...]:
         """Terms (before aliases) of one white-space word or raw token: memoised."""
-        memo = self._memo[expand]
-        hit = memo.get(word)
-        if hit is None:
-            plain = _PLAIN_WORD.match(word)
-            if plain is not None:  # one word token of ASCII letters: no pattern, no digit rules
-                letters = plain.group(1).lower()
-                if letters in self.stopwords or len(letters) == 1 or len(letters) > MAX_TOKEN_CHARS:
-                    hit = ()
-                else:
-                    hit = (self._stem(IRREGULAR_FORMS.get(letters, letters)),)
-            else:
-                prepared = _tokenizable(word)
-                hit = tuple(term for m in _TOKEN.finditer(prepared)
-                            for term in self._token_terms(m.lastgroup, word[m.start():m.end()], expand))
-            if len(word) <= MAX_TOKEN_CHARS:  # a pasted blob is analysed, never remembered
-                if len(memo) >= self.memo_limit:
-                    self._reset_memo()
-                memo[word] = hit
-        return hit
+        return self._memo[expand][word]
+
+    def _analyse_word(self, word: str, expand: bool) -> tuple[str, ...]:
+        """What :meth:`_word` remembers: the terms of one word form, analysed."""
+        plain = _PLAIN_WORD.match(word)
+        if plain is not None:  # one word token of ASCII letters: no pattern, no digit rules
+            letters = plain.group(1).lower()
+            if letters in self.stopwords or len(letters) == 1 or len(letters) > MAX_TOKEN_CHARS:
+                return ()
+            return (self._stem(IRREGULAR_FORMS.get(letters, letters)),)
+        prepared = _tokenizable(word)
+        return tuple(term for m in _TOKEN.finditer(prepared)
+                     for term in self._token_terms(m.lastgroup, word[m.start():m.end()], expand))
 
     def _token_terms(self, kind: str | None, raw: str, expand: bool) -> list[str]:
         """Terms of one token of the pattern (a number, a word, a percent sign)."""
@@ -255,21 +284,17 @@ class Analyzer:
 
     # ---- texts --------------------------------------------------------------------------------
 
-    def _base_terms(self, text: str, expand: bool) -> list[str]:
-        """Terms of ``text`` before aliases, in order."""
-        if _SPLIT_UNSAFE.search(text):
+    def _base_terms(self, text: str, expand: bool, split_safe: bool = False) -> list[str]:
+        """Terms of ``text`` before aliases, in order; ``split_safe``: the caller has already
+        found no space-separated thousands in it (a search over a whole batch costs)."""
+        if not split_safe and _SPLIT_UNSAFE.search(text):
             prepared = _tokenizable(text)
             words = [text[m.start():m.end()] for m in _TOKEN.finditer(prepared)]
         else:
             words = text.split()
-        memo = self._memo[expand]
-        word = self._word
-        for new in set(filterfalse(memo.__contains__, words)):  # each new word form once
-            word(new, expand)
-        try:  # then no Python loop over the words: every form is remembered
-            return list(chain.from_iterable(map(memo.__getitem__, words)))
-        except KeyError:  # words too long to remember, or the memo was full and cleared
-            return list(chain.from_iterable(word(w, expand) for w in words))
+        # No Python loop over the words: each is looked up in C, and only a new form runs the
+        # analysis (the memo's ``__missing__``).
+        return list(chain.from_iterable(map(self._memo[expand].__getitem__, words)))
 
     def _phrase_hits(self, terms: Sequence[str]) -> list[tuple[int, int, str]]:
         """(position, length, group term) of every multi-word alias in ``terms``, in order.
@@ -324,7 +349,7 @@ class Analyzer:
         """
         joined = f" {SEGMENT_BREAK} ".join(segments)
         if not _SPLIT_UNSAFE.search(joined):
-            return self._aliased(self._base_terms(joined, True))
+            return self._aliased(self._base_terms(joined, True, split_safe=True))
         base: list[str] = []
         run: list[str] = []
         for segment in [*segments, None]:
@@ -332,7 +357,7 @@ class Analyzer:
                 run.append(segment)
                 continue
             if run:
-                base.extend(self._base_terms(f" {SEGMENT_BREAK} ".join(run), True))
+                base.extend(self._base_terms(f" {SEGMENT_BREAK} ".join(run), True, split_safe=True))
                 base.append(SEGMENT_BREAK)
                 run = []
             if segment is not None:
