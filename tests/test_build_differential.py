@@ -107,18 +107,35 @@ def test_built_index_equals_the_definition_on_hard_text(docs: list[list[tuple[st
     assert_paragraph_lengths(snap, analyzer)
 
 
-def test_joined_terms_are_each_segments_terms_between_breaks() -> None:
-    analyzer = Analyzer().with_aliases(GROUPS)
-    segments = ["The Soviet", "Union fell", "37 000 people", "", "USSR and the KGB", "security service"]
-    flat = analyzer.joined_terms(segments)
+def _pieces(flat: list[str]) -> list[list[str]]:
     pieces: list[list[str]] = [[]]
     for term in flat:
         if term == "\x00":
             pieces.append([])
         else:
             pieces[-1].append(term)
+    return pieces
+
+
+def test_joined_terms_are_each_segments_terms_between_breaks() -> None:
+    analyzer = Analyzer().with_aliases(GROUPS)
+    segments = ["The Soviet", "Union fell", "37 000 people", "", "USSR and the KGB", "security service"]
+    pieces = _pieces(analyzer.joined_terms(segments))
     assert pieces == [analyzer.terms(s) for s in segments]
     assert "soviet_union" not in pieces[0] + pieces[1]  # no phrase across a segment break
+
+
+# Segments with and without space-separated thousands ("37 000", tokenised on their own) in any
+# order: first, last, side by side, alone.
+_SEGMENT = st.lists(st.sampled_from(["37 000", "4 5", "Soviet", "Union", "the", "USSR 2", "9\u00a0000",
+                                     "“quoted”", "Su-25", "", "x"]), max_size=6).map(" ".join)
+
+
+@given(st.lists(_SEGMENT, min_size=1, max_size=8))
+@settings(max_examples=200, deadline=None)
+def test_joined_terms_equal_each_segment_analysed_alone(segments: list[str]) -> None:
+    analyzer = Analyzer().with_aliases(GROUPS)
+    assert _pieces(analyzer.joined_terms(segments)) == [analyzer.terms(s) for s in segments]
 
 
 def test_an_incremental_build_equals_a_fresh_one() -> None:

@@ -68,6 +68,15 @@ def test_generic_terms_are_the_everyday_words_as_written() -> None:
     assert aliased.generic_terms("the best time") == set(aliased.terms("best period")) == {"best", "period"}
 
 
+@given(st.lists(st.sampled_from(["Word", "word", "words", "a", "the", "37", "000", "Su-25", "it's",
+                                  "\"", "“", "”", "‘", "’", "(", ")", ",", ".", "!", "'", "-", " ", " ",
+                                  "\n"]), max_size=12).map("".join))
+def test_terms_of_a_text_are_the_terms_of_its_tokens(text: str) -> None:
+    """Analysing a text word form by word form (the fast path, quotes and brackets around a
+    word included) gives the terms the token pattern finds in the whole text."""
+    assert A.terms(text) == [t.term for t in A.tokens(text)]
+
+
 def test_the_word_memo_is_bounded_and_changes_no_terms() -> None:
     text = " ".join(f"harbour{i}s ships-{i} Lighthouses" for i in range(400)) + " " + "q" * 150
     small, unbounded = Analyzer(memo_limit=50), Analyzer(memo_limit=10_000)

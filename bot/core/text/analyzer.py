@@ -22,9 +22,10 @@ import re
 import threading
 import unicodedata
 import weakref
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, compress
+from itertools import accumulate, chain, compress
 from types import MappingProxyType
 from typing import NamedTuple, TypeVar
 
@@ -55,13 +56,14 @@ _HAS_IN_WORD = re.compile(f"[\u0300-\u036f{ZERO_WIDTH}]")
 _AS_LETTER = {cp: "a" for cp in chain(range(0x300, 0x370), map(ord, ZERO_WIDTH))}
 # A digit, one white-space thousands separator, a digit: a token may span two white-space words.
 _SPLIT_UNSAFE = re.compile(r"\d[ \u00a0\u202f\u2009]\d")
+_JOIN = f" {SEGMENT_BREAK} "  # between the segments of one joined_terms call
 _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th|s)$")
 _SCALED = re.compile(r"^(\d+)k$")  # "9k troops" = 9000
 _HYPHENS = re.compile(r"[-‐‑]")
 _NON_DIGIT = re.compile(r"\D")
 # A white-space word that is plain ASCII letters inside brackets, quotes or punctuation ("word,",
-# "(Word", "end.\""): the pattern would find exactly one word token in it, its letters.
-_PLAIN_WORD = re.compile(r"[(\[\"]*([A-Za-z]+)[.,;:!?)\]\"]*\Z")
+# "(Word", "end.\"", "“Word”"): the pattern would find exactly one word token in it, its letters.
+_PLAIN_WORD = re.compile(r"[(\[\"“‘]*([A-Za-z]+)[.,;:!?)\]\"”’]*\Z")
 
 
 class Token(NamedTuple):
@@ -347,24 +349,26 @@ class Analyzer:
         Only segments where a number's thousands are separated by a space ("37 000") are
         tokenised on their own; the runs of segments between them keep the fast path.
         """
-        joined = f" {SEGMENT_BREAK} ".join(segments)
-        if not _SPLIT_UNSAFE.search(joined):
+        joined = _JOIN.join(segments)
+        unsafe = [m.start() for m in _SPLIT_UNSAFE.finditer(joined)]
+        if not unsafe:
             return self._aliased(self._base_terms(joined, True, split_safe=True))
+        # Where each segment starts in ``joined``; the segments holding a match are analysed
+        # alone, and each run between them is analysed as its slice of ``joined``.
+        starts = list(accumulate((len(s) + len(_JOIN) for s in segments[:-1]), initial=0))
+        bad = sorted({bisect_right(starts, at) - 1 for at in unsafe})
         base: list[str] = []
-        run: list[str] = []
-        for segment in [*segments, None]:
-            if segment is not None and not _SPLIT_UNSAFE.search(segment):
-                run.append(segment)
-                continue
-            if run:
-                base.extend(self._base_terms(f" {SEGMENT_BREAK} ".join(run), True, split_safe=True))
+        done = 0  # segments analysed so far
+        for k in [*bad, len(segments)]:
+            if k > done:
+                run_end = starts[k] - len(_JOIN) if k < len(segments) else len(joined)
+                base.extend(self._base_terms(joined[starts[done]:run_end], True, split_safe=True))
                 base.append(SEGMENT_BREAK)
-                run = []
-            if segment is not None:
-                base.extend(self._base_terms(segment, True))
+            if k < len(segments):
+                base.extend(self._base_terms(segments[k], True))
                 base.append(SEGMENT_BREAK)
-        if base:
-            base.pop()
+            done = k + 1
+        base.pop()
         return self._aliased(base)
 
     def tokens(self, text: str, expand_compounds: bool = True) -> list[Token]:
