@@ -75,6 +75,9 @@ def test_terms_of_a_text_are_the_terms_of_its_tokens(text: str) -> None:
     """Analysing a text word form by word form (the fast path, quotes and brackets around a
     word included) gives the terms the token pattern finds in the whole text."""
     assert A.terms(text) == [t.term for t in A.tokens(text)]
+    aliased = A.with_aliases([["Soviet Union", "USSR"], ["word", "term"]])
+    with_phrase = f"{text} Soviet Union"
+    assert aliased.terms(with_phrase) == [t.term for t in aliased.tokens(with_phrase)]
 
 
 def test_the_word_memo_is_bounded_and_changes_no_terms() -> None:

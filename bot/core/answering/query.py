@@ -108,11 +108,25 @@ def name_words(question: str) -> list[str]:
     return [p for w in words for p in re.split(r"[-‐‑]", w) if p[:1].isupper()]
 
 
-def name_terms(parts: list[str], analyzer: Analyzer) -> frozenset[str]:
-    """Terms of the capitalised words inside a question (its :func:`name_words`: "When did
-    Finland join NATO?"), everyday words left out ("TV")."""
-    generic = analyzer.generic_terms(" ".join(parts))
-    return frozenset(t for p in parts for t in analyzer.terms(p) if t not in generic)
+# Each capitalised word of a question, analysed once: its terms, and those of them that come
+# from an everyday word ("TV").
+AnalysedWords = dict[str, tuple[list[str], frozenset[str]]]
+
+
+def analyse_words(words: list[str], analyzer: Analyzer) -> AnalysedWords:
+    out: AnalysedWords = {}
+    for word in words:
+        if word not in out:
+            tokens, generic = analyzer.tokens_and_generic(word)
+            out[word] = ([t.term for t in tokens], generic)
+    return out
+
+
+def name_terms(analysed: AnalysedWords) -> frozenset[str]:
+    """Terms of the capitalised words inside a question (its :func:`name_words`, analysed:
+    "When did Finland join NATO?"), everyday words left out ("TV")."""
+    generic = frozenset().union(*(g for _, g in analysed.values()))
+    return frozenset(t for terms, _ in analysed.values() for t in terms if t not in generic)
 
 
 def _not_a_name(word: str) -> bool:
@@ -136,11 +150,11 @@ def near_known(term: str, index: BM25Index) -> bool:
     return len(term) >= 4 and bool(index.with_prefix(term, len(term) + 2, 2))  # up to 4 letters longer
 
 
-def unknown_names(question: str, words: list[str], analyzer: Analyzer, index: BM25Index,
-                  groups: dict[str, tuple[str, ...]], weights: dict[str, float],
+def unknown_names(question: str, words: list[str], analysed: AnalysedWords, index: BM25Index,
+                  groups: dict[str, tuple[str, ...]], weights: dict[str, float], dfs: dict[str, int],
                   share: float) -> frozenset[str]:
-    """Names in the question (its :func:`name_words`) the knowledge base never mentions, when
-    they carry the question.
+    """Names in the question (its :func:`name_words`, ``analysed``) the knowledge base never
+    mentions, when they carry the question (``dfs``: the chunks holding each question term).
 
     A name the knowledge base has never seen ("When did Finland join NATO?") is strong evidence
     that the question is about something else, however well its other words match. Not every
@@ -159,9 +173,10 @@ def unknown_names(question: str, words: list[str], analyzer: Analyzer, index: BM
     for word in words:
         if _not_a_name(word):
             continue
-        for term in analyzer.terms(word):
-            if term in weights and groups[term] == (term,) and not index.doc_freq(term) \
-                    and not (title_case and term in analyzer.generic_terms(word)):
+        terms, generic = analysed[word]
+        for term in terms:
+            if term in weights and groups[term] == (term,) and not dfs[term] \
+                    and not (title_case and term in generic):
                 # Each check scans the indexed terms of one first letter: a question holding
                 # dozens of unseen names costs at most MAX_EXPANDED_TERMS of them, the rest are
                 # given the benefit of the doubt (never the reason to decline).
@@ -233,10 +248,11 @@ class QueryTerms:
                 weights[term] *= generic_weight
         terms = tuple(a for t in raw for a in groups[t])
         words = name_words(question)
-        unknown = unknown_names(question, words, analyzer, index, groups, weights, unknown_share)
+        analysed = analyse_words(words, analyzer)  # each capitalised word analysed once
+        unknown = unknown_names(question, words, analysed, index, groups, weights, dfs, unknown_share)
         surface = tuple((t.term, fold(question[t.start:t.end])) for t in tokens)
         negated = not QUESTION_NEGATIONS.isdisjoint(_NEGATION_WORD.findall(fold(question)))
-        names = name_terms(words, analyzer)
+        names = name_terms(analysed)
         distinctive = tuple(dict.fromkeys((t.term, question[t.start:t.end]) for t in tokens
                                           if t.term in groups and (t.term[:1].isdigit() or t.term in names)))
         unmatched = frozenset(t.term for t in tokens if groups[t.term] == (t.term,)
