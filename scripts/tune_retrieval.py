@@ -7,9 +7,10 @@ Used to choose the BM25 variant, k1/b and the decline threshold by measurement
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import itertools
 from pathlib import Path
+
+import msgspec
 
 from bot.core.config import load_settings
 from bot.core.engine import Engine
@@ -46,7 +47,7 @@ def main() -> None:
         axes.append([(key, _value(field_type, v)) for v in values.split(",")])
     rows = []
     for combo in itertools.product(*axes):
-        settings = dataclasses.replace(base, **dict(combo))
+        settings = msgspec.structs.replace(base, **dict(combo))
         engine = Engine(build_snapshot(docs, aliases, settings))
         reports = [evaluate_engine(engine, items) for items in sets]
         key = tuple(
