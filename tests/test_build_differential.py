@@ -128,7 +128,7 @@ def test_joined_terms_are_each_segments_terms_between_breaks() -> None:
 # Segments with and without space-separated thousands ("37 000", tokenised on their own) in any
 # order: first, last, side by side, alone.
 _SEGMENT = st.lists(st.sampled_from(["37 000", "4 5", "Soviet", "Union", "the", "USSR 2", "9\u00a0000",
-                                     "“quoted”", "Su-25", "", "x"]), max_size=6).map(" ".join)
+                                     "9\n000", "“quoted”", "Su-25", "", "x"]), max_size=6).map(" ".join)
 
 
 @given(st.lists(_SEGMENT, min_size=1, max_size=8))
@@ -174,7 +174,8 @@ def test_fifty_edits_of_one_file_keep_the_vocabulary_as_small_as_the_text() -> N
 
 
 SPLIT_PIECES = ["Mr.", "U.S.", "e.g.", "No.", "A.", "St.", "etc.", ".", "!", "?", "…", '"', "”", ")",
-                "(", " ", "  ", "\n", "\n\n", "\t", "\u00a0", "The", "word", "Belarus", "1991", "À", "é"]
+                "(", " ", "  ", "\n", "\n\n", "\t", "\u00a0", "The", "word", "Belarus", "1991", "À", "é",
+                "- ", "1. ", "|", "—"]
 
 
 @settings(max_examples=500, deadline=None)

@@ -23,6 +23,7 @@ A = Analyzer()
         ("at least 37 000 people", "37,000"),
         ("at least 37 000 people", "37000"),
         ("at least 37\u00a0000 people", "37 000"),
+        ("at least 37\n000 people", "37 000"),  # a hard-wrapped line in a Markdown file
         ("only 9,5 million inhabitants", "9.5"),
         ("around 9000 Russian troops", "9000"),
         ("around 9000 Russian troops", "9k"),
@@ -111,6 +112,25 @@ def test_sentence_spans_are_exact_and_skip_abbreviations() -> None:
     sentences = [text[a:b] for a, b in zip(starts, ends, strict=True)]
     assert sentences == ["Dr. Smith met Mr. Jones in the U.S. on Monday.", "It rained!", "Did it?",
                          "A. Person, Minsk"]
+
+
+def test_a_hard_wrapped_line_is_not_a_sentence_but_markdown_line_breaks_are() -> None:
+    """Markdown renders a wrapped line as a space, so a quote must not start mid-sentence at it;
+    list items, table rows, a dash under a quote, a hard break and an empty line stay breaks."""
+    def sentences(text: str) -> list[str]:
+        starts, ends = split_sentences(text)
+        return [text[a:b] for a, b in zip(starts, ends, strict=True)]
+
+    assert sentences("The goats give\nmilk every morning. The milk is made\ninto cheese.") == [
+        "The goats give\nmilk every morning.", "The milk is made\ninto cheese."]
+    assert sentences("We sell:\n- cheese on Fridays\n* milk\n+ eggs\n1. first\n2) second") == [
+        "We sell:", "- cheese on Fridays", "* milk", "+ eggs", "1. first", "2) second"]
+    assert sentences("| a | b |\n| c | d |") == ["| a | b |", "| c | d |"]
+    assert sentences("“Never before it is ripe,” said she\n— Anna Berg") == [
+        "“Never before it is ripe,” said she", "— Anna Berg"]
+    assert sentences("First line  \nsecond line\n\nthird") == ["First line", "second line", "third"]
+    assert sentences("a temperature of\n-3 degrees in 2022\n100 soldiers") == [
+        "a temperature of\n-3 degrees in 2022\n100 soldiers"]
 
 
 def _table(*paragraphs: Paragraph, max_chars: int = 10_000) -> ChunkTable:

@@ -66,6 +66,18 @@ def test_the_question_of_the_issue_is_answered_with_the_number(engine: Engine) -
     assert answer.passages[0].citation.paragraphs == (4,)
 
 
+def test_a_number_hard_wrapped_across_lines_is_found_and_highlighted_whole() -> None:
+    """Markdown renders "37\n000" as "37 000" and the quote shows it so: the index and the
+    highlights must read it as one number too."""
+    text = (b"---\ntitle: Protests\n---\n\nAccording to a report of the UN, at least 37\n"
+            b"000 people were detained. The arrests went on for months.\n\nThe harbour opens at nine.\n")
+    e = Engine(build_snapshot([parse_document(Path("p.md"), text)], [], SETTINGS))
+    for question in ("Were 37 000 people detained?", "Were 37000 people detained?"):
+        passage = e.ask(question).passages[0]
+        assert "37 000" in passage.quote, question
+        assert any(passage.quote[a:b] == "37 000" for a, b in passage.highlights), question
+
+
 def test_spelling_variants_find_each_other(engine: Engine) -> None:
     for question in ("Who lost the election against Tsikhanouskaya?",
                      "What did Lukashenko do after the protests?"):

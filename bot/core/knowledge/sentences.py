@@ -1,9 +1,11 @@
 """Paragraph text → sentences, as character offsets (no object per sentence).
 
 A sentence ends at . ! ? … (optionally followed by closing quotes or brackets) before white
-space and something that can start a sentence, or at a line break (block-quote attribution
-lines, list items). A full stop after a known abbreviation ("Mr.", "U.S.") or an initial
-does not end one.
+space and something that can start a sentence, or at a line break that Markdown keeps as one:
+before a list item, a table row or a dash ("— Name" under a quote), after a hard break (two
+spaces at the end of the line), or at an empty line. Any other line break is a hard-wrapped
+line, which Markdown renders as a space: "The goats give\nmilk every morning." is one
+sentence. A full stop after a known abbreviation ("Mr.", "U.S.") or an initial does not end one.
 """
 
 from __future__ import annotations
@@ -37,7 +39,11 @@ def _not_after_abbreviation() -> str:
 # Each matches the white space between two sentences in its group 1.
 _AFTER_PUNCTUATION = re.compile(
     rf"[.!?…]{_not_after_abbreviation()}[\"'”’)\]]*(\s+)(?=[\"'“‘(\[]?[A-Z0-9À-Ý])")
-_AROUND_LINE_BREAK = re.compile(r"([^\S\n]*\n\s*)")
+_AROUND_LINE_BREAK = re.compile(
+    r"([^\S\n]{2,}\n\s*"  # a hard break: two spaces, then the line break
+    r"|[^\S\n]*\n(?:[^\S\n]*\n)+\s*"  # an empty line
+    r"|[^\S\n]*\n\s*(?=[-*+•][^\S\n]|[—–|]|\d{1,3}[.)][^\S\n]))"  # a list item, a dash, a table row
+)
 
 
 

@@ -8,9 +8,9 @@ Why it is fast without a second copy: a knowledge base has far fewer distinct wo
 words, so the analysis of each white-space-separated word is memoised inside the analyzer, and
 a text is analysed by splitting it at white space (a C loop) and looking each word up. Splitting
 at white space gives the pattern's tokens exactly, except where a number's thousands separator
-is a space ("37 000"): only text holding a digit, one space and a digit is tokenised with the
-pattern as a whole. The memo is bounded (cleared when full), so questions can never make it grow
-without limit.
+is a space or a line break ("37 000"): only text holding a digit, one white-space character and a
+digit is tokenised with the pattern as a whole. The memo is bounded (cleared when full), so
+questions can never make it grow without limit.
 
 Offsets: :meth:`Analyzer.tokens` keeps each term's character span in the original text, so a
 quote can be highlighted exactly as written; normalisation only ever changes *terms*.
@@ -42,7 +42,9 @@ _T = TypeVar("_T")
 
 MAX_PHRASE_TERMS = 8  # longest multi-word alias, in terms: bounds the phrase matching per word
 
-_NUM_SEP = "[ \u00a0\u202f\u2009,.'’]"
+# A line break counts as a space: Markdown renders a hard-wrapped "37\n000" as "37 000", and a
+# quote shows it so.
+_NUM_SEP = "[ \n\u00a0\u202f\u2009,.'’]"
 _TOKEN = re.compile(
     rf"(?P<thousands>\d{{1,3}}(?:{_NUM_SEP}\d{{3}})+(?!\d))"
     r"|(?P<decimal>\d+[.,]\d+)"
@@ -55,7 +57,7 @@ _TOKEN = re.compile(
 _HAS_IN_WORD = re.compile(f"[\u0300-\u036f{ZERO_WIDTH}]")
 _AS_LETTER = {cp: "a" for cp in chain(range(0x300, 0x370), map(ord, ZERO_WIDTH))}
 # A digit, one white-space thousands separator, a digit: a token may span two white-space words.
-_SPLIT_UNSAFE = re.compile(r"\d[ \u00a0\u202f\u2009]\d")
+_SPLIT_UNSAFE = re.compile(r"\d[ \n\u00a0\u202f\u2009]\d")
 _JOIN = f" {SEGMENT_BREAK} "  # between the segments of one joined_terms call
 _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th|s)$")
 _SCALED = re.compile(r"^(\d+)k$")  # "9k troops" = 9000
