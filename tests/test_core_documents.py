@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.config import RetrievalSettings
+from bot.core.engine import Engine
+from bot.core.index.build import build_snapshot
 from bot.core.knowledge.documents import knowledge_files, load_documents, parse_document
 from bot.core.problems import ProblemError
 
@@ -55,6 +58,27 @@ def test_headings_become_sections_and_are_not_paragraphs() -> None:
         (2, "Details", "Second para.\nSame para."),
     ]
     assert doc.paragraphs[1].line == 10
+
+
+def test_html_comments_are_neither_indexed_nor_quoted() -> None:
+    """Markdown never shows a comment: it is where authors keep notes to themselves."""
+    doc = _parse("---\ntitle: T\n---\n<!-- TODO: check the date with Anna -->\n\n"
+                 "The meetup is in Berlin <!-- or Bonn? --> every July.\n\n"
+                 "The shop opens <!-- a note\n\nover lines --> at nine.\n\n"
+                 "```html\n<!-- shown: code is verbatim -->\n```\n")
+    texts = [p.text for p in doc.paragraphs]
+    assert texts == ["The meetup is in Berlin  every July.", "The shop opens\nat nine.",
+                     "```html\n<!-- shown: code is verbatim -->\n```"]
+    assert doc.paragraphs[0].line == 6
+
+
+def test_a_note_in_a_comment_is_never_an_answer() -> None:
+    doc = _parse("---\ntitle: T\n---\nThe meetup is in Berlin every July.\n<!--\nTODO: ask Anna about "
+                 "the catering budget\n-->\n")
+    engine = Engine(build_snapshot([doc], [], RetrievalSettings()))
+    assert not engine.ask("What is the catering budget?").answered
+    answer = engine.ask("Where is the meetup?")
+    assert answer.answered and answer.passages[0].quote == "The meetup is in Berlin every July."
 
 
 @pytest.mark.parametrize(

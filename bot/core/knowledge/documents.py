@@ -27,6 +27,29 @@ REQUIRED_KEYS = ("title",)
 ALLOWED_KEYS = frozenset({"title", "published", "url", "author", "language", "tags"})
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^(```|~~~)")
+_COMMENT_OPEN, _COMMENT_CLOSE = "<!--", "-->"
+
+
+def _without_comments(line: str, in_comment: bool) -> tuple[str, bool]:
+    """``line`` without the HTML comments in it, and whether a comment is still open at its end.
+
+    Markdown never shows a comment: it is where authors keep notes to themselves ("TODO: check
+    the date"), so a comment is neither indexed nor quoted.
+    """
+    kept: list[str] = []
+    pos = 0
+    while True:
+        if in_comment:
+            end = line.find(_COMMENT_CLOSE, pos)
+            if end < 0:
+                return "".join(kept), True
+            pos, in_comment = end + len(_COMMENT_CLOSE), False
+        start = line.find(_COMMENT_OPEN, pos)
+        if start < 0:
+            kept.append(line[pos:])
+            return "".join(kept), False
+        kept.append(line[pos:start])
+        pos, in_comment = start + len(_COMMENT_OPEN), True
 _DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
@@ -151,14 +174,16 @@ def _url(path: str, meta: dict[str, Any], front: str, first_line: int) -> str | 
 def parse_paragraphs(body_lines: list[str], first_line: int) -> tuple[Paragraph, ...]:
     """Split a Markdown body into paragraphs at blank lines; headings name the section.
 
-    Block-quote markers are removed so a quote and its attribution form one paragraph,
-    but the words themselves are kept exactly as written.
+    Block-quote markers are removed so a quote and its attribution form one paragraph, and
+    HTML comments (never shown by Markdown) are left out, but the words themselves are kept
+    exactly as written.
     """
     paragraphs: list[Paragraph] = []
     section: str | None = None
     block: list[str] = []
     block_line = first_line
     in_fence = False
+    in_comment = False
 
     def flush() -> None:
         nonlocal block
@@ -170,6 +195,10 @@ def parse_paragraphs(body_lines: list[str], first_line: int) -> tuple[Paragraph,
     for offset, raw in enumerate(body_lines):
         line_no = first_line + offset
         line = raw.rstrip("\r")
+        if not in_fence and (in_comment or _COMMENT_OPEN in line):
+            line, in_comment = _without_comments(line, in_comment)
+            if not line.strip():  # the line held only (part of) a comment: it is not a blank line
+                continue
         if _FENCE.match(line.strip()):
             in_fence = not in_fence
             if not block:
