@@ -49,13 +49,14 @@ Save tomato seeds by fermenting the pulp for three days, then rinsing and drying
 Late blight turns tomato leaves brown in wet summers; remove the affected tomatoes and leaves at once.
 
 Ask @everyone and @here in <@&123> or tell <@456>
-about *starred* _tomato_ `code` ~~tricks~~ and || spoilers ||.
+about \\*starred\\* _tomato_ \\`code\\` ~~tricks~~ and || spoilers ||.
 """
 
 
 @pytest.fixture
 def knowledge_dir(tmp_path: Path) -> Path:
-    """The real article and aliases plus a small garden file with a url, markdown and mentions."""
+    """The real article and aliases plus a small garden file with a url, markdown and mentions
+    (its last paragraph escapes `*` and backticks, so its quote holds them literally)."""
     folder = tmp_path / "knowledge"
     folder.mkdir()
     for name in ("russia-belarus-relations.md", "aliases.yaml"):

@@ -20,6 +20,7 @@ from typing import Any
 
 from bot.core.config import LimitSettings
 from bot.core.files import OutsideFolder, is_inside, read_inside
+from bot.core.knowledge.markup import plain_line
 from bot.core.problems import Problem, ProblemError, decode_text, load_yaml, one_file
 
 KNOWLEDGE_SUFFIXES = (".md", ".markdown", ".txt")
@@ -171,12 +172,14 @@ def _url(path: str, meta: dict[str, Any], front: str, first_line: int) -> str | 
     return url
 
 
-def parse_paragraphs(body_lines: list[str], first_line: int) -> tuple[Paragraph, ...]:
+def parse_paragraphs(body_lines: list[str], first_line: int, markdown: bool = True) -> tuple[Paragraph, ...]:
     """Split a Markdown body into paragraphs at blank lines; headings name the section.
 
-    Block-quote markers are removed so a quote and its attribution form one paragraph, and
-    HTML comments (never shown by Markdown) are left out, but the words themselves are kept
-    exactly as written.
+    Block-quote markers are removed so a quote and its attribution form one paragraph, HTML
+    comments (never shown by Markdown) are left out, and with ``markdown`` (a ``.md`` file, not
+    a ``.txt`` one) inline markup is read as a reader sees it (bot/core/knowledge/markup.py),
+    but the words themselves are kept exactly as written. A line ending in two spaces (a hard
+    break) keeps them, so that the sentence splitter sees the break.
     """
     paragraphs: list[Paragraph] = []
     section: str | None = None
@@ -212,7 +215,7 @@ def parse_paragraphs(body_lines: list[str], first_line: int) -> tuple[Paragraph,
         heading = _HEADING.match(stripped)
         if heading:
             flush()
-            section = heading.group(2) or None
+            section = (plain_line(heading.group(2)) if markdown else heading.group(2)) or None
             continue
         if stripped.startswith(">"):
             stripped = stripped[1:].strip()
@@ -222,9 +225,13 @@ def parse_paragraphs(body_lines: list[str], first_line: int) -> tuple[Paragraph,
         if not stripped:
             flush()
             continue
+        if markdown:
+            stripped = plain_line(stripped).strip()
+            if not stripped:  # only markup ("![](logo.png)"): not a blank line
+                continue
         if not block:
             block_line = line_no
-        block.append(line.strip())
+        block.append(stripped + ("  " if line.endswith("  ") else ""))
     flush()
     return tuple(paragraphs)
 
@@ -255,7 +262,7 @@ def _parse_document(path: Path, data: bytes, shown: str, limits: LimitSettings) 
     meta = _parse_front_matter(shown, front, front_line)
     title = _text_field(shown, meta, "title", front, front_line, required=True)
     assert title is not None
-    paragraphs = parse_paragraphs(body, body_line)
+    paragraphs = parse_paragraphs(body, body_line, markdown=path.suffix.lower() != ".txt")
     if not paragraphs:
         raise ProblemError(Problem(shown, body_line, "no paragraphs after the front matter"))
     if len(paragraphs) > limits.max_paragraphs:

@@ -1,0 +1,77 @@
+"""Markdown inline markup → the words a reader of the rendered page sees.
+
+A quote is the text of the article as its readers read it: in a Markdown file
+``To get the **Verified** role, read the [rules page](https://example.com/rules)`` reads
+"To get the Verified role, read the rules page (https://example.com/rules)". Left in, the
+markup would show in every quote (Discord escapes it, so readers would see the asterisks and
+brackets), image paths and relative addresses would be indexed as words, and a citation's text
+fragment would never match the published page. The words themselves are never changed.
+
+What is read: code spans (their text, verbatim), images (their alt text), links (their text,
+and an http(s) address after it in brackets, as that is often the answer: "where are the
+rules?"), autolinks, footnote references (dropped), emphasis (markers dropped when they
+flank words, as CommonMark has it: ``2 * 3 * 4`` and ``snake_case_name`` stay as written), a
+few inline HTML tags (``<sup>``, ``<span>``…: dropped; ``<br>``: a space), and backslash escapes
+(``\\*`` is an asterisk). Struck-out text (``~~old~~``, ``<del>``) keeps its markers: without
+them it would read as current. One line at a time; fenced code blocks are not passed here.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+# Escaped characters are set aside as private-use characters while the markup is read.
+_PRIVATE = 0xF0000
+_RESTORE = {_PRIVATE + i: chr(i) for i in range(128)}
+_RESTORE_IN_CODE = {_PRIVATE + i: "\\" + chr(i) for i in range(128)}  # code keeps its backslashes
+_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(\s*<?[^)\s>]*>?(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)")
+_LINK = re.compile(r"\[([^\]\n]+)\]\(\s*<?([^)\s>]*)>?(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)")
+_REFERENCE_LINK = re.compile(r"\[([^\]\n]+)\]\[[^\]\n]*\]")
+_AUTOLINK = re.compile(r"<((?:https?|mailto):[^\s<>]+)>")
+_FOOTNOTE_REF = re.compile(r"\[\^[^\]\s]+\](?!:)")
+_EMPHASIS = (
+    re.compile(r"(?<![\w*])(\*{1,3})(?=[^\s*])(.+?)(?<=[^\s*])\1(?![\w*])"),
+    re.compile(r"(?<![\w_])(_{1,3})(?=[^\s_])(.+?)(?<=[^\s_])\1(?![\w_])"),
+)
+_LINE_BREAK_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_HTML_TAG = re.compile(
+    r"</?(?:a|abbr|b|em|i|kbd|mark|small|span|strong|sub|sup|u)(?:\s[^<>]*)?/?>", re.IGNORECASE)
+
+
+def _link(m: re.Match[str]) -> str:
+    text, url = m.group(1), m.group(2)
+    if url.startswith(("https://", "http://")) and url != text:
+        return f"{text} ({url})"
+    return text
+
+
+def _plain(text: str) -> str:
+    """Markup outside code spans, read."""
+    text = _IMAGE.sub(r"\1", text)
+    text = _LINK.sub(_link, text)
+    text = _REFERENCE_LINK.sub(r"\1", text)
+    text = _AUTOLINK.sub(r"\1", text)
+    text = _FOOTNOTE_REF.sub("", text)
+    text = _HTML_TAG.sub("", _LINE_BREAK_TAG.sub(" ", text))
+    for pattern in _EMPHASIS:
+        previous = None
+        while previous != text:  # nested emphasis ("**bold _and_ more**") unwraps from outside in
+            previous, text = text, pattern.sub(r"\2", text)
+    return text
+
+
+def plain_line(line: str) -> str:
+    """The words of one Markdown line as the rendered page shows them."""
+    if not any(c in line for c in "*_`[<\\"):
+        return line  # most lines of most files: no markup at all
+    line = _ESCAPE.sub(lambda m: chr(_PRIVATE + ord(m.group(1))), line)
+    out: list[str] = []
+    last = 0
+    for m in _CODE_SPAN.finditer(line):
+        out.append(_plain(line[last:m.start()]))
+        out.append((m.group(2).strip(" ") or m.group(2)).translate(_RESTORE_IN_CODE))
+        last = m.end()
+    out.append(_plain(line[last:]))
+    return "".join(out).translate(_RESTORE)

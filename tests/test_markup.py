@@ -1,0 +1,62 @@
+"""Markdown inline markup is read as the rendered page shows it; the words stay as written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.core.config import RetrievalSettings
+from bot.core.engine import Engine
+from bot.core.index.build import build_snapshot
+from bot.core.knowledge.documents import parse_document
+from bot.core.knowledge.markup import plain_line
+
+
+@pytest.mark.parametrize(
+    ("line", "read"),
+    [
+        ("To get the **Verified** role", "To get the Verified role"),
+        ("_italic_, __bold__, ***both*** and *a* b *c*", "italic, bold, both and a b c"),
+        ("**bold _and_ italic**", "bold and italic"),
+        ("read the [rules page](https://example.com/rules).", "read the rules page (https://example.com/rules)."),
+        ('the [guide](docs/guide.md "Guide") and [y][ref]', "the guide and y"),
+        ("[https://example.com](https://example.com)", "https://example.com"),
+        ("![A map of the town](img/map.png) and <https://a.example/b>", "A map of the town and https://a.example/b"),
+        ("in July[^1].", "in July."),
+        ("H<sub>2</sub>O<br>next", "H2O next"),
+        ("use `a*b*c` or ``x ` y``", "use a*b*c or x ` y"),
+        # Not markup: CommonMark's flanking rules, escapes, struck-out text, comparisons.
+        ("2 * 3 * 4 = 24", "2 * 3 * 4 = 24"),
+        ("a snake_case_name and x_1, y_2", "a snake_case_name and x_1, y_2"),
+        (r"\*not\* emphasis, \[not\](a link)", "*not* emphasis, [not](a link)"),
+        (r"code keeps `\*` as written", r"code keeps \* as written"),
+        ("~~old price~~ new price", "~~old price~~ new price"),
+        ("if a < b and b > c", "if a < b and b > c"),
+        ("price: 5*", "price: 5*"),
+    ],
+)
+def test_inline_markup_is_read_as_rendered(line: str, read: str) -> None:
+    assert plain_line(line) == read
+
+
+MARKDOWN = (b"---\ntitle: Server guide\n---\n\n# The **Verified** role\n\n"
+            b"To get the **Verified** role, read the [rules page](https://example.com/rules) and\n"
+            b"react in `#welcome`.\n\n![](logo.png)\n\n"
+            b"```\nkeep **this** as code\n```\n")
+
+
+def test_a_markdown_file_is_quoted_without_its_markup_and_a_text_file_as_written() -> None:
+    doc = parse_document(Path("guide.md"), MARKDOWN)
+    assert [(p.section, p.text) for p in doc.paragraphs] == [
+        ("The Verified role",
+         "To get the Verified role, read the rules page (https://example.com/rules) and\nreact in #welcome."),
+        ("The Verified role", "```\nkeep **this** as code\n```"),
+    ]
+    assert doc.paragraphs[0].line == 7
+    text = parse_document(Path("guide.txt"), MARKDOWN)
+    assert "**Verified**" in text.paragraphs[0].text  # a .txt file is not Markdown
+    engine = Engine(build_snapshot([doc], [], RetrievalSettings()))
+    passage = engine.ask("How do I get the Verified role?").passages[0]
+    assert passage.quote.startswith("To get the Verified role, read the rules page (https://example.com/rules)")
+    assert not engine.ask("What is in logo.png?").answered
