@@ -20,7 +20,7 @@ from typing import Any
 
 from bot.core.config import LimitSettings
 from bot.core.files import OutsideFolder, is_inside, read_inside
-from bot.core.knowledge.markup import plain_line
+from bot.core.knowledge.markup import MARKUP_CHARS, plain_line
 from bot.core.problems import Problem, ProblemError, decode_text, load_yaml, one_file
 
 KNOWLEDGE_SUFFIXES = (".md", ".markdown", ".txt")
@@ -187,6 +187,9 @@ def parse_paragraphs(body_lines: list[str], first_line: int, markdown: bool = Tr
     block_line = first_line
     in_fence = False
     in_comment = False
+    whole = "\n".join(body_lines)  # most files have neither comments nor markup: one search each
+    comments = _COMMENT_OPEN in whole
+    markdown = markdown and any(c in whole for c in MARKUP_CHARS)
 
     def flush() -> None:
         nonlocal block
@@ -198,7 +201,7 @@ def parse_paragraphs(body_lines: list[str], first_line: int, markdown: bool = Tr
     for offset, raw in enumerate(body_lines):
         line_no = first_line + offset
         line = raw.rstrip("\r")
-        if not in_fence and (in_comment or _COMMENT_OPEN in line):
+        if comments and not in_fence and (in_comment or _COMMENT_OPEN in line):
             line, in_comment = _without_comments(line, in_comment)
             if not line.strip():  # the line held only (part of) a comment: it is not a blank line
                 continue
@@ -231,7 +234,7 @@ def parse_paragraphs(body_lines: list[str], first_line: int, markdown: bool = Tr
                 continue
         if not block:
             block_line = line_no
-        block.append(stripped + ("  " if line.endswith("  ") else ""))
+        block.append(stripped + "  " if line.endswith("  ") else stripped)
     flush()
     return tuple(paragraphs)
 

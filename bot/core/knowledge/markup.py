@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import re
 
+MARKUP_CHARS = "*_`[<\\"  # a text without any of these has no markup to read
+_MARKUP_CHAR = re.compile(r"[*_`\[<\\]")
 _CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 # Escaped characters are set aside as private-use characters while the markup is read.
@@ -64,7 +66,7 @@ def _plain(text: str) -> str:
 
 def plain_line(line: str) -> str:
     """The words of one Markdown line as the rendered page shows them."""
-    if not any(c in line for c in "*_`[<\\"):
+    if not _MARKUP_CHAR.search(line):
         return line  # most lines of most files: no markup at all
     line = _ESCAPE.sub(lambda m: chr(_PRIVATE + ord(m.group(1))), line)
     out: list[str] = []
