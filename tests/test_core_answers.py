@@ -78,6 +78,35 @@ def test_a_number_hard_wrapped_across_lines_is_found_and_highlighted_whole() -> 
         assert any(passage.quote[a:b] == "37 000" for a, b in passage.highlights), question
 
 
+FAQ = (b"---\ntitle: Community FAQ\n---\n\n## How do I reset my password?\n\n"
+       b"Open Settings and choose Reset password. A link is sent to the e-mail address on your account.\n\n"
+       b"## Can I change my username?\n\nYes, once every 30 days. Usernames must be 3-20 characters "
+       b"and may contain letters, digits and underscores.\n\n## When is the next meetup?\n\n"
+       b"Meetups take place on the first Saturday of every month in the events voice channel.\n")
+
+
+def test_a_faq_heading_holds_the_question_its_paragraph_answers() -> None:
+    """The heading is indexed with its paragraphs; deciding to answer and ranking count it too."""
+    e = Engine(build_snapshot([parse_document(Path("faq.md"), FAQ)], [], SETTINGS))
+    answer = e.ask("How often can I change my username?")
+    assert answer.answered
+    # The paragraph fits in one quote, so it is quoted whole: its first sentence is the answer.
+    assert answer.passages[0].quote.startswith("Yes, once every 30 days. Usernames must")
+    assert answer.passages[0].citation.section == "Can I change my username?"
+    debug = e.explain("How often can I change my username?")
+    assert "chang" in debug.hits[0].matched  # the debug view weighs the same evidence
+
+
+def test_a_short_paragraph_is_quoted_whole_and_a_long_one_by_its_best_window() -> None:
+    short = "The ferry leaves at ten. Tickets are sold on the quay. Dogs travel free."
+    long = " ".join(f"Sentence {i} is about the harbour wall and nothing else." for i in range(8))
+    text = f"---\ntitle: Harbour\n---\n\n{short}\n\n{long} The lighthouse was painted red in 1990.\n"
+    e = Engine(build_snapshot([parse_document(Path("h.md"), text.encode())], [], SETTINGS))
+    assert e.ask("Where are tickets sold?").passages[0].quote == short
+    quote = e.ask("When was the lighthouse painted?").passages[0].quote
+    assert "1990" in quote and not quote.startswith("Sentence 0")
+
+
 def test_spelling_variants_find_each_other(engine: Engine) -> None:
     for question in ("Who lost the election against Tsikhanouskaya?",
                      "What did Lukashenko do after the protests?"):

@@ -22,7 +22,13 @@ from pathlib import Path
 from bot.core.answer import Answer, Outcome, Passage
 from bot.core.answering.query import QueryTerms
 from bot.core.answering.quotes import ParagraphFacts, paragraph_facts
-from bot.core.answering.retrieval import RankedWindows, rank_passages, rank_windows, window_passage
+from bot.core.answering.retrieval import (
+    RankedWindows,
+    evidence_terms,
+    rank_passages,
+    rank_windows,
+    window_passage,
+)
 from bot.core.config import LimitSettings, RetrievalSettings
 from bot.core.index.build import Snapshot, load_snapshot
 from bot.core.text.analyzer import Analyzer
@@ -172,7 +178,8 @@ class Engine:
         hits: list[DebugHit] = []
         chunks = snap.chunks
         for rank, (i, score) in enumerate(snap.index.top(query.terms, k) if query.terms else (), 1):
-            present = set(state.analyzer.terms(chunks.text(i)))
+            first, last = chunks.chunk_sentences(i)  # the evidence the decision weighs
+            present = evidence_terms(state.facts_of(int(chunks.chunk_para[i])), first, last)
             covered = query.covered(present)
             paragraph = chunks.chunk_paragraph(i)
             hits.append(DebugHit(rank, chunks.chunk_id(i), chunks.document_of(i).title, paragraph.number,

@@ -72,8 +72,11 @@ def candidates(query: QueryTerms, index: BM25Index, chunks: ChunkTable,
     return [Candidate(p, i, bm25, tuple(hits[p])) for p, (i, bm25) in best.items()]
 
 
-def _evidence_terms(facts: ParagraphFacts, first: int, last: int) -> frozenset[str]:
-    return frozenset().union(*(f.terms for f in facts.sentences[first:last + 1]))
+def evidence_terms(facts: ParagraphFacts, first: int, last: int) -> frozenset[str]:
+    """Terms of sentences ``first``..``last`` of a paragraph and of its section heading: the
+    heading is indexed with every chunk of its paragraphs, and in a FAQ it holds the question
+    ("## Can I change my username?" over "Yes, once every 30 days.")."""
+    return frozenset(facts.heading).union(*(f.terms for f in facts.sentences[first:last + 1]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +103,7 @@ def rank_windows(query: QueryTerms, index: BM25Index, chunks: ChunkTable, facts_
     for c in found:
         pf = facts_of(c.paragraph)
         first, last = chunks.chunk_sentences(c.chunk)
-        evidence = _evidence_terms(pf, first, last)
+        evidence = evidence_terms(pf, first, last)
         if settings.decide_on == "quote" or is_evidence(query, evidence, index, settings):
             kept.append((c, pf))
             answerable = answerable or is_evidence(query, evidence, index, settings, unused_in_full=True)
@@ -160,14 +163,19 @@ def window_passage(ranked: RankedWindows, w: int, chunks: ChunkTable, analyzer: 
 def _widened(pf: ParagraphFacts, first: int, last: int, query: QueryTerms,
              settings: RetrievalSettings) -> QuoteWindow:
     """The window widened by the following sentences while they fit: answers often sit just after
-    the sentence that repeats the question's words."""
+    the sentence that repeats the question's words. A paragraph that fits in one quote is quoted
+    whole: its first sentence may be the answer ("Yes, once every 30 days." under "Can I change
+    my username?"), and a quote holding more of the same paragraph can only hold more answers."""
     sentences = pf.sentences
+    if (len(sentences) <= settings.max_quote_sentences
+            and sum(pf.chars) + len(sentences) - 1 <= settings.max_quote_chars):
+        first, last = 0, len(sentences) - 1
     chars = sum(f.folded_chars for f in sentences[first:last + 1]) + (last - first)
     while (last - first + 1 < settings.max_quote_sentences and last + 1 < len(sentences)
            and chars + 1 + sentences[last + 1].folded_chars <= settings.max_quote_chars):
         last += 1
         chars += 1 + sentences[last].folded_chars
-    matched = frozenset(query.index_terms & _evidence_terms(pf, first, last))
+    matched = frozenset(query.index_terms & evidence_terms(pf, first, last))
     return QuoteWindow(first, last, matched, query.coverage(matched))
 
 
