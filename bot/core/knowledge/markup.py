@@ -22,21 +22,26 @@ import re
 
 MARKUP_CHARS = "*_`[<\\"  # a text without any of these has no markup to read
 _MARKUP_CHAR = re.compile(r"[*_`\[<\\]")
-_CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
+_CODE_SPAN = re.compile(r"(`{1,10})([^`\n](?:[^\n]{0,2000}?[^`\n])?)\1(?!`)")
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 # Escaped characters are set aside as private-use characters while the markup is read.
 _PRIVATE = 0xF0000
 _RESTORE = {_PRIVATE + i: chr(i) for i in range(128)}
 _RESTORE_IN_CODE = {_PRIVATE + i: "\\" + chr(i) for i in range(128)}  # code keeps its backslashes
-_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(\s*<?[^)\s>]*>?(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)")
-_LINK = re.compile(r"\[([^\]\n]+)\]\(\s*<?([^)\s>]*)>?(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)")
-_REFERENCE_LINK = re.compile(r"\[([^\]\n]+)\]\[[^\]\n]*\]")
-_AUTOLINK = re.compile(r"<((?:https?|mailto):[^\s<>]+)>")
-_FOOTNOTE_REF = re.compile(r"\[\^[^\]\s]+\](?!:)")
+# Every pattern stops at the next character that could open another one (a bracket, the same
+# emphasis marker) or after a bounded length, so that reading a line costs time linear in its
+# length whatever it holds ("[[[[…" or "*a *a *a …" a megabyte long).
+_TITLE = r"(?:\s+(?:\"[^\"\n]{0,200}\"|'[^'\n]{0,200}'))?"
+_IMAGE = re.compile(r"!\[([^\[\]\n]{0,300})\]\(\s*<?([^()\s<>]{0,2000})>?" + _TITLE + r"\s*\)")
+_LINK = re.compile(r"\[([^\[\]\n]{1,300})\]\(\s*<?([^()\s<>]{0,2000})>?" + _TITLE + r"\s*\)")
+_REFERENCE_LINK = re.compile(r"\[([^\[\]\n]{1,300})\]\[[^\[\]\n]{0,100}\]")
+_AUTOLINK = re.compile(r"<((?:https?|mailto):[^\s<>]{1,2000})>")
+_FOOTNOTE_REF = re.compile(r"\[\^[^\[\]\s]{1,100}\](?!:)")
 _EMPHASIS = (
-    re.compile(r"(?<![\w*])(\*{1,3})(?=[^\s*])(.+?)(?<=[^\s*])\1(?![\w*])"),
-    re.compile(r"(?<![\w_])(_{1,3})(?=[^\s_])(.+?)(?<=[^\s_])\1(?![\w_])"),
+    re.compile(r"(?<![\w*])(\*{1,3})(?=[^\s*])([^*\n]{1,1000}?)(?<=[^\s*])\1(?![\w*])"),
+    re.compile(r"(?<![\w_])(_{1,3})(?=[^\s_])([^_\n]{1,1000}?)(?<=[^\s_])\1(?![\w_])"),
 )
+_NESTING = 3  # emphasis inside emphasis ("**bold _and_ more**"), unwrapped from inside out
 _LINE_BREAK_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _HTML_TAG = re.compile(
     r"</?(?:a|abbr|b|em|i|kbd|mark|small|span|strong|sub|sup|u)(?:\s[^<>]*)?/?>", re.IGNORECASE)
@@ -57,10 +62,12 @@ def _plain(text: str) -> str:
     text = _AUTOLINK.sub(r"\1", text)
     text = _FOOTNOTE_REF.sub("", text)
     text = _HTML_TAG.sub("", _LINE_BREAK_TAG.sub(" ", text))
-    for pattern in _EMPHASIS:
-        previous = None
-        while previous != text:  # nested emphasis ("**bold _and_ more**") unwraps from outside in
-            previous, text = text, pattern.sub(r"\2", text)
+    for _ in range(_NESTING):
+        previous = text
+        for pattern in _EMPHASIS:
+            text = pattern.sub(r"\2", text)
+        if text == previous:
+            break
     return text
 
 
