@@ -23,6 +23,7 @@ from bot.core.index.build import load_snapshot
 from bot.core.index.saved import load_or_build
 from bot.core.knowledge.aliases import parse_aliases
 from bot.core.knowledge.documents import Document, parse_document
+from bot.core.knowledge.sentences import split_sentences
 from bot.core.problems import ProblemError
 from bot.moderation.uploads import UploadRejected, validate_upload
 
@@ -219,6 +220,17 @@ def test_markdown_markup_is_read_in_time_linear_in_the_line(unit: str) -> None:
     doc = parse_document("hostile.md", f"---\ntitle: T\n---\n\n{line}\n".encode())
     assert time.perf_counter() - started < HANG
     assert len(doc.paragraphs) == 1
+
+
+def test_a_long_run_of_spaces_in_a_wrapped_paragraph_is_split_in_linear_time() -> None:
+    """Each position inside the run used to start a line-break match that scanned the rest of it
+    (20,000 spaces: 5 s)."""
+    text = "Tea" + " " * 500_000 + "brews.\nGreen tea\n- brews" + " " * 500_000 + "slowly.\n"
+    started = time.perf_counter()
+    doc = parse_document("spaces.md", f"---\ntitle: T\n---\n\n{text}".encode())
+    starts, _ends = split_sentences(doc.paragraphs[0].text)
+    assert time.perf_counter() - started < HANG
+    assert len(starts) == 3  # "brews." ends one, the list item starts another
 
 
 def test_oversized_files_are_reported_not_read_whole(tmp_path: Path) -> None:

@@ -39,8 +39,10 @@ def _not_after_abbreviation() -> str:
 # Each matches the white space between two sentences in its group 1.
 _AFTER_PUNCTUATION = re.compile(
     rf"[.!?…]{_not_after_abbreviation()}[\"'”’)\]]*(\s+)(?=[\"'“‘(\[]?[A-Z0-9À-Ý])")
+# Only from the start of a run of spaces (the look-behind): a match tried from inside a long run
+# would scan the rest of it again, which is quadratic in the run's length.
 _AROUND_LINE_BREAK = re.compile(
-    r"([^\S\n]{2,}\n\s*"  # a hard break: two spaces, then the line break
+    r"(?<![^\S\n])([^\S\n]{2,}\n\s*"  # a hard break: two spaces, then the line break
     r"|[^\S\n]*\n(?:[^\S\n]*\n)+\s*"  # an empty line
     r"|[^\S\n]*\n\s*(?=[-*+•][^\S\n]|[—–|]|\d{1,3}[.)][^\S\n]))"  # a list item, a dash, a table row
 )
