@@ -58,6 +58,9 @@ def test_headings_become_sections_and_are_not_paragraphs() -> None:
         (2, "Details", "Second para.\nSame para."),
     ]
     assert doc.paragraphs[1].line == 10
+    closing = _parse("---\ntitle: T\n---\n## Using C# ##\n\nText.\n\n### C#\n\nMore.\n\n#hashtag is text\n")
+    assert [(p.section, p.text) for p in closing.paragraphs] == [
+        ("Using C#", "Text."), ("C#", "More."), ("C#", "#hashtag is text")]
 
 
 def test_html_comments_are_neither_indexed_nor_quoted() -> None:

@@ -222,15 +222,17 @@ def test_markdown_markup_is_read_in_time_linear_in_the_line(unit: str) -> None:
     assert len(doc.paragraphs) == 1
 
 
-def test_a_long_run_of_spaces_in_a_wrapped_paragraph_is_split_in_linear_time() -> None:
+def test_long_runs_of_spaces_in_a_heading_and_a_wrapped_paragraph_take_linear_time() -> None:
     """Each position inside the run used to start a line-break match that scanned the rest of it
-    (20,000 spaces: 5 s)."""
-    text = "Tea" + " " * 500_000 + "brews.\nGreen tea\n- brews" + " " * 500_000 + "slowly.\n"
+    (20,000 spaces: 5 s), and a heading's pattern backtracked over its spaces (5,000: no end)."""
+    text = ("# A heading" + " " * 200_000 + "with spaces ##" + " " * 200_000 + "\n\n"  # a lazy pattern: cubic
+            "Tea" + " " * 500_000 + "brews.\nGreen tea\n- brews" + " " * 500_000 + "slowly.\n")
     started = time.perf_counter()
     doc = parse_document("spaces.md", f"---\ntitle: T\n---\n\n{text}".encode())
     starts, _ends = split_sentences(doc.paragraphs[0].text)
     assert time.perf_counter() - started < HANG
     assert len(starts) == 3  # "brews." ends one, the list item starts another
+    assert doc.paragraphs[0].section == "A heading" + " " * 200_000 + "with spaces"
 
 
 def test_oversized_files_are_reported_not_read_whole(tmp_path: Path) -> None:

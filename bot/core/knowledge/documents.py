@@ -26,7 +26,21 @@ from bot.core.problems import Problem, ProblemError, decode_text, load_yaml, one
 KNOWLEDGE_SUFFIXES = (".md", ".markdown", ".txt")
 REQUIRED_KEYS = ("title",)
 ALLOWED_KEYS = frozenset({"title", "published", "url", "author", "language", "tags"})
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_HEADING = re.compile(r"#{1,6}\s")  # "## Title"; "#hashtag" is text
+
+
+def _heading(line: str) -> str | None:
+    r"""The text of an ATX heading line ("## Title ##" → "Title"; "" for "## "), None for any
+    other line. Written without a backtracking pattern: ``\s*#*\s*$`` after a lazy group took
+    time cubic in a run of spaces (a heading of 5,000 spaces never finished)."""
+    m = _HEADING.match(line)
+    if m is None:
+        return None
+    text = line[m.end():].strip()
+    closed = text.rstrip("#")
+    if closed != text and (not closed or closed[-1].isspace()):  # a closing run: "## Title ##"
+        text = closed.rstrip()
+    return text
 _FENCE = re.compile(r"^(```|~~~)")
 _COMMENT_OPEN, _COMMENT_CLOSE = "<!--", "-->"
 
@@ -215,10 +229,10 @@ def parse_paragraphs(body_lines: list[str], first_line: int, markdown: bool = Tr
             block.append(line)
             continue
         stripped = line.strip()
-        heading = _HEADING.match(stripped)
-        if heading:
+        heading = _heading(stripped)
+        if heading is not None:
             flush()
-            section = (plain_line(heading.group(2)) if markdown else heading.group(2)) or None
+            section = (plain_line(heading) if markdown else heading) or None
             continue
         if stripped.startswith(">"):
             stripped = stripped[1:].strip()
