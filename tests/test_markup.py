@@ -10,7 +10,7 @@ from bot.core.config import RetrievalSettings
 from bot.core.engine import Engine
 from bot.core.index.build import build_snapshot
 from bot.core.knowledge.documents import parse_document
-from bot.core.knowledge.markup import plain_line
+from bot.core.knowledge.markup import read_markup
 
 
 @pytest.mark.parametrize(
@@ -26,6 +26,9 @@ from bot.core.knowledge.markup import plain_line
         ("in July[^1].", "in July."),
         ("H<sub>2</sub>O<br>next", "H2O next"),
         ("use `a*b*c` or ``x ` y``", "use a*b*c or x ` y"),
+        ("| `5`, `30` |", "| 5, 30 |"),  # two code spans, not one from the first tick to the last
+        ("a **bold claim\nwrapped** and a [link\ntext](https://a.example/)",  # a wrapped paragraph
+         "a bold claim\nwrapped and a link\ntext (https://a.example/)"),
         # Not markup: CommonMark's flanking rules, escapes, struck-out text, comparisons.
         ("2 * 3 * 4 = 24", "2 * 3 * 4 = 24"),
         ("a snake_case_name and x_1, y_2", "a snake_case_name and x_1, y_2"),
@@ -37,13 +40,13 @@ from bot.core.knowledge.markup import plain_line
     ],
 )
 def test_inline_markup_is_read_as_rendered(line: str, read: str) -> None:
-    assert plain_line(line) == read
+    assert read_markup(line) == read
 
 
 MARKDOWN = (b"---\ntitle: Server guide\n---\n\n# The **Verified** role\n\n"
             b"To get the **Verified** role, read the [rules page](https://example.com/rules) and\n"
             b"react in `#welcome`.\n\n![](logo.png)\n\n"
-            b"```\nkeep **this** as code\n```\n")
+            b"```\nkeep **this** as code\n```\n\nRun *this\n```\n*not this*\n```\nor* that.\n")
 
 
 def test_a_markdown_file_is_quoted_without_its_markup_and_a_text_file_as_written() -> None:
@@ -52,6 +55,8 @@ def test_a_markdown_file_is_quoted_without_its_markup_and_a_text_file_as_written
         ("The Verified role",
          "To get the Verified role, read the rules page (https://example.com/rules) and\nreact in #welcome."),
         ("The Verified role", "```\nkeep **this** as code\n```"),
+        # Markup never pairs across a code block, whose lines stay as written.
+        ("The Verified role", "Run *this\n```\n*not this*\n```\nor* that."),
     ]
     assert doc.paragraphs[0].line == 7
     text = parse_document(Path("guide.txt"), MARKDOWN)

@@ -20,7 +20,7 @@ from typing import Any
 
 from bot.core.config import LimitSettings
 from bot.core.files import OutsideFolder, is_inside, read_inside
-from bot.core.knowledge.markup import MARKUP_CHARS, plain_line
+from bot.core.knowledge.markup import MARKUP_CHARS, read_markup
 from bot.core.problems import Problem, ProblemError, decode_text, load_yaml, one_file
 
 KNOWLEDGE_SUFFIXES = (".md", ".markdown", ".txt")
@@ -186,6 +186,22 @@ def _url(path: str, meta: dict[str, Any], front: str, first_line: int) -> str | 
     return url
 
 
+def _read_markup(lines: list[str], code: set[int]) -> list[str]:
+    """The lines of a block with the markup of each run of lines outside code read as a whole
+    (emphasis and links may span a wrapped line); a line left empty ("![](logo.png)") is dropped."""
+    out: list[str] = []
+    run: list[str] = []
+    for i, line in enumerate(lines):
+        if i in code:
+            out.extend(read_markup("\n".join(run)).split("\n") if run else ())
+            run = []
+            out.append(line)
+        else:
+            run.append(line)
+    out.extend(read_markup("\n".join(run)).split("\n") if run else ())
+    return [line for line in out if line.strip()]
+
+
 def parse_paragraphs(body_lines: list[str], first_line: int, markdown: bool = True) -> tuple[Paragraph, ...]:
     """Split a Markdown body into paragraphs at blank lines; headings name the section.
 
@@ -198,6 +214,7 @@ def parse_paragraphs(body_lines: list[str], first_line: int, markdown: bool = Tr
     paragraphs: list[Paragraph] = []
     section: str | None = None
     block: list[str] = []
+    code: set[int] = set()  # lines of ``block`` inside a fenced code block: taken as written
     block_line = first_line
     in_fence = False
     in_comment = False
@@ -207,10 +224,11 @@ def parse_paragraphs(body_lines: list[str], first_line: int, markdown: bool = Tr
 
     def flush() -> None:
         nonlocal block
-        text = "\n".join(block).strip()
+        text = "\n".join(_read_markup(block, code) if markdown else block).strip()
         if text:
             paragraphs.append(Paragraph(len(paragraphs) + 1, text, block_line, section))
         block = []
+        code.clear()
 
     for offset, raw in enumerate(body_lines):
         line_no = first_line + offset
@@ -223,16 +241,18 @@ def parse_paragraphs(body_lines: list[str], first_line: int, markdown: bool = Tr
             in_fence = not in_fence
             if not block:
                 block_line = line_no
+            code.add(len(block))
             block.append(line)
             continue
         if in_fence:
+            code.add(len(block))
             block.append(line)
             continue
         stripped = line.strip()
         heading = _heading(stripped)
         if heading is not None:
             flush()
-            section = (plain_line(heading) if markdown else heading) or None
+            section = (read_markup(heading) if markdown else heading) or None
             continue
         if stripped.startswith(">"):
             stripped = stripped[1:].strip()
@@ -242,10 +262,6 @@ def parse_paragraphs(body_lines: list[str], first_line: int, markdown: bool = Tr
         if not stripped:
             flush()
             continue
-        if markdown:
-            stripped = plain_line(stripped).strip()
-            if not stripped:  # only markup ("![](logo.png)"): not a blank line
-                continue
         if not block:
             block_line = line_no
         block.append(stripped + "  " if line.endswith("  ") else stripped)

@@ -13,7 +13,8 @@ rules?"), autolinks, footnote references (dropped), emphasis (markers dropped wh
 flank words, as CommonMark has it: ``2 * 3 * 4`` and ``snake_case_name`` stay as written), a
 few inline HTML tags (``<sup>``, ``<span>``…: dropped; ``<br>``: a space), and backslash escapes
 (``\\*`` is an asterisk). Struck-out text (``~~old~~``, ``<del>``) keeps its markers: without
-them it would read as current. One line at a time; fenced code blocks are not passed here.
+them it would read as current. Emphasis and links may span the lines of a wrapped paragraph;
+fenced code blocks are not passed here.
 """
 
 from __future__ import annotations
@@ -22,24 +23,24 @@ import re
 
 MARKUP_CHARS = "*_`[<\\"  # a text without any of these has no markup to read
 _MARKUP_CHAR = re.compile(r"[*_`\[<\\]")
-_CODE_SPAN = re.compile(r"(`{1,10})([^`\n](?:[^\n]{0,2000}?[^`\n])?)\1(?!`)")
+_CODE_SPAN = re.compile(r"(`{1,10})([^`](?:.{0,2000}?[^`])??)\1(?!`)", re.S)
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 # Escaped characters are set aside as private-use characters while the markup is read.
 _PRIVATE = 0xF0000
 _RESTORE = {_PRIVATE + i: chr(i) for i in range(128)}
 _RESTORE_IN_CODE = {_PRIVATE + i: "\\" + chr(i) for i in range(128)}  # code keeps its backslashes
 # Every pattern stops at the next character that could open another one (a bracket, the same
-# emphasis marker) or after a bounded length, so that reading a line costs time linear in its
+# emphasis marker) or after a bounded length, so that reading a text costs time linear in its
 # length whatever it holds ("[[[[…" or "*a *a *a …" a megabyte long).
-_TITLE = r"(?:\s+(?:\"[^\"\n]{0,200}\"|'[^'\n]{0,200}'))?"
-_IMAGE = re.compile(r"!\[([^\[\]\n]{0,300})\]\(\s*<?([^()\s<>]{0,2000})>?" + _TITLE + r"\s*\)")
-_LINK = re.compile(r"\[([^\[\]\n]{1,300})\]\(\s*<?([^()\s<>]{0,2000})>?" + _TITLE + r"\s*\)")
-_REFERENCE_LINK = re.compile(r"\[([^\[\]\n]{1,300})\]\[[^\[\]\n]{0,100}\]")
+_TITLE = r"(?:\s+(?:\"[^\"]{0,200}\"|'[^']{0,200}'))?"
+_IMAGE = re.compile(r"!\[([^\[\]]{0,300})\]\(\s*<?([^()\s<>]{0,2000})>?" + _TITLE + r"\s*\)")
+_LINK = re.compile(r"\[([^\[\]]{1,300})\]\(\s*<?([^()\s<>]{0,2000})>?" + _TITLE + r"\s*\)")
+_REFERENCE_LINK = re.compile(r"\[([^\[\]]{1,300})\]\[[^\[\]\n]{0,100}\]")
 _AUTOLINK = re.compile(r"<((?:https?|mailto):[^\s<>]{1,2000})>")
 _FOOTNOTE_REF = re.compile(r"\[\^[^\[\]\s]{1,100}\](?!:)")
 _EMPHASIS = (
-    re.compile(r"(?<![\w*])(\*{1,3})(?=[^\s*])([^*\n]{1,1000}?)(?<=[^\s*])\1(?![\w*])"),
-    re.compile(r"(?<![\w_])(_{1,3})(?=[^\s_])([^_\n]{1,1000}?)(?<=[^\s_])\1(?![\w_])"),
+    re.compile(r"(?<![\w*])(\*{1,3})(?=[^\s*])([^*]{1,1000}?)(?<=[^\s*])\1(?![\w*])"),
+    re.compile(r"(?<![\w_])(_{1,3})(?=[^\s_])([^_]{1,1000}?)(?<=[^\s_])\1(?![\w_])"),
 )
 _NESTING = 3  # emphasis inside emphasis ("**bold _and_ more**"), unwrapped from inside out
 _LINE_BREAK_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
@@ -71,16 +72,17 @@ def _plain(text: str) -> str:
     return text
 
 
-def plain_line(line: str) -> str:
-    """The words of one Markdown line as the rendered page shows them."""
-    if not _MARKUP_CHAR.search(line):
-        return line  # most lines of most files: no markup at all
-    line = _ESCAPE.sub(lambda m: chr(_PRIVATE + ord(m.group(1))), line)
+def read_markup(text: str) -> str:
+    """The words of Markdown ``text`` (a line, or the wrapped lines of a paragraph outside code)
+    as the rendered page shows them; line breaks stay where they were."""
+    if not _MARKUP_CHAR.search(text):
+        return text  # most paragraphs of most files: no markup at all
+    text = _ESCAPE.sub(lambda m: chr(_PRIVATE + ord(m.group(1))), text)
     out: list[str] = []
     last = 0
-    for m in _CODE_SPAN.finditer(line):
-        out.append(_plain(line[last:m.start()]))
+    for m in _CODE_SPAN.finditer(text):
+        out.append(_plain(text[last:m.start()]))
         out.append((m.group(2).strip(" ") or m.group(2)).translate(_RESTORE_IN_CODE))
         last = m.end()
-    out.append(_plain(line[last:]))
+    out.append(_plain(text[last:]))
     return "".join(out).translate(_RESTORE)
