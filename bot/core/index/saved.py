@@ -38,23 +38,25 @@ import numpy as np
 from bot.core import problems as problem_reports
 from bot.core.config import LimitSettings, RetrievalSettings
 from bot.core.files import OutsideFolder, create_private, fsync_dir, make_private_dir, read_inside
-from bot.core.index import bm25, build, varint, vocabulary
+from bot.core.index import bm25, build, varint
 from bot.core.index.bm25 import BM25Index, BM25Params, IndexArrays
 from bot.core.index.build import Snapshot
 from bot.core.index.vocabulary import Vocabulary
-from bot.core.knowledge import aliases, chunking, documents, sentences
+from bot.core.knowledge import sentences
 from bot.core.knowledge.aliases import ALIASES_FILE
 from bot.core.knowledge.chunking import ChunkTable
 from bot.core.knowledge.documents import Document, content_hash, knowledge_files
 from bot.core.problems import Problem
-from bot.core.text import analyzer, chars, words
+from bot.core.text import analyzer, words
 from bot.core.text.analyzer import AliasTable, Analyzer
 
 FORMAT = 4
 INDEX_DIR = "index"
 _TEMP = re.compile(r"^\.index-(?:old-)?(\d+)-")
-_SOURCES = (analyzer, words, chars, sentences, chunking, documents, aliases, problem_reports, bm25, build,
-            varint, vocabulary)
+# Everything that decides documents, chunks and terms: whole packages, so that a module added to
+# one of them (as knowledge/markup.py was) cannot be left out of the key by accident.
+_SOURCE_PACKAGES = (analyzer, sentences, bm25)  # one module of each of text/, knowledge/, index/
+_SOURCE_MODULES = (problem_reports,)
 _INDEX_ARRAYS = ("doc_len", "indptr", "gap_ptr", "gaps", "tf_at", "tf_val")
 _TABLE_ARRAYS = ("doc_para", "para_sent", "sent_start", "sent_end", "doc_chunk", "chunk_para",
                  "chunk_first", "chunk_count", "chunk_window", "para_len")
@@ -72,11 +74,21 @@ class _Saved(msgspec.Struct, frozen=True):
 
 @functools.cache
 def _code_hash() -> str:
-    """Hash of the modules that decide chunks and terms, as imported (the code actually running)."""
+    """Hash of the code that decides documents, chunks and terms, as imported (the code actually
+    running), and of its word lists."""
     h = hashlib.sha256()
-    for module in _SOURCES:
-        h.update(Path(module.__file__ or "").read_bytes())
+    for path in _source_files():
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
     return h.hexdigest()
+
+
+def _source_files() -> list[Path]:
+    files = [Path(m.__file__ or "") for m in _SOURCE_MODULES]
+    for module in _SOURCE_PACKAGES:
+        folder = Path(module.__file__ or "").parent
+        files += sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".py", ".txt"))
+    return files
 
 
 FileStats = dict[str, list[Any]]  # file name -> [size, mtime_ns, content hash]
