@@ -185,14 +185,13 @@ def score_windows(query: QueryTerms, candidates: Sequence[Candidate], facts: Seq
     w_exact = ((sums[:, c_exact:c_kind] > 0) @ surface_weight / surface_total) if surface else \
         np.zeros(len(owner))
     w_kind = (sums[:, c_kind] > 0).astype(np.float64)
-    if groups:
+    w_cover = ((sums[:, c_cover:] > 0) @ group_weight) if groups else np.zeros(len(owner))
+    if groups and any(pf.heading for pf in facts):
         # A paragraph's section heading speaks for each of its windows (in a FAQ it is the question).
         headings = [frozenset(pf.heading) for pf in facts]
         heading_cover = np.array([[not h.isdisjoint(alternatives) for _t, alternatives in groups]
                                   for h in headings], dtype=bool).reshape(len(facts), len(groups))
         w_cover = ((sums[:, c_cover:] > 0) | heading_cover[owner]) @ group_weight
-    else:
-        w_cover = np.zeros(len(owner))
     heading_tf = np.array([[pf.heading.count(t) for t in term_col] for pf in facts], dtype=np.float64)
     para_tf = prefix[offsets[1:], :n_terms] - prefix[offsets[:-1], :n_terms] + heading_tf.reshape(len(facts),
                                                                                                   n_terms)
