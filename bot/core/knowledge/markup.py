@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 
 MARKUP_CHARS = "*_`[<\\"  # a text without any of these has no markup to read
-_MARKUP_CHAR = re.compile(r"[*_`\[<\\]")
+_MARKUP_CHAR = re.compile(f"[{re.escape(MARKUP_CHARS)}]")  # the same set, for one text
 _CODE_SPAN = re.compile(r"(`{1,10})([^`](?:.{0,2000}?[^`])??)\1(?!`)", re.S)
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 # Escaped characters are set aside as private-use characters while the markup is read.
