@@ -20,7 +20,7 @@ from typing import Any
 
 from bot.core.config import LimitSettings
 from bot.core.files import OutsideFolder, is_inside, read_inside
-from bot.core.knowledge.markup import MARKUP_CHARS, read_markup
+from bot.core.knowledge.markup import MARKUP_CHARS, link_definition, read_markup
 from bot.core.problems import Problem, ProblemError, decode_text, load_yaml, one_file
 
 KNOWLEDGE_SUFFIXES = (".md", ".markdown", ".txt")
@@ -186,19 +186,19 @@ def _url(path: str, meta: dict[str, Any], front: str, first_line: int) -> str | 
     return url
 
 
-def _read_markup(lines: list[str], code: set[int]) -> list[str]:
+def _read_markup(lines: list[str], code: frozenset[int], links: dict[str, str]) -> list[str]:
     """The lines of a block with the markup of each run of lines outside code read as a whole
     (emphasis and links may span a wrapped line); a line left empty ("![](logo.png)") is dropped."""
     out: list[str] = []
     run: list[str] = []
     for i, line in enumerate(lines):
         if i in code:
-            out.extend(read_markup("\n".join(run)).split("\n") if run else ())
+            out.extend(read_markup("\n".join(run), links).split("\n") if run else ())
             run = []
             out.append(line)
         else:
             run.append(line)
-    out.extend(read_markup("\n".join(run)).split("\n") if run else ())
+    out.extend(read_markup("\n".join(run), links).split("\n") if run else ())
     return [line for line in out if line.strip()]
 
 
@@ -208,10 +208,14 @@ def parse_paragraphs(body_lines: list[str], first_line: int, markdown: bool = Tr
     Block-quote markers are removed so a quote and its attribution form one paragraph, HTML
     comments (never shown by Markdown) are left out, and with ``markdown`` (a ``.md`` file, not
     a ``.txt`` one) inline markup is read as a reader sees it (bot/core/knowledge/markup.py),
-    but the words themselves are kept exactly as written. A line ending in two spaces (a hard
-    break) keeps them, so that the sentence splitter sees the break.
+    but the words themselves are kept exactly as written. Link reference definitions
+    ("[rules]: https://…", at the start of a block) are not text: the links that name them are
+    read once the whole file is known, as a definition may come after its use. A line ending in
+    two spaces (a hard break) keeps them, so that the sentence splitter sees the break.
     """
-    paragraphs: list[Paragraph] = []
+    # Each block as written (lines, which of them are code, first line, section): read at the end.
+    blocks: list[tuple[list[str], frozenset[int], int, str | None]] = []
+    links: dict[str, str] = {}  # link reference definitions: label → address (the first wins)
     section: str | None = None
     block: list[str] = []
     code: set[int] = set()  # lines of ``block`` inside a fenced code block: taken as written
@@ -224,9 +228,8 @@ def parse_paragraphs(body_lines: list[str], first_line: int, markdown: bool = Tr
 
     def flush() -> None:
         nonlocal block
-        text = "\n".join(_read_markup(block, code) if markdown else block).strip()
-        if text:
-            paragraphs.append(Paragraph(len(paragraphs) + 1, text, block_line, section))
+        if block:
+            blocks.append((block, frozenset(code), block_line, section))
         block = []
         if code:
             code.clear()
@@ -253,7 +256,7 @@ def parse_paragraphs(body_lines: list[str], first_line: int, markdown: bool = Tr
         heading = _heading(stripped) if stripped[:1] == "#" else None
         if heading is not None:
             flush()
-            section = (read_markup(heading) if markdown else heading) or None
+            section = heading or None
             continue
         if stripped.startswith(">"):
             stripped = stripped[1:].strip()
@@ -264,9 +267,21 @@ def parse_paragraphs(body_lines: list[str], first_line: int, markdown: bool = Tr
             flush()
             continue
         if not block:
+            definition = link_definition(stripped) if markdown and stripped[:1] == "[" else None
+            if definition is not None:  # never shown, and not a blank line either
+                links.setdefault(*definition)
+                continue
             block_line = line_no
         block.append(stripped + "  " if line.endswith("  ") else stripped)
     flush()
+    paragraphs: list[Paragraph] = []
+    sections: dict[str | None, str | None] = {None: None}
+    for lines, code_lines, line_no, heading_text in blocks:
+        text = "\n".join(_read_markup(lines, code_lines, links) if markdown else lines).strip()
+        if heading_text is not None and heading_text not in sections:
+            sections[heading_text] = (read_markup(heading_text, links) if markdown else heading_text) or None
+        if text:
+            paragraphs.append(Paragraph(len(paragraphs) + 1, text, line_no, sections[heading_text]))
     return tuple(paragraphs)
 
 

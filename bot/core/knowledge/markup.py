@@ -9,7 +9,9 @@ fragment would never match the published page. The words themselves are never ch
 
 What is read: code spans (their text, verbatim), images (their alt text), links (their text,
 and an http(s) address after it in brackets, as that is often the answer: "where are the
-rules?"), autolinks, footnote references (dropped), emphasis (markers dropped when they
+rules?"), reference links (``[text][label]``, ``[label][]`` and ``[label]``, resolved through
+the file's link reference definitions, whose own lines are not text: see
+:func:`link_definition`), autolinks, footnote references (dropped), emphasis (markers dropped when they
 flank words, as CommonMark has it: ``2 * 3 * 4`` and ``snake_case_name`` stay as written), a
 few inline HTML tags (``<sup>``, ``<span>``…: dropped; ``<br>``: a space), and backslash escapes
 (``\\*`` is an asterisk). Struck-out text (``~~old~~``, ``<del>``) keeps its markers: without
@@ -20,6 +22,7 @@ fenced code blocks are not passed here.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 MARKUP_CHARS = "*_`[<\\"  # a text without any of these has no markup to read
 _MARKUP_CHAR = re.compile(f"[{re.escape(MARKUP_CHARS)}]")  # the same set, for one text
@@ -35,7 +38,12 @@ _RESTORE_IN_CODE = {_PRIVATE + i: "\\" + chr(i) for i in range(128)}  # code kee
 _TITLE = r"(?:\s+(?:\"[^\"]{0,200}\"|'[^']{0,200}'))?"
 _IMAGE = re.compile(r"!\[([^\[\]]{0,300})\]\(\s*<?([^()\s<>]{0,2000})>?" + _TITLE + r"\s*\)")
 _LINK = re.compile(r"\[([^\[\]]{1,300})\]\(\s*<?([^()\s<>]{0,2000})>?" + _TITLE + r"\s*\)")
-_REFERENCE_LINK = re.compile(r"\[([^\[\]]{1,300})\]\[[^\[\]\n]{0,100}\]")
+# "[text][label]", "[label][]" and "[label]" (the last two only when the label is defined), and
+# the same after "!" (an image: its alt text).
+_REFERENCE_LINK = re.compile(r"(!?)\[([^\[\]]{1,300})\](?:\[([^\[\]]{0,100})\]|(?![(:]))")
+# "[label]: https://example.com/page "Title"": a line of its own, never shown (CommonMark).
+_DEFINITION = re.compile(r" {0,3}\[(?!\^)([^\[\]]{1,300})\]:[ \t]*<?([^\s<>]{1,2000})>?"
+                         r"(?:[ \t]+(?:\"[^\"]{0,200}\"|'[^']{0,200}'|\([^()]{0,200}\)))?[ \t]*")
 _AUTOLINK = re.compile(r"<((?:https?|mailto):[^\s<>]{1,2000})>")
 _FOOTNOTE_REF = re.compile(r"\[\^[^\[\]\s]{1,100}\](?!:)")
 _EMPHASIS = (
@@ -48,18 +56,43 @@ _HTML_TAG = re.compile(
     r"</?(?:a|abbr|b|em|i|kbd|mark|small|span|strong|sub|sup|u)(?:\s[^<>]*)?/?>", re.IGNORECASE)
 
 
-def _link(m: re.Match[str]) -> str:
-    text, url = m.group(1), m.group(2)
+def link_label(label: str) -> str:
+    """A reference label as CommonMark matches it: case and runs of spaces do not count."""
+    return " ".join(label.split()).casefold()
+
+
+def link_definition(line: str) -> tuple[str, str] | None:
+    """(label, address) of a link reference definition line ("[rules]: https://…"), else None."""
+    m = _DEFINITION.fullmatch(line)
+    return (link_label(m.group(1)), m.group(2)) if m else None
+
+
+def _with_address(text: str, url: str) -> str:
     if url.startswith(("https://", "http://")) and url != text:
         return f"{text} ({url})"
     return text
 
 
-def _plain(text: str) -> str:
+def _link(m: re.Match[str]) -> str:
+    return _with_address(m.group(1), m.group(2))
+
+
+def _reference(m: re.Match[str], links: Mapping[str, str]) -> str:
+    image, text, label = m.group(1), m.group(2), m.group(3)
+    url = links.get(link_label(label or text))
+    if url is None and label is not None and label.strip():
+        return text  # "[text][label]" with an undefined label: its text, as the reader meant it
+    if url is None:
+        return m.group(0)  # "[sic]", "[ ]": not a link unless the file defines the label
+    return text if image else _with_address(text, url)
+
+
+def _plain(text: str, links: Mapping[str, str]) -> str:
     """Markup outside code spans, read."""
     text = _IMAGE.sub(r"\1", text)
     text = _LINK.sub(_link, text)
-    text = _REFERENCE_LINK.sub(r"\1", text)
+    if "][" in text or links:
+        text = _REFERENCE_LINK.sub(lambda m: _reference(m, links), text)
     text = _AUTOLINK.sub(r"\1", text)
     text = _FOOTNOTE_REF.sub("", text)
     text = _HTML_TAG.sub("", _LINE_BREAK_TAG.sub(" ", text))
@@ -72,17 +105,18 @@ def _plain(text: str) -> str:
     return text
 
 
-def read_markup(text: str) -> str:
+def read_markup(text: str, links: Mapping[str, str] | None = None) -> str:
     """The words of Markdown ``text`` (a line, or the wrapped lines of a paragraph outside code)
-    as the rendered page shows them; line breaks stay where they were."""
+    as the rendered page shows them; line breaks stay where they were. ``links``: the file's
+    link reference definitions (:func:`link_label` → address)."""
     if not _MARKUP_CHAR.search(text):
         return text  # most paragraphs of most files: no markup at all
     text = _ESCAPE.sub(lambda m: chr(_PRIVATE + ord(m.group(1))), text)
     out: list[str] = []
     last = 0
     for m in _CODE_SPAN.finditer(text):
-        out.append(_plain(text[last:m.start()]))
+        out.append(_plain(text[last:m.start()], links or {}))
         out.append((m.group(2).strip(" ") or m.group(2)).translate(_RESTORE_IN_CODE))
         last = m.end()
-    out.append(_plain(text[last:]))
+    out.append(_plain(text[last:], links or {}))
     return "".join(out).translate(_RESTORE)
