@@ -9,7 +9,7 @@ import msgspec
 import pytest
 
 from bot.core.answer import Outcome, text_fragment_link
-from bot.core.answering.query import expand_unknown
+from bot.core.answering.query import expand_unknown, near_known
 from bot.core.answering.quotes import continue_into_next
 from bot.core.config import RetrievalSettings, load_settings
 from bot.core.engine import Engine
@@ -213,6 +213,31 @@ def test_unseen_words_reach_their_relatives() -> None:
     other = BM25Index.from_corpus([["csto", "presum", "pres"]], BM25Params.from_settings(SETTINGS))
     assert expand_unknown("store", other) == ()
     assert expand_unknown("resum", other) == ()
+
+
+def test_a_compound_is_held_only_by_a_passage_holding_both_halves() -> None:
+    """An unseen "password" is matched as "pass" + "word" (it may be written apart), but a passage
+    holding one half does not hold it: otherwise any text saying "word" answers it."""
+    text = (b"---\ntitle: Club\n---\nA reset of the scoreboard comes after every set.\n\n"
+            b"Give your word to the referee before the match.\n\n"
+            b"Write the pass word on the card and reset it every month.\n")
+    engine = Engine(build_snapshot([parse_document(Path("c.md"), text)], [], SETTINGS))
+    answer = engine.ask("How do I reset my password?")
+    assert answer.passages[0].quote == "Write the pass word on the card and reset it every month."
+    query = engine.windows("How do I reset my password?")[0]
+    assert query.groups["password"] == ("pass", "word") and "password" in query.compounds
+    assert query.covered(frozenset({"word", "reset"})) == {"reset"}
+    assert query.covered(frozenset({"pass", "word"})) == {"password"}
+
+
+def test_a_misspelling_is_one_edit_away_or_two_from_seven_letters_on() -> None:
+    """Two edits in six letters is a third of the word: another word, or a name the knowledge
+    base does not know, more often than a typo."""
+    index = BM25Index.from_corpus([["market", "markets", "shirley"]], BM25Params.from_settings(SETTINGS))
+    assert near_known("mrket", index) and near_known("mraket", index)  # one edit; a transposition
+    assert not near_known("murkit", index)  # six letters, two edits: another word
+    assert near_known("murkets", index)  # seven letters, two edits
+    assert near_known("shirl", index)  # the start of a longer word
 
 
 def _harbour_engine() -> Engine:

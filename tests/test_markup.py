@@ -69,7 +69,8 @@ def test_a_markdown_file_is_quoted_without_its_markup_and_a_text_file_as_written
 
 REFERENCES = (b"---\ntitle: Server rules\n---\n\n# Rules, see [the wiki][]\n\n"
               b"Read the [code of conduct][coc] before posting. Appeals go to the [Moderation  Team]\n"
-              b"and [[sic]] notes stay [sic]; the ![logo][img] and [docs][guide] are local, [x][gone] undefined.\n\n"
+              b"and [[sic]] notes stay [sic]; the ![logo][img] and [docs][guide] are local,\n"
+              b"[x][gone] undefined.\n\n"
               b"[coc]: https://example.com/conduct \"Code of conduct\"\n"
               b"[moderation team]: <https://example.com/mods>\n"
               b"  [the wiki]: https://example.com/wiki\n[img]: logo.png\n[guide]: docs/guide.md\n"
@@ -85,13 +86,14 @@ def test_reference_links_are_read_through_their_definitions_which_are_not_text()
         ("Rules, see the wiki (https://example.com/wiki)",
          "Read the code of conduct (https://example.com/conduct) before posting. Appeals go to the "
          "Moderation  Team (https://example.com/mods)\n"
-         "and [[sic]] notes stay [sic]; the logo and docs are local, x undefined.", 7),
+         "and [[sic]] notes stay [sic]; the logo and docs are local,\nx undefined.", 7),
         ("Rules, see the wiki (https://example.com/wiki)",
-         "Text right after a definition is a paragraph, and later (https://example.com/later) is a link.", 18),
+         "Text right after a definition is a paragraph, and later (https://example.com/later) is a link.",
+         19),
         # A definition cannot interrupt a paragraph (CommonMark): this one is text.
         ("Rules, see the wiki (https://example.com/wiki)",
          "Members who break the rules twice are banned.\n"
-         "[coc]: https://example.com/not-a-definition", 20),
+         "[coc]: https://example.com/not-a-definition", 21),
     ]
     text = parse_document(Path("rules.txt"), REFERENCES)  # a .txt file is not Markdown
     assert any(p.text.startswith("[coc]: https://example.com/conduct") for p in text.paragraphs)

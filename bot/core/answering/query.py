@@ -26,18 +26,19 @@ def term_weight(n_docs: int, df: int) -> float:
     return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
 
 
-def expand_unknown(term: str, index: BM25Index) -> tuple[str, ...]:
+def expand_unknown(term: str, index: BM25Index, compounds: bool = True) -> tuple[str, ...]:
     """Index terms that are probably the same word as a term the index has never seen.
 
     The stemmer leaves derivations apart ("dissolved"/"dissolution", "invaded"/"invasion")
     and cannot fix typos; an unseen question term is matched to indexed terms that share
     all but its last few letters, or that are one typo away (after the same first two letters).
     A first letter dropped ("ngles") is not guessed: putting one back made other words
-    ("store" → "CSTO", "resume" → "presume").
+    ("store" → "CSTO", "resume" → "presume"). With ``compounds``, a word the index has in two
+    halves ("counteroffensive") gives the halves instead.
     """
     if len(term) < 5 or not term.isalpha():
         return ()
-    parts = split_compound(term, index)
+    parts = split_compound(term, index) if compounds else ()
     if parts:
         return parts
     # Sharing all but the last three letters (and at least five) is sharing this prefix:
@@ -139,11 +140,11 @@ def _not_a_name(word: str) -> bool:
 
 def near_known(term: str, index: BM25Index) -> bool:
     """Is an unseen term probably a misspelling of an indexed one? Within one edit (two from
-    six letters on, transpositions counting once) of an indexed term with the same first letter,
+    seven letters on, transpositions counting once) of an indexed term with the same first letter,
     or the start of a longer indexed term ("Shirly" → "shir…" of "shirley")."""
     if len(term) < 3:
         return True  # too short to tell a typo from a name: never the reason to decline
-    limit = 1 if len(term) < 6 else 2
+    limit = 1 if len(term) < 7 else 2
     near = index.with_prefix(term[0], len(term), limit)
     if process.extractOne(term, near, scorer=DamerauLevenshtein.distance, score_cutoff=limit) is not None:
         return True
@@ -207,7 +208,8 @@ class QueryTerms:
     """The question's terms, each with the index terms that count as matching it."""
 
     terms: tuple[str, ...]  # what BM25 scores: question order, repeats kept, expansions added
-    groups: dict[str, tuple[str, ...]]  # question term -> index terms that match it
+    # question term -> index terms that match it (any of them; all of a compound's halves)
+    groups: dict[str, tuple[str, ...]]
     weights: dict[str, float]  # question term -> weight
     kind: str | None = None  # the sort of answer wanted (number, time), see answer_kind()
     unknown_names: frozenset[str] = frozenset()  # names in the question the index has never seen
@@ -219,6 +221,9 @@ class QueryTerms:
     # Lowercase words the knowledge base has never used, nor any relative of them ("speed" in
     # "What is the speed of light?"); capitalised ones are names, see ``unknown_names``.
     unmatched: frozenset[str] = frozenset()
+    # Unseen words matched as two halves the index has ("counteroffensive"): a passage holds
+    # one only when it holds both ("password" is not in a passage that says "word").
+    compounds: frozenset[str] = frozenset()
 
     @classmethod
     def from_question(cls, question: str, analyzer: Analyzer, index: BM25Index,
@@ -231,11 +236,16 @@ class QueryTerms:
         groups: dict[str, tuple[str, ...]] = {}
         weights: dict[str, float] = {}
         expanded = 0
+        compounds = set()
         for term in dict.fromkeys(raw):
             df = dfs[term]
             alternatives: tuple[str, ...] = ()
             if not df and expanded < MAX_EXPANDED_TERMS:
-                alternatives = expand_unknown(term, index)
+                alternatives = split_compound(term, index) if len(term) >= 5 and term.isalpha() else ()
+                if alternatives:
+                    compounds.add(term)
+                else:
+                    alternatives = expand_unknown(term, index, compounds=False)
                 expanded += 1
             groups[term] = (term,) if df else (alternatives or (term,))
             if df or not alternatives:
@@ -258,7 +268,7 @@ class QueryTerms:
         unmatched = frozenset(t.term for t in tokens if groups[t.term] == (t.term,)
                               and not dfs[t.term] and not question[t.start:t.start + 1].isupper())
         return cls(terms, groups, weights, answer_kind(question), unknown, tuple(raw), surface, distinctive,
-                   negated, unmatched)
+                   negated, unmatched, frozenset(compounds))
 
     @property
     def total_weight(self) -> float:
@@ -268,8 +278,16 @@ class QueryTerms:
     def index_terms(self) -> frozenset[str]:
         return frozenset(a for alts in self.groups.values() for a in alts)
 
+    def holds(self, term: str, present: set[str] | frozenset[str]) -> bool:
+        """Do index terms ``present`` hold question term ``term``? Any of its index terms, or
+        both halves of a compound."""
+        alternatives = self.groups[term]
+        if term in self.compounds:
+            return all(a in present for a in alternatives)
+        return any(a in present for a in alternatives)
+
     def covered(self, present: set[str] | frozenset[str]) -> set[str]:
-        return {t for t, alts in self.groups.items() if any(a in present for a in alts)}
+        return {t for t in self.groups if self.holds(t, present)}
 
     def coverage(self, present: set[str] | frozenset[str]) -> float:
         total = self.total_weight

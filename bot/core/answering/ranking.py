@@ -140,8 +140,8 @@ def score_windows(query: QueryTerms, candidates: Sequence[Candidate], facts: Seq
                     per[row, c_exact + w] = word in f.words
             present = f.terms & wanted
             if present:  # most sentences hold none of the question's terms
-                for g, (_t, alternatives) in enumerate(groups):
-                    per[row, c_cover + g] = not present.isdisjoint(alternatives)
+                for g, (t, _alternatives) in enumerate(groups):
+                    per[row, c_cover + g] = query.holds(t, present)
                 positions: dict[str, list[int]] = {}
                 for k, term in enumerate(f.seq):
                     if term in present:
@@ -189,7 +189,7 @@ def score_windows(query: QueryTerms, candidates: Sequence[Candidate], facts: Seq
     if groups and any(pf.heading for pf in facts):
         # A paragraph's section heading speaks for each of its windows (in a FAQ it is the question).
         headings = [frozenset(pf.heading) for pf in facts]
-        heading_cover = np.array([[not h.isdisjoint(alternatives) for _t, alternatives in groups]
+        heading_cover = np.array([[query.holds(t, h) for t, _alternatives in groups]
                                   for h in headings], dtype=bool).reshape(len(facts), len(groups))
         w_cover = ((sums[:, c_cover:] > 0) | heading_cover[owner]) @ group_weight
     heading_tf = np.array([[pf.heading.count(t) for t in term_col] for pf in facts], dtype=np.float64)
