@@ -48,3 +48,29 @@ def test_tune_retrieval_applies_each_setting_of_the_grid_and_prints_the_best_fir
     # the article never uses), so that setting ranks second.
     assert lines[0].startswith("confident_coverage=0.99 min_coverage=0.2 ") and "hit@1 1.000" in lines[0]
     assert lines[1].startswith("confident_coverage=0.99 min_coverage=0.99 ") and "hit@1 0.000" in lines[1]
+
+
+def test_add_distractors_copies_the_folder_and_adds_generated_articles_that_load(tmp_path: Path) -> None:
+    from bot.core.knowledge.documents import load_documents
+
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (kb / "farm.md").write_text(ARTICLE, encoding="utf-8")
+    (kb / "aliases.yaml").write_text("aliases:\n  - [goat, goats]\n", encoding="utf-8")
+    out = tmp_path / "larger"
+
+    def run(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, str(REPO / "scripts/add_distractors.py"), str(kb), str(out),
+                               "--paragraphs", "60", *extra],
+                              capture_output=True, text=True, timeout=120, cwd=REPO, check=False)
+
+    done = run("--also", str(REPO / "knowledge" / "russia-belarus-relations.md"))
+    assert done.returncode == 0, done.stderr
+    assert (out / "farm.md").read_bytes() == (kb / "farm.md").read_bytes()
+    assert (out / "aliases.yaml").read_bytes() == (kb / "aliases.yaml").read_bytes()
+    loaded = load_documents(out)
+    assert not loaded.problems
+    generated = [d for d in loaded.documents if d.doc_id.startswith("distractor-")]
+    assert len(loaded.documents) == len(generated) + 2 and sum(len(d.paragraphs) for d in generated) == 60
+    again = run()  # never into a folder that already holds files
+    assert again.returncode == 2 and "exists and is not empty" in again.stderr
