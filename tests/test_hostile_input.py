@@ -223,6 +223,15 @@ def test_markdown_markup_is_read_in_time_linear_in_the_line(unit: str) -> None:
     assert len(doc.paragraphs) == 1
 
 
+@pytest.mark.parametrize("row", ["|" + "-" * 200_000, "|-" * 100_000 + "x", "| :" * 66_000,
+                                 "-" * 199_999 + "|x", " |" * 100_000])
+def test_a_long_table_delimiter_row_is_read_in_linear_time(row: str) -> None:
+    started = time.perf_counter()
+    doc = parse_document("table.md", f"---\ntitle: T\n---\n\n| a | b |\n{row}\n| 1 | 2 |\n".encode())
+    assert time.perf_counter() - started < HANG
+    assert len(doc.paragraphs) == 1
+
+
 def test_long_runs_of_spaces_in_a_heading_and_a_wrapped_paragraph_take_linear_time() -> None:
     """Each position inside the run used to start a line-break match that scanned the rest of it
     (20,000 spaces: 5 s), and a heading's pattern backtracked over its spaces (5,000: no end)."""

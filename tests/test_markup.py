@@ -100,3 +100,30 @@ def test_reference_links_are_read_through_their_definitions_which_are_not_text()
     engine = Engine(build_snapshot([doc], [], RetrievalSettings()))
     passage = engine.ask("Where is the code of conduct?").passages[0]
     assert passage.quote.startswith("Read the code of conduct (https://example.com/conduct) before posting.")
+
+
+TABLE = (b"---\ntitle: Plans\n---\n\n# Plans\n\n"
+         b"| Plan | Price | **Storage** |\n|------|------:|:--------:|\n| Free | $0 | 5 GB |\n"
+         b"| Pro | $10 per month | 100 GB |\n"
+         b"| Team | $25 per user | 1 TB |\n\nUpgrades take effect at once.\n\n"
+         b"Plain text -- with dashes\n--- | ---\n\n```\n| a | b |\n|---|---|\n```\n")
+
+
+def test_a_table_delimiter_row_is_markup_and_its_header_row_speaks_for_every_row() -> None:
+    doc = parse_document(Path("plans.md"), TABLE)
+    table = doc.paragraphs[0]
+    assert table.text == ("| Plan | Price | Storage |\n| Free | $0 | 5 GB |\n"
+                          "| Pro | $10 per month | 100 GB |\n| Team | $25 per user | 1 TB |")
+    assert table.table_header == "| Plan | Price | Storage |"
+    assert table.context == "Plans\n| Plan | Price | Storage |"
+    assert doc.paragraphs[1].table_header is None and doc.paragraphs[1].context == "Plans"
+    # A delimiter under a line of text is the delimiter of a table whose header is that line
+    # (GitHub renders it so); in a code block it is code.
+    assert doc.paragraphs[2].text == "Plain text -- with dashes"
+    assert doc.paragraphs[3].text == "```\n| a | b |\n|---|---|\n```"
+    assert doc.paragraphs[3].table_header is None
+    assert "|------|" in parse_document(Path("plans.txt"), TABLE).paragraphs[0].text  # .txt: as written
+    engine = Engine(build_snapshot([doc], [], RetrievalSettings()))
+    # "storage" is only in the header: the row is the answer all the same.
+    answer = engine.ask("How much storage does the Team plan get?")
+    assert answer.answered and answer.passages[0].quote.endswith("| Team | $25 per user | 1 TB |")

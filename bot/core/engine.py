@@ -60,7 +60,7 @@ class _Answering:
                 return hit
         chunks = self.snapshot.chunks
         text = chunks.paragraph(paragraph)
-        facts = paragraph_facts(text.text, chunks.sentence_spans(paragraph), text.section, self.analyzer)
+        facts = paragraph_facts(text.text, chunks.sentence_spans(paragraph), text.context, self.analyzer)
         with self._lock:
             self._facts[paragraph] = facts
             while len(self._facts) > self._facts_limit:

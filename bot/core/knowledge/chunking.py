@@ -260,9 +260,10 @@ def segments(doc: Document, chunks: DocChunks) -> tuple[list[str], list[tuple[in
     s = 0
     for paragraph, n in zip(doc.paragraphs, chunks.para_sent, strict=True):
         heading = -1
-        if paragraph.section:
+        context = paragraph.context
+        if context:
             heading = len(out)
-            out.append(paragraph.section)
+            out.append(context)
         first_segment.append((heading, len(out)))
         text = paragraph.text
         ends = chunks.sent_end[s:s + n]

@@ -30,6 +30,9 @@ _HEADING = re.compile(r"#{1,6}\s")  # "## Title"; "#hashtag" is text
 _FENCE = re.compile(r"^(```|~~~)")
 _COMMENT_OPEN, _COMMENT_CLOSE = "<!--", "-->"
 _DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+# A table's delimiter row ("|------|-----:|", "--|--"): under its header row, markup only.
+_CELL = r"[ \t]*:?-+:?[ \t]*"
+_TABLE_DELIMITER = re.compile(rf"\|?(?:{_CELL}\|)+(?:{_CELL})?|{_CELL}(?:\|{_CELL})+\|?")
 
 
 def _heading(line: str) -> str | None:
@@ -76,6 +79,16 @@ class Paragraph:
     text: str
     line: int
     section: str | None
+    table_header: str | None = None  # the header row of the paragraph's table(s), as read
+
+    @property
+    def context(self) -> str | None:
+        """What every sentence of the paragraph is about besides its own words: its section
+        heading, and a table's header row ("| Plan | Price |" over "| Pro | $10 |"). Indexed
+        with each of its chunks and counted as evidence for each of its quotes."""
+        if self.table_header is None:
+            return self.section
+        return f"{self.section}\n{self.table_header}" if self.section else self.table_header
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,8 +226,10 @@ def parse_paragraphs(body_lines: list[str], first_line: int, markdown: bool = Tr
     read once the whole file is known, as a definition may come after its use. A line ending in
     two spaces (a hard break) keeps them, so that the sentence splitter sees the break.
     """
-    # Each block as written (lines, which of them are code, first line, section): read at the end.
-    blocks: list[tuple[list[str], frozenset[int], int, str | None]] = []
+    # Each block as written (lines, which of them are code, first line, section, table header
+    # lines): read at the end.
+    blocks: list[tuple[list[str], frozenset[int], int, str | None, tuple[str, ...]]] = []
+    headers: list[str] = []  # header rows of the block's tables
     links: dict[str, str] = {}  # link reference definitions: label → address (the first wins)
     section: str | None = None
     block: list[str] = []
@@ -224,13 +239,15 @@ def parse_paragraphs(body_lines: list[str], first_line: int, markdown: bool = Tr
     in_comment = False
     whole = "\n".join(body_lines)  # most files have neither comments nor markup: one search each
     comments = "<" in whole and _COMMENT_OPEN in whole  # one character is found faster
-    markdown = markdown and any(c in whole for c in MARKUP_CHARS)
+    tables = markdown and "|" in whole
+    markdown = markdown and any(c in whole for c in MARKUP_CHARS)  # inline markup to read
 
     def flush() -> None:
-        nonlocal block
+        nonlocal block, headers
         if block:
-            blocks.append((block, frozenset(code), block_line, section))
+            blocks.append((block, frozenset(code), block_line, section, tuple(headers)))
         block = []
+        headers = []
         if code:
             code.clear()
 
@@ -266,6 +283,10 @@ def parse_paragraphs(body_lines: list[str], first_line: int, markdown: bool = Tr
         if not stripped:
             flush()
             continue
+        if (tables and block and "-" in stripped and "|" in stripped + block[-1]
+                and len(block) - 1 not in code and _TABLE_DELIMITER.fullmatch(stripped)):
+            headers.append(block[-1])  # the row above is the table's header; this one is markup
+            continue
         if not block:
             definition = link_definition(stripped) if markdown and stripped[:1] == "[" else None
             if definition is not None:  # never shown, and not a blank line either
@@ -276,12 +297,14 @@ def parse_paragraphs(body_lines: list[str], first_line: int, markdown: bool = Tr
     flush()
     paragraphs: list[Paragraph] = []
     sections: dict[str | None, str | None] = {None: None}
-    for lines, code_lines, line_no, heading_text in blocks:
+    for lines, code_lines, line_no, heading_text, header_rows in blocks:
         text = "\n".join(_read_markup(lines, code_lines, links) if markdown else lines).strip()
         if heading_text is not None and heading_text not in sections:
             sections[heading_text] = (read_markup(heading_text, links) if markdown else heading_text) or None
+        header = "\n".join((read_markup(row, links) if markdown else row).strip()
+                           for row in header_rows) or None
         if text:
-            paragraphs.append(Paragraph(len(paragraphs) + 1, text, line_no, sections[heading_text]))
+            paragraphs.append(Paragraph(len(paragraphs) + 1, text, line_no, sections[heading_text], header))
     return tuple(paragraphs)
 
 
