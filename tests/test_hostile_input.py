@@ -224,12 +224,13 @@ def test_markdown_markup_is_read_in_time_linear_in_the_line(unit: str) -> None:
 
 
 @pytest.mark.parametrize("row", ["|" + "-" * 200_000, "|-" * 100_000 + "x", "| :" * 66_000,
-                                 "-" * 199_999 + "|x", " |" * 100_000])
-def test_a_long_table_delimiter_row_is_read_in_linear_time(row: str) -> None:
+                                 "-" * 199_999 + "|x", " |" * 100_000, "* " * 100_000 + "x",
+                                 "=" * 200_000 + "x", "=" * 200_000, "- " * 100_000])
+def test_a_long_table_delimiter_or_rule_line_is_read_in_linear_time(row: str) -> None:
     started = time.perf_counter()
     doc = parse_document("table.md", f"---\ntitle: T\n---\n\n| a | b |\n{row}\n| 1 | 2 |\n".encode())
     assert time.perf_counter() - started < HANG
-    assert len(doc.paragraphs) == 1
+    assert doc.paragraphs[-1].text.endswith("| 1 | 2 |")
 
 
 def test_long_runs_of_spaces_in_a_heading_and_a_wrapped_paragraph_take_linear_time() -> None:

@@ -127,3 +127,25 @@ def test_a_table_delimiter_row_is_markup_and_its_header_row_speaks_for_every_row
     # "storage" is only in the header: the row is the answer all the same.
     answer = engine.ask("How much storage does the Team plan get?")
     assert answer.answered and answer.passages[0].quote.endswith("| Team | $25 per user | 1 TB |")
+
+
+SETEXT = (b"---\ntitle: Guide\n---\n\nGetting *started*\n===============\n\n"
+          b"Install the app and sign in.\n\nBilling\n-------\n\nInvoices are sent monthly.\n\n* * *\n\n"
+          b"Refunds are possible within 14 days.\nA second line.\n---\nThe last words.\n\n"
+          b"```\nkept\n---\n```\n\n===\n")
+
+
+def test_setext_headings_name_their_section_and_thematic_breaks_are_markup() -> None:
+    doc = parse_document(Path("guide.md"), SETEXT)
+    assert [(p.section, p.text) for p in doc.paragraphs] == [
+        ("Getting started", "Install the app and sign in."),
+        ("Billing", "Invoices are sent monthly."),
+        # A break ends a paragraph; under two lines of text "---" is a break, not a heading,
+        # so no sentence becomes a heading and disappears from the quotes.
+        ("Billing", "Refunds are possible within 14 days.\nA second line."),
+        ("Billing", "The last words."),
+        ("Billing", "```\nkept\n---\n```"),  # code: as written
+        ("Billing", "==="),  # over nothing, "===" is text
+    ]
+    text = parse_document(Path("guide.txt"), SETEXT)  # a .txt file is not Markdown
+    assert text.paragraphs[0].text == "Getting *started*\n==============="

@@ -31,6 +31,10 @@ _FENCE = re.compile(r"^(```|~~~)")
 _COMMENT_OPEN, _COMMENT_CLOSE = "<!--", "-->"
 _DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 # A table's delimiter row ("|------|-----:|", "--|--"): under its header row, markup only.
+# Under a line of text, a line of "=" or "-" makes it a heading (a setext heading); a line of
+# three or more "*", "-" or "_" (spaces between allowed) elsewhere is a thematic break: markup.
+_SETEXT_UNDERLINE = re.compile(r"=+|-+")
+_THEMATIC_BREAK = re.compile(r"(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,}")
 _CELL = r"[ \t]*:?-+:?[ \t]*"
 _TABLE_DELIMITER = re.compile(rf"\|?(?:{_CELL}\|)+(?:{_CELL})?|{_CELL}(?:\|{_CELL})+\|?")
 
@@ -240,6 +244,7 @@ def parse_paragraphs(body_lines: list[str], first_line: int, markdown: bool = Tr
     whole = "\n".join(body_lines)  # most files have neither comments nor markup: one search each
     comments = "<" in whole and _COMMENT_OPEN in whole  # one character is found faster
     tables = markdown and "|" in whole
+    rules = markdown and any(c in whole for c in "=-*_")  # setext headings, thematic breaks
     markdown = markdown and any(c in whole for c in MARKUP_CHARS)  # inline markup to read
 
     def flush() -> None:
@@ -283,6 +288,16 @@ def parse_paragraphs(body_lines: list[str], first_line: int, markdown: bool = Tr
         if not stripped:
             flush()
             continue
+        if rules and stripped[:1] in "=-*_":
+            if len(block) == 1 and not code and _SETEXT_UNDERLINE.fullmatch(stripped):
+                # One line of text over it is a heading. (CommonMark makes any paragraph one; a
+                # paragraph of several lines stays text here, so that no sentence is lost.)
+                section = block[0].strip() or None
+                block = []
+                continue
+            if _THEMATIC_BREAK.fullmatch(stripped):
+                flush()
+                continue
         if (tables and block and "-" in stripped and "|" in stripped + block[-1]
                 and len(block) - 1 not in code and _TABLE_DELIMITER.fullmatch(stripped)):
             headers.append(block[-1])  # the row above is the table's header; this one is markup
