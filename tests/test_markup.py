@@ -25,6 +25,9 @@ from bot.core.knowledge.markup import read_markup
         ("![A map of the town](img/map.png) and <https://a.example/b>", "A map of the town and https://a.example/b"),
         ("in July[^1].", "in July."),
         ("H<sub>2</sub>O<br>next", "H2O next"),
+        ("<details><summary>How do I get roles?</summary>", "How do I get roles?"),
+        ('<p align="center"><img src="logo.png" alt="The logo" width=50> and <IMG SRC=x.png></p>',
+         "The logo and "),
         ("use `a*b*c` or ``x ` y``", "use a*b*c or x ` y"),
         ("| `5`, `30` |", "| 5, 30 |"),  # two code spans, not one from the first tick to the last
         ("a **bold claim\nwrapped** and a [link\ntext](https://a.example/)",  # a wrapped paragraph

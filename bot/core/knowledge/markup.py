@@ -13,7 +13,8 @@ rules?"), reference links (``[text][label]``, ``[label][]`` and ``[label]``, res
 the file's link reference definitions, whose own lines are not text: see
 :func:`link_definition`), autolinks, footnote references (dropped), emphasis (markers dropped when they
 flank words, as CommonMark has it: ``2 * 3 * 4`` and ``snake_case_name`` stay as written), a
-few inline HTML tags (``<sup>``, ``<span>``…: dropped; ``<br>``: a space), and backslash escapes
+few HTML tags (``<sup>``, ``<span>``, ``<details>``, ``<summary>``…: dropped; ``<br>``: a space;
+``<img alt="…">``: its alt text), and backslash escapes
 (``\\*`` is an asterisk). Struck-out text (``~~old~~``, ``<del>``) keeps its markers: without
 them it would read as current. Emphasis and links may span the lines of a wrapped paragraph;
 fenced code blocks are not passed here.
@@ -53,7 +54,10 @@ _EMPHASIS = (
 _NESTING = 3  # emphasis inside emphasis ("**bold _and_ more**"), unwrapped from inside out
 _LINE_BREAK_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _HTML_TAG = re.compile(
-    r"</?(?:a|abbr|b|em|i|kbd|mark|small|span|strong|sub|sup|u)(?:\s[^<>]*)?/?>", re.IGNORECASE)
+    r"</?(?:a|abbr|b|center|cite|details|div|em|figcaption|figure|hr|i|kbd|mark|p|small|span|strong|sub|"
+    r"summary|sup|u)(?:\s[^<>]{0,2000})?/?>", re.IGNORECASE)
+_HTML_IMAGE = re.compile(r"<img(?:\s[^<>]{0,2000}?\balt\s*=\s*(?:\"([^\"<>]{0,300})\"|'([^'<>]{0,300})'))?"
+                         r"[^<>]{0,2000}>", re.IGNORECASE)
 
 
 def link_label(label: str) -> str:
@@ -96,6 +100,8 @@ def _plain(text: str, links: Mapping[str, str]) -> str:
     text = _AUTOLINK.sub(r"\1", text)
     text = _FOOTNOTE_REF.sub("", text)
     text = _HTML_TAG.sub("", _LINE_BREAK_TAG.sub(" ", text))
+    if "<img" in text or "<IMG" in text:
+        text = _HTML_IMAGE.sub(lambda m: m.group(1) or m.group(2) or "", text)
     for _ in range(_NESTING):
         previous = text
         for pattern in _EMPHASIS:
