@@ -30,11 +30,11 @@ _HEADING = re.compile(r"#{1,6}\s")  # "## Title"; "#hashtag" is text
 _FENCE = re.compile(r"^(```|~~~)")
 _COMMENT_OPEN, _COMMENT_CLOSE = "<!--", "-->"
 _DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-# A table's delimiter row ("|------|-----:|", "--|--"): under its header row, markup only.
 # Under a line of text, a line of "=" or "-" makes it a heading (a setext heading); a line of
 # three or more "*", "-" or "_" (spaces between allowed) elsewhere is a thematic break: markup.
 _SETEXT_UNDERLINE = re.compile(r"=+|-+")
 _THEMATIC_BREAK = re.compile(r"(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,}")
+# A table's delimiter row ("|------|-----:|", "--|--"): under its header row, markup only.
 _CELL = r"[ \t]*:?-+:?[ \t]*"
 _TABLE_DELIMITER = re.compile(rf"\|?(?:{_CELL}\|)+(?:{_CELL})?|{_CELL}(?:\|{_CELL})+\|?")
 
@@ -289,7 +289,7 @@ def parse_paragraphs(body_lines: list[str], first_line: int, markdown: bool = Tr
             flush()
             continue
         if rules and stripped[:1] in "=-*_":
-            if len(block) == 1 and not code and _SETEXT_UNDERLINE.fullmatch(stripped):
+            if len(block) == 1 and not code and not headers and _SETEXT_UNDERLINE.fullmatch(stripped):
                 # One line of text over it is a heading. (CommonMark makes any paragraph one; a
                 # paragraph of several lines stays text here, so that no sentence is lost.)
                 section = block[0].strip() or None

@@ -100,7 +100,7 @@ def _plain(text: str, links: Mapping[str, str]) -> str:
     text = _AUTOLINK.sub(r"\1", text)
     text = _FOOTNOTE_REF.sub("", text)
     text = _HTML_TAG.sub("", _LINE_BREAK_TAG.sub(" ", text))
-    if "<img" in text or "<IMG" in text:
+    if "<" in text:
         text = _HTML_IMAGE.sub(lambda m: m.group(1) or m.group(2) or "", text)
     for _ in range(_NESTING):
         previous = text
