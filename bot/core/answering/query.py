@@ -190,7 +190,10 @@ def unknown_names(question: str, words: list[str], analysed: AnalysedWords, inde
 
 
 def split_compound(term: str, index: BM25Index) -> tuple[str, ...]:
-    """"counteroffensive" → ("counter", "offens") when the index has both halves."""
+    """"counteroffensive" → ("counter", "offens") when the index has both halves (words of five
+    letters or more only, as for :func:`expand_unknown`)."""
+    if len(term) < 5 or not term.isalpha():
+        return ()
     for cut in range(len(term) - 3, 2, -1):
         head, tail = term[:cut], term[cut:]
         if index.term_id(head) is not None and index.term_id(tail) is not None:
@@ -241,7 +244,7 @@ class QueryTerms:
             df = dfs[term]
             alternatives: tuple[str, ...] = ()
             if not df and expanded < MAX_EXPANDED_TERMS:
-                alternatives = split_compound(term, index) if len(term) >= 5 and term.isalpha() else ()
+                alternatives = split_compound(term, index)
                 if alternatives:
                     compounds.add(term)
                 else:
