@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +28,29 @@ from bench.independent_corpus import generate  # noqa: E402
 from bot.core.knowledge.documents import KNOWLEDGE_SUFFIXES, knowledge_files  # noqa: E402
 
 PREFIX = "distractor-"  # generated files' names, apart from the source folder's
+
+
+def make_larger(source: Path, out: Path, paragraphs: int = 400, seed: int = 3,
+                also: Sequence[Path] = ()) -> tuple[int, int]:
+    """Copy ``source``'s knowledge files and aliases.yaml and ``also`` into ``out`` and add
+    ``paragraphs`` generated paragraphs; (files copied, files generated). ``out`` must be empty
+    or new, and the files checked (``main`` says which argument is wrong)."""
+    sources = knowledge_files(source)
+    copied = [*sources, *also]
+    if (source / "aliases.yaml").is_file():
+        copied.append(source / "aliases.yaml")
+    names = [path.name for path in copied]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:  # checked before anything is written
+        raise ValueError(f"two files named {twice[0]}")
+    out.mkdir(parents=True, exist_ok=True)
+    for path in copied:
+        shutil.copyfile(path, out / path.name)
+    generated = generate(paragraphs, seed=seed, n_questions=0) if paragraphs else None
+    files = {f"{PREFIX}{name}": data for name, data in generated.files.items()} if generated else {}
+    for name, data in files.items():
+        (out / name).write_bytes(data)
+    return len(sources) + len(also), len(files)
 
 
 def main() -> int:
@@ -41,25 +65,16 @@ def main() -> int:
         parser.error(f"out: {args.out} exists and is not empty")
     if args.paragraphs < 0:
         parser.error("--paragraphs: must be at least 0")
-    sources = knowledge_files(args.source)
-    if not sources:
+    if not knowledge_files(args.source):
         parser.error(f"source: no knowledge files in {args.source}")
     for extra in args.also:
         if not extra.is_file() or extra.suffix.lower() not in KNOWLEDGE_SUFFIXES:
             parser.error(f"--also: {extra} is not a knowledge file ({', '.join(KNOWLEDGE_SUFFIXES)})")
-    args.out.mkdir(parents=True, exist_ok=True)
-    copied = [*sources, *args.also]
-    if (args.source / "aliases.yaml").is_file():
-        copied.append(args.source / "aliases.yaml")
-    for path in copied:
-        if (args.out / path.name).exists():
-            parser.error(f"two files named {path.name}")
-        shutil.copyfile(path, args.out / path.name)
-    generated = generate(args.paragraphs, seed=args.seed, n_questions=0) if args.paragraphs else None
-    files = {f"{PREFIX}{name}": data for name, data in generated.files.items()} if generated else {}
-    for name, data in files.items():
-        (args.out / name).write_bytes(data)
-    print(f"{args.out}: {len(sources) + len(args.also)} knowledge files copied, {len(files)} generated "
+    try:
+        copied, generated = make_larger(args.source, args.out, args.paragraphs, args.seed, args.also)
+    except ValueError as e:
+        parser.error(str(e))
+    print(f"{args.out}: {copied} knowledge files copied, {generated} generated "
           f"({args.paragraphs} paragraphs, seed {args.seed})")
     return 0
 

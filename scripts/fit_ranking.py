@@ -11,7 +11,10 @@ weights. Everything is measured end to end with the engine afterwards.
     python scripts/fit_ranking.py --write         # write the fitted weights as the defaults
 
 Default sets: tests/data/squad-dev (SQuAD 2.0, 8 articles) and the sample article's question
-sets. A set used here is no longer blind: say so wherever its figures are reported.
+sets. SQuAD's questions are also fitted on a larger copy of its folder (the sample article and
+400 generated paragraphs added, as ``scripts/add_distractors.py`` makes it; ``--no-larger``
+leaves it out): a community's knowledge base holds more than the documents a question is about.
+A set used here is no longer blind: say so wherever its figures are reported.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +39,7 @@ from bot.core.index.build import load_snapshot  # noqa: E402
 from bot.evaluation.questions import EvalItem, load_questions  # noqa: E402
 from bot.evaluation.runner import evaluate_engine  # noqa: E402
 from bot.evaluation.units import holds  # noqa: E402
+from scripts.add_distractors import make_larger  # noqa: E402
 
 SQUAD = (ROOT / "tests/data/squad-dev/questions.jsonl", ROOT / "tests/data/squad-dev/kb")
 SAMPLE = [(p, ROOT / "knowledge") for p in sorted((ROOT / "tests/data").glob("questions*.yaml"))]
@@ -133,10 +138,22 @@ def main() -> None:
     parser.add_argument("--l2", type=float, default=1e-3)
     parser.add_argument("--sample-weight", type=float, default=1.0,
                         help="weight of each sample-article question beside a SQuAD one")
+    parser.add_argument("--no-larger", action="store_true",
+                        help="fit SQuAD's questions on its own folder only, not also on a larger copy")
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        larger = None if args.no_larger else Path(tmp) / "larger"
+        if larger is not None:
+            make_larger(SQUAD[1], larger, also=[ROOT / "knowledge/russia-belarus-relations.md"])
+        run(args, larger)
+
+
+def run(args: argparse.Namespace, larger: Path | None) -> None:
     base = load_settings(ROOT / "config/config.yaml").retrieval
     base = msgspec.structs.replace(base, ranking=RankingWeights())
     squad = collect(*SQUAD, base)
+    if larger is not None:
+        squad += collect(SQUAD[0], larger, base)
     sample = [grp for q, k in SAMPLE for grp in collect(q, k, base)]
     print(f"questions with an answer among the candidates: SQuAD {len(squad)}, sample article {len(sample)}")
     sw = {q.name: args.sample_weight for q, _ in SAMPLE}
@@ -149,6 +166,8 @@ def main() -> None:
     w = fit(squad + sample, args.l2, weights=sw)
     print("weights:", ", ".join(f"{f} {x:.3f}" for f, x in zip(FEATURES, w, strict=True)))
     report(with_weights(base, w), [SQUAD, *SAMPLE], label="fitted on ")
+    if larger is not None:
+        report(with_weights(base, w), [(SQUAD[0], larger)], label="fitted on, larger folder: ")
     if args.write:
         write_defaults(w)
 

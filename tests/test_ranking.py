@@ -13,7 +13,8 @@ import msgspec
 import numpy as np
 
 from bot.core.answering.quotes import quote_windows, window_spans
-from bot.core.answering.ranking import FEATURES
+from bot.core.answering.ranking import FEATURES, Candidate, FloatArray, document_scores
+from bot.core.answering.retrieval import RankedWindows
 from bot.core.config import RetrievalSettings
 from bot.core.engine import Engine
 from bot.core.index.build import build_snapshot
@@ -71,6 +72,34 @@ def test_a_phrase_of_the_question_wins_over_its_words_far_apart() -> None:
     e = engine(("apart", "Blue boats and blue nets fill the harbour, where the fishermen once saw a whale."),
                ("phrase", "Krill swarm near the ice. The blue whale is the largest animal that ever lived."))
     assert e.ask("What is the blue whale?").passages[0].citation.doc_id == "phrase"
+
+
+def _feature(ranked: RankedWindows, name: str) -> FloatArray:
+    return ranked.windows.features[:, FEATURES.index(name)]
+
+
+def test_document_bm25_favours_the_document_most_candidate_chunks_come_from() -> None:
+    e = engine(("lighthouse", "The lighthouse keeper climbs the stairs at dusk.\n\n"
+                              "The lighthouse lamp was lit by the keeper every night.\n\n"
+                              "A new keeper came to the lighthouse in 1921."),
+               ("harbour", "The harbour master once met the lighthouse keeper on the quay."))
+    _query, ranked = e.windows("Who is the lighthouse keeper?")
+    assert ranked is not None
+    docs = [e.snapshot.chunks.documents[int(e.snapshot.chunks.para_doc[c.paragraph])].doc_id
+            for c, _facts in ranked.kept]
+    by_doc = {docs[int(o)]: float(v) for o, v in zip(ranked.windows.owner, _feature(ranked, "document_bm25"),
+                                                       strict=True)}
+    assert by_doc["lighthouse"] == 1.0 and 0.0 < by_doc["harbour"] < 0.5
+    one = engine(ORCHARD)
+    _q, alone = one.windows("When are apples picked?")
+    assert alone is not None and np.allclose(_feature(alone, "document_bm25"), 1.0)  # one document: no say
+
+
+def test_document_scores_sum_each_documents_candidates_scaled_to_the_best() -> None:
+    cands = [Candidate(0, 0, 4.0), Candidate(1, 1, 2.0), Candidate(5, 7, 3.0)]
+    assert document_scores(cands, [0, 0, 1]) == {0: 1.0, 1: 0.5}
+    assert document_scores([], []) == {}
+    assert document_scores([Candidate(0, 0, 0.0)], [3]) == {3: 0.0}
 
 
 def test_each_passage_is_a_different_part_of_the_text() -> None:

@@ -59,10 +59,13 @@ def test_add_distractors_copies_the_folder_and_adds_generated_articles_that_load
     (kb / "aliases.yaml").write_text("aliases:\n  - [goat, goats]\n", encoding="utf-8")
     out = tmp_path / "larger"
 
-    def run(*extra: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, str(REPO / "scripts/add_distractors.py"), str(kb), str(out),
+    def run_to(target: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, str(REPO / "scripts/add_distractors.py"), str(kb), str(target),
                                "--paragraphs", "60", *extra],
                               capture_output=True, text=True, timeout=120, cwd=REPO, check=False)
+
+    def run(*extra: str) -> subprocess.CompletedProcess[str]:
+        return run_to(out, *extra)
 
     done = run("--also", str(REPO / "knowledge" / "russia-belarus-relations.md"))
     assert done.returncode == 0, done.stderr
@@ -74,3 +77,7 @@ def test_add_distractors_copies_the_folder_and_adds_generated_articles_that_load
     assert len(loaded.documents) == len(generated) + 2 and sum(len(d.paragraphs) for d in generated) == 60
     again = run()  # never into a folder that already holds files
     assert again.returncode == 2 and "exists and is not empty" in again.stderr
+    twice = tmp_path / "twice"
+    same = run_to(twice, "--also", str(kb / "farm.md"))  # a file of the folder added again
+    assert same.returncode == 2 and "two files named farm.md" in same.stderr
+    assert not twice.exists()  # refused before anything was written

@@ -16,11 +16,17 @@ that are known to carry over between knowledge bases, each a small pure computat
 - ``exact_words``: weighted share of the question's words found *as written* (folded, not
   stemmed) in the window, so that over-stemming ("designated" → "design") does not win alone;
 - ``answer_kind``: the window holds what the question asks for and does not already say (a
-  year for "when", a number for "how many", a capitalised name for "who").
+  year for "when", a number for "how many", a capitalised name for "who");
+- ``document_bm25``: the BM25 scores of the candidate paragraphs of the window's document summed,
+  scaled to the best document: a document that many of BM25's best chunks come from is about
+  the question, one that a single chunk comes from may only share its words (with one document
+  it is the same for every window and decides nothing).
 
 Features tried and left out because they did not help on held-out articles: the window's
 length in sentences, the share of the question in the document's title, the square of window
-BM25 (scripts/fit_ranking.py --folds measures any candidate feature the same way).
+BM25; the coverage of the window's whole paragraph and the best single sentence's coverage
+(held-out hit@1 and para@1 within two questions, and two of the sample article's sets lost
+one answer). scripts/fit_ranking.py --folds measures any candidate feature the same way.
 
 The weights are fitted on development question sets by ``scripts/fit_ranking.py`` (a
 conditional logit: the probability of the windows that hold the answer among all candidates of
@@ -43,7 +49,7 @@ from bot.core.text.analyzer import Analyzer
 
 FloatArray = npt.NDArray[np.float64]
 FEATURES = ("chunk_bm25", "paragraph_bm25", "window_bm25", "coverage", "term_pairs", "exact_words",
-            "answer_kind")
+            "answer_kind", "document_bm25")
 PAIR_REACH = 2  # a question term pair counts when its terms are at most this far apart
 
 
@@ -87,10 +93,21 @@ def _scaled(values: FloatArray) -> FloatArray:
     return values / top if top > 0 else np.zeros_like(values)
 
 
+def document_scores(candidates: Sequence[Candidate], documents: Sequence[int]) -> dict[int, float]:
+    """Each document's candidate paragraphs' BM25 scores summed, scaled to the best document
+    (``documents``: the document of each candidate)."""
+    sums: dict[int, float] = {}
+    for cand, doc in zip(candidates, documents, strict=True):
+        sums[doc] = sums.get(doc, 0.0) + cand.bm25
+    top = max(sums.values(), default=0.0)
+    return {doc: (s / top if top > 0 else 0.0) for doc, s in sums.items()}
+
+
 def score_windows(query: QueryTerms, candidates: Sequence[Candidate], facts: Sequence[ParagraphFacts],
                   index: BM25Index, analyzer: Analyzer, settings: RetrievalSettings,
-                  avg_paragraph_terms: float) -> Windows:
-    """Features and scores of every window of the candidate paragraphs.
+                  avg_paragraph_terms: float, document_bm25: Sequence[float]) -> Windows:
+    """Features and scores of every window of the candidate paragraphs (``document_bm25``: each
+    candidate's document's score, from :func:`document_scores`).
 
     One matrix holds, per sentence of the candidate paragraphs, every count a feature needs
     (term frequencies, length, close term pairs, exact words, answer kind, covered groups); one
@@ -198,6 +215,6 @@ def score_windows(query: QueryTerms, candidates: Sequence[Candidate], facts: Seq
     para_len = np.array([pf.length for pf in facts], dtype=np.float64)
     paragraph_bm25 = _scaled(_bm25(para_tf, para_len, avg_paragraph_terms, idf, settings))
     features = np.column_stack([chunk_bm25, paragraph_bm25[owner], window_bm25, w_cover, w_pairs, w_exact,
-                                w_kind])
+                                w_kind, np.asarray(document_bm25, dtype=np.float64)[owner]])
     scores: FloatArray = features @ weight_vector(settings.ranking)
     return Windows(owner, first_at, last_at, features, scores)

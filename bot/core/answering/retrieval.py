@@ -19,7 +19,14 @@ import numpy as np
 from bot.core.answer import Citation, Passage, text_fragment_link
 from bot.core.answering.query import QueryTerms, term_weight
 from bot.core.answering.quotes import ParagraphFacts, QuoteWindow, build_quote, fold_ws
-from bot.core.answering.ranking import FEATURES, Candidate, FloatArray, Windows, score_windows
+from bot.core.answering.ranking import (
+    FEATURES,
+    Candidate,
+    FloatArray,
+    Windows,
+    document_scores,
+    score_windows,
+)
 from bot.core.config import RetrievalSettings
 from bot.core.index.bm25 import BM25Index
 from bot.core.knowledge.chunking import ChunkTable
@@ -109,8 +116,10 @@ def rank_windows(query: QueryTerms, index: BM25Index, chunks: ChunkTable, facts_
             answerable = answerable or is_evidence(query, evidence, index, settings, unused_in_full=True)
     if not kept or not answerable:
         return None
+    documents = document_scores(found, [int(chunks.para_doc[c.paragraph]) for c in found])
     windows = score_windows(query, [c for c, _ in kept], [pf for _, pf in kept], index, analyzer, settings,
-                            chunks.avg_paragraph_terms)
+                            chunks.avg_paragraph_terms,
+                            [documents[int(chunks.para_doc[c.paragraph])] for c, _ in kept])
     scores = windows.scores.copy()
     scores[windows.features[:, FEATURES.index("coverage")] == 0] = -np.inf  # quotes none of the question
     if settings.require_answer_kind and query.kind == "number":  # "who"/"when": tried, more false declines
