@@ -61,6 +61,15 @@ def test_the_answer_kind_decides_between_two_windows_that_match_alike() -> None:
     assert "1887" in passage.quote
 
 
+def test_a_question_about_a_population_is_answered_only_by_a_number() -> None:
+    text = ("The population of Kaliningrad grew quickly after the war, as workers came from all over "
+            "the country.\n\nThe port of Kaliningrad stays free of ice in winter.")
+    assert not engine(("exclave", text)).ask("What is the population of Kaliningrad?").passages
+    counted = engine(("exclave", text + "\n\nToday the population of Kaliningrad is about 490,000."))
+    for question in ("What is the population of Kaliningrad?", "What is Kaliningrad's population?"):
+        assert "490,000" in counted.ask(question).passages[0].quote
+
+
 def test_the_exact_form_beats_a_word_that_only_shares_its_stem() -> None:
     e = engine(("design", "The engineers designed the bridge in steel and glass."),
                ("designate", "The council designated the bridge a protected monument."))

@@ -92,7 +92,8 @@ class RetrievalSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_on
     generic_weight: Annotated[float, _m("weight of everyday English words in that judgement",
                                         ge=0, le=1)] = 0.2
     require_answer_kind: Annotated[bool, _m(
-        "a \"how many\" question is only answered by a passage with a number")] = True
+        "a \"how many\" question (or one asking for a population) is only answered by a passage "
+        "with a number")] = True
     decline_unknown_names: Annotated[bool, _m(
         "decline a question that names something (a capitalised, non-everyday word, not an abbreviation, "
         "unit or misspelling) the knowledge base never mentions…")] = True

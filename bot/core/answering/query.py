@@ -80,7 +80,8 @@ def _by_first_letter(words: frozenset[str]) -> dict[str, tuple[str, ...]]:
 _ASKS_NUMBER = re.compile(
     r"\bhow (many|much|big|large|strong|far|old|long)\b"
     r"|\bwhat (number|share|percentage|proportion|percent|size)\b"
-    r"|\b(number|share|percentage|proportion) of\b", re.IGNORECASE)
+    r"|\b(number|share|percentage|proportion) of\b"
+    r"|\bpopulation (of|in)\b|['’]s population\b", re.IGNORECASE)
 _ASKS_TIME = re.compile(
     r"^\W*when\b|\bwhen (was|were|did|does|is|do|will|has|had)\b|\b(what|which) (year|date|month|day)\b"
     r"|\bsince when\b|\buntil when\b", re.IGNORECASE)
