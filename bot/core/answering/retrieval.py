@@ -50,7 +50,7 @@ def is_evidence(query: QueryTerms, present: set[str] | frozenset[str], index: BM
         return False
     covered = query.covered(present)
     total = query.total_weight or 1.0
-    coverage = sum(query.weights[t] for t in covered) / total
+    coverage = query.coverage(present)
     if unused_in_full:  # each is unseen and has no relatives: it weighs like the rarest seen term
         unmatched = len(query.unmatched) * term_weight(index.n_docs, 1) / total
     else:
