@@ -125,6 +125,10 @@ def test_a_hard_wrapped_line_is_not_a_sentence_but_markdown_line_breaks_are() ->
         "The goats give\nmilk every morning.", "The milk is made\ninto cheese."]
     assert sentences("We sell:\n- cheese on Fridays\n* milk\n+ eggs\n1. first\n2) second") == [
         "We sell:", "- cheese on Fridays", "* milk", "+ eggs", "1. first", "2) second"]
+    # An ordered item's number starts its sentence ("1." is no sentence of its own).
+    assert sentences("1. Download the installer.\n2. Run it. Then sign in.\n10. Done.") == [
+        "1. Download the installer.", "2. Run it.", "Then sign in.", "10. Done."]
+    assert sentences("It ended in\n1994. Then it began.") == ["It ended in\n1994.", "Then it began."]
     assert sentences("| a | b |\n| c | d |") == ["| a | b |", "| c | d |"]
     assert sentences("“Never before it is ripe,” said she\n— Anna Berg") == [
         "“Never before it is ripe,” said she", "— Anna Berg"]

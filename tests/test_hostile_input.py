@@ -233,6 +233,16 @@ def test_a_long_table_delimiter_or_rule_line_is_read_in_linear_time(row: str) ->
     assert doc.paragraphs[-1].text.endswith("| 1 | 2 |")
 
 
+def test_a_long_chain_of_lead_ins_is_joined_in_linear_time() -> None:
+    """Every "- item:" block introduces the next list: 20,000 of them are one paragraph, joined
+    in place (copying the growing paragraph at each join would be quadratic)."""
+    body = "Steps:\n\n" + "- step:\n\n" * 20_000 + "- last step\n"
+    started = time.perf_counter()
+    doc = parse_document("chain.md", f"---\ntitle: T\n---\n\n{body}".encode())
+    assert time.perf_counter() - started < HANG
+    assert len(doc.paragraphs) == 1 and doc.paragraphs[0].text.endswith("- step:\n- last step")
+
+
 def test_long_runs_of_spaces_in_a_heading_and_a_wrapped_paragraph_take_linear_time() -> None:
     """Each position inside the run used to start a line-break match that scanned the rest of it
     (20,000 spaces: 5 s), and a heading's pattern backtracked over its spaces (5,000: no end)."""

@@ -152,3 +152,30 @@ def test_setext_headings_name_their_section_and_thematic_breaks_are_markup() -> 
     ]
     text = parse_document(Path("guide.txt"), SETEXT)  # a .txt file is not Markdown
     assert text.paragraphs[0].text == "Getting *started*\n==============="
+
+
+LEAD_INS = (b"---\ntitle: Setup\n---\n\n# Install\n\nTo install the client:\n\n"
+            b"1. Download the installer.\n2. Run it. Then sign in.\n\nSupported systems:\n\n"
+            b"- Windows 10 or newer\n- Ubuntu 22.04\n\n"
+            b"Prices:\n\n| Plan | Price |\n|---|---|\n| Pro | $10 |\n\n"
+            b"It works as follows:\n\nThe client syncs every hour.\n\nIn code:\n\n```\n- not a list\n```\n\n"
+            b"Before a heading:\n\n# Usage\n\n- Open the app.\n")
+
+
+def test_a_lead_in_is_one_paragraph_with_the_list_or_table_it_introduces() -> None:
+    doc = parse_document(Path("setup.md"), LEAD_INS)
+    assert [(p.section, p.line, p.text) for p in doc.paragraphs] == [
+        ("Install", 7, "To install the client:\n1. Download the installer.\n2. Run it. Then sign in."),
+        ("Install", 12, "Supported systems:\n- Windows 10 or newer\n- Ubuntu 22.04"),
+        ("Install", 17, "Prices:\n| Plan | Price |\n| Pro | $10 |"),
+        ("Install", 23, "It works as follows:"),  # prose follows: each stays its own paragraph
+        ("Install", 25, "The client syncs every hour."),
+        ("Install", 27, "In code:"),
+        ("Install", 29, "```\n- not a list\n```"),
+        ("Install", 33, "Before a heading:"),
+        ("Usage", 37, "- Open the app."),
+    ]
+    assert doc.paragraphs[2].table_header == "| Plan | Price |"
+    engine = Engine(build_snapshot([doc], [], RetrievalSettings()))
+    quote = engine.ask("Which systems are supported?").passages[0].quote
+    assert quote.startswith("Supported systems: - Windows 10 or newer")

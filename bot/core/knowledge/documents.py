@@ -36,6 +36,8 @@ _SETEXT_UNDERLINE = re.compile(r"=+|-+")
 _THEMATIC_BREAK = re.compile(r"(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,}")
 # A table's delimiter row ("|------|-----:|", "--|--"): under its header row, markup only.
 _CELL = r"[ \t]*:?-+:?[ \t]*"
+# A list item or a table row: a line a lead-in ("To install the client:") may introduce.
+_LIST_OR_ROW = re.compile(r"(?:[-*+•]|\d{1,3}[.)])[ \t]|\|")
 _TABLE_DELIMITER = re.compile(rf"\|?(?:{_CELL}\|)+(?:{_CELL})?|{_CELL}(?:\|{_CELL})+\|?")
 
 
@@ -219,6 +221,32 @@ def _read_markup(lines: list[str], code: frozenset[int], links: dict[str, str]) 
     return [line for line in out if line.strip()]
 
 
+# A block as written: its lines, which of them are code, its first line, section, table header rows.
+_Block = tuple[list[str], frozenset[int], int, str | None, tuple[str, ...]]
+
+
+def _with_lead_ins(blocks: list[_Block]) -> list[_Block]:
+    """Blocks with each lead-in joined to the list or table it introduces: "Supported systems:"
+    over "- Windows 10 or newer" is one paragraph to a reader, and quoted alone it answers
+    nothing. A lead-in is a block whose last line ends with a colon, outside code, followed in
+    the same section by a block that opens with a list item or a table row. Blocks are joined
+    in place (a chain of thousands of "- item:" blocks costs linear time)."""
+    out: list[tuple[list[str], set[int], int, str | None, tuple[str, ...]]] = []
+    for lines, code, line_no, section, headers in blocks:
+        if out:
+            lead, lead_code, _line, lead_section, lead_headers = out[-1]
+            if (lead_section == section and not lead_headers and len(lead) - 1 not in lead_code
+                    and lead[-1].rstrip().endswith(":") and 0 not in code
+                    and (headers or _LIST_OR_ROW.match(lines[0]))):
+                lead_code.update(len(lead) + i for i in code)
+                lead.extend(lines)  # the lists are this parse's own
+                out[-1] = (*out[-1][:4], headers)
+                continue
+        out.append((lines, set(code), line_no, section, headers))
+    return [(lines, frozenset(code), first, section, headers)
+            for lines, code, first, section, headers in out]
+
+
 def parse_paragraphs(body_lines: list[str], first_line: int, markdown: bool = True) -> tuple[Paragraph, ...]:
     """Split a Markdown body into paragraphs at blank lines; headings name the section.
 
@@ -232,7 +260,7 @@ def parse_paragraphs(body_lines: list[str], first_line: int, markdown: bool = Tr
     """
     # Each block as written (lines, which of them are code, first line, section, table header
     # lines): read at the end.
-    blocks: list[tuple[list[str], frozenset[int], int, str | None, tuple[str, ...]]] = []
+    blocks: list[_Block] = []
     headers: list[str] = []  # header rows of the block's tables
     links: dict[str, str] = {}  # link reference definitions: label → address (the first wins)
     section: str | None = None
@@ -312,7 +340,7 @@ def parse_paragraphs(body_lines: list[str], first_line: int, markdown: bool = Tr
     flush()
     paragraphs: list[Paragraph] = []
     sections: dict[str | None, str | None] = {None: None}
-    for lines, code_lines, line_no, heading_text, header_rows in blocks:
+    for lines, code_lines, line_no, heading_text, header_rows in _with_lead_ins(blocks):
         text = "\n".join(_read_markup(lines, code_lines, links) if markdown else lines).strip()
         if heading_text is not None and heading_text not in sections:
             sections[heading_text] = (read_markup(heading_text, links) if markdown else heading_text) or None

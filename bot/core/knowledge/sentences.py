@@ -5,7 +5,8 @@ space and something that can start a sentence, or at a line break that Markdown 
 before a list item, a table row or a dash ("— Name" under a quote), after a hard break (two
 spaces at the end of the line), or at an empty line. Any other line break is a hard-wrapped
 line, which Markdown renders as a space: "The goats give\nmilk every morning." is one
-sentence. A full stop after a known abbreviation ("Mr.", "U.S.") or an initial does not end one.
+sentence. A full stop after a known abbreviation ("Mr.", "U.S.") or an initial does not end one,
+nor does the one of an ordered list item's number ("1. Download the installer.").
 """
 
 from __future__ import annotations
@@ -37,8 +38,11 @@ def _not_after_abbreviation() -> str:
 # Two patterns, each starting with what it must consume (a punctuation mark, a line
 # break) so the regex engine can skip ahead to candidates instead of trying every position.
 # Each matches the white space between two sentences in its group 1.
+# An ordered list item's number ("1. Download the installer") starts its sentence, it does not
+# end one: "1." at the start of a line is no sentence end.
+_NOT_A_LIST_NUMBER = "".join(rf"(?<!^\d{{{n}}}\.)(?<!\n\d{{{n}}}\.)" for n in (1, 2, 3))
 _AFTER_PUNCTUATION = re.compile(
-    rf"[.!?…]{_not_after_abbreviation()}[\"'”’)\]]*(\s+)(?=[\"'“‘(\[]?[A-Z0-9À-Ý])")
+    rf"[.!?…]{_not_after_abbreviation()}{_NOT_A_LIST_NUMBER}[\"'”’)\]]*(\s+)(?=[\"'“‘(\[]?[A-Z0-9À-Ý])")
 # Only from the start of a run of spaces (the look-behind): a match tried from inside a long run
 # would scan the rest of it again, which is quadratic in the run's length.
 _AROUND_LINE_BREAK = re.compile(
