@@ -120,6 +120,16 @@ def test_each_passage_is_a_different_part_of_the_text() -> None:
 
 # ---- declines ---------------------------------------------------------------------------------
 
+def test_a_quote_repeated_in_several_files_is_shown_once() -> None:
+    footer = "Need help? Contact support at help@example.com or in the support channel."
+    e = engine(*((f"guide-{n}", f"Guide {n} explains the widget's {n} settings.\n\n{footer}")
+                 for n in ("audio", "video", "network")),
+               ("faq", "To reach support by phone, call the support line on weekdays."))
+    quotes = [p.quote for p in e.ask("How do I contact support?").passages]
+    assert quotes.count(footer) == 1 and len(quotes) == len(set(quotes))
+    assert any("support line" in q for q in quotes)  # the slot goes to another passage
+
+
 def test_a_question_about_what_is_not_the_case_needs_a_negative_passage() -> None:
     question = "Which fruit is not picked in September?"
     plain = engine(ORCHARD)

@@ -130,7 +130,8 @@ def rank_windows(query: QueryTerms, index: BM25Index, chunks: ChunkTable, facts_
 def rank_passages(query: QueryTerms, index: BM25Index, chunks: ChunkTable, facts_of: FactsOf,
                   analyzer: Analyzer, settings: RetrievalSettings, top: int) -> list[Passage]:
     """The ``top`` passages that answer ``query`` (none when nothing does), best first: the best
-    windows, skipping any that overlaps a window already chosen from the same paragraph."""
+    windows, skipping any that overlaps a window already chosen from the same paragraph, and any
+    whose quote is one already given (a footer repeated in every file is shown once)."""
     ranked = rank_windows(query, index, chunks, facts_of, analyzer, settings)
     if ranked is None:
         return []
@@ -143,6 +144,7 @@ def rank_passages(query: QueryTerms, index: BM25Index, chunks: ChunkTable, facts
             return []
     passages: list[Passage] = []
     used: list[tuple[int, int, int]] = []  # (candidate, first, last) of the quotes given
+    quoted: set[str] = set()  # the quotes given: boilerplate repeated in every file is shown once
     owner, first, last = ranked.windows.owner, ranked.windows.first, ranked.windows.last
     for w in np.argsort(-ranked.scores, kind="stable").tolist():
         if len(passages) >= top or ranked.scores[w] == -np.inf:
@@ -154,7 +156,9 @@ def rank_passages(query: QueryTerms, index: BM25Index, chunks: ChunkTable, facts
         if found is not None:
             passage, window = found
             used.append((c, window.first, window.last))
-            passages.append(passage)
+            if passage.quote not in quoted:
+                quoted.add(passage.quote)
+                passages.append(passage)
     return passages
 
 
