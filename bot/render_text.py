@@ -33,17 +33,23 @@ def render_text(answer: Answer, width: int = 88, color: bool = False) -> str:
     out: list[str] = []
     for n, passage in enumerate(answer.passages, 1):
         quote = passage.quote
-        pieces: list[str] = []
+        # A list item or table row of the quote keeps its own line (the quote's only line breaks);
+        # each line is made safe and wrapped on its own.
+        rows: list[list[str]] = [[]]
         last = 0
-        for start, end in passage.highlights:
-            pieces.append(terminal_safe(quote[last:start]))
-            marked = terminal_safe(quote[start:end])
-            pieces.append("\x1b[1m" + marked + "\x1b[0m" if color else marked)
+        for start, end in [*passage.highlights, (len(quote), len(quote))]:
+            for text, marked in ((quote[last:start], False), (quote[start:end], True)):
+                for k, part in enumerate(text.split("\n")):
+                    if k:
+                        rows.append([])
+                    safe = terminal_safe(part)
+                    rows[-1].append("\x1b[1m" + safe + "\x1b[0m" if color and marked and safe else safe)
             last = end
-        pieces.append(terminal_safe(quote[last:]))
-        wrapped = textwrap.fill(f"“{''.join(pieces)}”", width=width, initial_indent=f"{n}. ",
-                                subsequent_indent="   ")
-        out.append(wrapped)
+        printed = ["".join(row) for row in rows]
+        printed[0] = "“" + printed[0]
+        printed[-1] += "”"
+        out.extend(textwrap.fill(line, width=width, initial_indent=f"{n}. " if i == 0 else "   ",
+                                 subsequent_indent="   ") for i, line in enumerate(printed))
         out.append("   — " + terminal_safe(passage.citation.describe()))
         if passage.missing:
             out.append("   (not found in the quote: " + terminal_safe(", ".join(passage.missing)) + ")")

@@ -253,3 +253,13 @@ def test_unsafe_urls_are_refused_or_encoded() -> None:
     assert render.safe_url("javascript:alert(1)") is None
     assert render.safe_url("https://e.org/" + "x" * 600) is None
     assert render.safe_url("https://en.wikipedia.org/wiki/A_(b)") == "https://en.wikipedia.org/wiki/A_%28b%29"
+
+
+def test_a_quote_of_list_items_keeps_one_item_per_line_each_quoted_and_escaped() -> None:
+    quote = "Supported systems:\n- Windows 10\n- @everyone # Ubuntu"
+    answer = Answer("q", Outcome.ANSWERED, (passage(quote, ((10, 17), (21, 28), (29, 31))),))
+    lines = render.render_answer(answer).embed["description"].split("\n")
+    # Every line stays in the block quote, a line's "- " reads as written, mentions are inert, and
+    # bold never runs across a line break (the highlights "Windows" and "10" are one run).
+    assert lines[:3] == ["> Supported **systems**:", "> \\- **Windows 10**", "> \\- @\u200beveryone # Ubuntu"]
+    assert render.bold_spans("a b\nc", ((0, 1), (2, 3), (4, 5))) == "**a b**\n**c**"

@@ -177,5 +177,8 @@ def test_a_lead_in_is_one_paragraph_with_the_list_or_table_it_introduces() -> No
     ]
     assert doc.paragraphs[2].table_header == "| Plan | Price |"
     engine = Engine(build_snapshot([doc], [], RetrievalSettings()))
-    quote = engine.ask("Which systems are supported?").passages[0].quote
-    assert quote.startswith("Supported systems: - Windows 10 or newer")
+    # Quoted one item per line, as the page shows them (the only line breaks a quote holds).
+    assert engine.ask("Which systems are supported?").passages[0].quote == (
+        "Supported systems:\n- Windows 10 or newer\n- Ubuntu 22.04")
+    steps = engine.ask("How do I install the client?").passages[0].quote
+    assert steps == "To install the client:\n1. Download the installer.\n2. Run it."  # three sentences

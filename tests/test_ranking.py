@@ -238,3 +238,15 @@ def test_window_spans_of_concatenated_paragraphs_are_each_paragraphs_own_windows
     assert list(zip(first.tolist(), last.tolist(), strict=True)) == expected
     # 30 + 1 + 200 + 1 + 150 = 382 fits; 200 + 150 + 20 + 2 = 372 fits; 390 + 5 + 1 = 396 fits, 401 not
     assert (0, 2) in expected and (1, 3) in expected and (5, 6) in expected and (5, 7) not in expected
+
+
+def test_the_command_line_shows_a_quoted_list_one_item_per_line() -> None:
+    e = engine(("setup", "Supported systems:\n\n- Windows 10 or newer\n- Ubuntu 22.04 (the \\n build)"))
+    answer = e.ask("Which systems are supported?")
+    last = "- Ubuntu 22.04 (the \\n build)"
+    assert answer.passages[0].quote == "Supported systems:\n- Windows 10 or newer\n" + last
+    lines = render_text(answer).split("\n")
+    # a line break of the quote starts a line; a backslash and an "n" in the text are text
+    assert lines[:3] == ["1. “Supported systems:", "   - Windows 10 or newer", f"   {last}”"]
+    marked = render_text(answer, color=True).split("\n")
+    assert marked[0] == "1. “\x1b[1mSupported\x1b[0m \x1b[1msystems\x1b[0m:"

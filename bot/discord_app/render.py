@@ -55,6 +55,9 @@ _URL_ESCAPES = ((" ", "%20"), ("(", "%28"), (")", "%29"), ("<", "%3C"), (">", "%
 _CONTROL_WS = str.maketrans(
     {"\n": " ", "\r": " ", "\t": " ", "\v": " ", "\f": " ", "\u2028": " ", "\u2029": " ", "\x85": " "}
 )
+# In a quote a line break is kept (list items and table rows are quoted one per line); every
+# other control white space is still a space.
+_QUOTE_WS = str.maketrans({k: v for k, v in _CONTROL_WS.items() if k != ord("\n")})
 
 
 # --------------------------------------------------------------------------- text safety
@@ -212,7 +215,8 @@ def bold_spans(quote: str, spans: Iterable[tuple[int, int]]) -> str:
     for start, end in sorted((max(0, s), min(len(quote), e)) for s, e in spans):
         if end <= start:
             continue
-        if merged and start <= merged[-1][1] + 1 and not quote[merged[-1][1] : start].strip():
+        between = quote[merged[-1][1] : start] if merged else "\n"
+        if merged and start <= merged[-1][1] + 1 and not between.strip() and "\n" not in between:
             merged[-1][1] = max(merged[-1][1], end)  # adjacent terms: one bold run, no "****"
         else:
             merged.append([start, end])
@@ -256,14 +260,14 @@ def passage_block(passage: Passage, limit: int) -> str:
     cite = citation_line(passage.citation, min(400, max(40, limit // 3)))
     if passage.missing:
         cite += "\n" + missing_line(passage.missing, min(200, max(40, limit // 4)))
-    quote = passage.quote.translate(_CONTROL_WS).strip() or ELLIPSIS
+    quote = passage.quote.translate(_QUOTE_WS).strip() or ELLIPSIS
     offset = len(passage.quote) - len(passage.quote.lstrip())
     spans = [(s - offset, e - offset) for s, e in passage.highlights]
     budget = limit - len(cite) - 4  # "> ", "\n", slack
     n = len(quote)
     while True:
         shown = quote if n >= len(quote) else quote[:n].rstrip() + ELLIPSIS
-        body = "> " + bold_spans(shown, [(s, min(e, n)) for s, e in spans if s < n])
+        body = "> " + bold_spans(shown, [(s, min(e, n)) for s, e in spans if s < n]).replace("\n", "\n> ")
         if len(body) <= budget or n <= 1:
             break
         n -= max(1, (len(body) - budget) // 2)

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.core.answering.query import QueryTerms
+from bot.core.knowledge.sentences import opens_line
 from bot.core.text.analyzer import Analyzer
 from bot.core.text.chars import ELLIPSIS
 from bot.core.text.words import MONTHS, NUMBER_WORDS, TEXT_NEGATIONS
@@ -40,6 +41,7 @@ class SentenceFacts:
     text: str
     names: tuple[frozenset[str], ...]  # terms of each run of capitalised words ("Boris Gryzlov")
     spans: tuple[tuple[str, int, int], ...]  # (term, start, end) in ``folded``: for highlights
+    opens_line: bool = False  # begins a line of its own (a list item, a table row): quoted so
 
     @property
     def folded_chars(self) -> int:
@@ -53,7 +55,7 @@ _MONTH_NAMES = frozenset(m.title() for m in MONTHS)
 _ORDINAL_NUMBER = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b")
 
 
-def sentence_facts(text: str, analyzer: Analyzer) -> SentenceFacts:
+def sentence_facts(text: str, analyzer: Analyzer, opens_line: bool = False) -> SentenceFacts:
     """Built from term lists and word sets only: this runs for every paragraph a question
     reaches for the first time, so it is on the path of a cold answer."""
     seq = tuple(analyzer.terms(text))
@@ -70,7 +72,7 @@ def sentence_facts(text: str, analyzer: Analyzer) -> SentenceFacts:
     folded = fold_ws(text)
     spans = tuple(analyzer.tokens(folded))
     return SentenceFacts(terms, seq, analyzer.surface_words(text), numbers, times, has_number_word,
-                         not _MONTH_NAMES.isdisjoint(words), folded, text, names, spans)
+                         not _MONTH_NAMES.isdisjoint(words), folded, text, names, spans, opens_line)
 
 
 def has_answer_kind(facts: SentenceFacts, kind: str | None, exclude: frozenset[str]) -> bool:
@@ -126,7 +128,10 @@ class ParagraphFacts:
 def paragraph_facts(text: str, spans: Spans, section: str | None, analyzer: Analyzer) -> ParagraphFacts:
     """Facts of each sentence of a paragraph (``spans`` are its sentences' offsets in ``text``)."""
     heading = tuple(analyzer.terms(section)) if section else ()
-    sentences = tuple(sentence_facts(text[a:b], analyzer) for a, b in spans)
+    starts, ends = [a for a, _ in spans], [b for _, b in spans]
+    lines = opens_line(text, starts, ends) if "\n" in text else [False] * len(spans)
+    sentences = tuple(sentence_facts(text[a:b], analyzer, new_line)
+                      for (a, b), new_line in zip(spans, lines, strict=True))
     return ParagraphFacts(sentences, heading, tuple(len(f.seq) for f in sentences),
                           tuple(len(f.folded) for f in sentences))
 
@@ -210,7 +215,7 @@ def merge_spans(spans: Sequence[tuple[int, int]]) -> tuple[tuple[int, int], ...]
 MIN_CONTINUATION = 40  # characters of a following sentence worth showing before the cut
 
 
-def continue_into_next(quote: str, following: str, max_chars: int) -> str:
+def continue_into_next(quote: str, following: str, max_chars: int, joiner: str = " ") -> str:
     """``quote`` plus the start of the following sentence, cut at a word with …, when room
     is left: the answer to a "why" question often opens the sentence after the one that
     repeats the question's words, and that sentence may be too long to quote whole."""
@@ -220,7 +225,7 @@ def continue_into_next(quote: str, following: str, max_chars: int) -> str:
     cut = following.rfind(" ", 0, room + 1)
     if cut < MIN_CONTINUATION:
         return quote
-    return f"{quote} {following[:cut].rstrip()}{ELLIPSIS}"
+    return f"{quote}{joiner}{following[:cut].rstrip()}{ELLIPSIS}"
 
 
 def build_quote(facts: ParagraphFacts, window: QuoteWindow, query: QueryTerms, max_chars: int,
@@ -228,19 +233,23 @@ def build_quote(facts: ParagraphFacts, window: QuoteWindow, query: QueryTerms, m
     """The quote of ``window`` and the spans of its words that match the question.
 
     A quote is the window's sentences with white space folded, joined by single spaces (which is
-    the paragraph text folded, as sentences are separated by white space only); each sentence's
-    terms and their spans were computed once with its facts, so highlighting costs no analysis.
+    the paragraph text folded, as sentences are separated by white space only), or by a line
+    break before a sentence that opens a line of its own (a list item, a table row: the same
+    length, so every offset is the same); each sentence's terms and their spans were computed
+    once with its facts, so highlighting costs no analysis.
     """
     wanted = query.index_terms
     sentences = facts.sentences
     parts: list[str] = []
     spans: list[tuple[int, int]] = []
     offset = 0
-    for f in sentences[window.first:window.last + 1]:
+    for k, f in enumerate(sentences[window.first:window.last + 1]):
         spans.extend((offset + a, offset + b) for term, a, b in f.spans if term in wanted)
+        if k:
+            parts.append("\n" if f.opens_line else " ")
         parts.append(f.folded)
         offset += len(f.folded) + 1
-    quote = " ".join(parts)
+    quote = "".join(parts)
     if len(quote) > max_chars:
         start, end = _trim_bounds(quote, spans, max_chars)
         shift = len(ELLIPSIS) if start > 0 else 0
@@ -249,7 +258,8 @@ def build_quote(facts: ParagraphFacts, window: QuoteWindow, query: QueryTerms, m
     if continue_quote and window.last + 1 < len(sentences):
         following = sentences[window.last + 1]
         if len(quote) + 1 + len(following.folded) > max_chars:  # it would have joined the window if it fit
-            longer = continue_into_next(quote, following.folded, max_chars)
+            longer = continue_into_next(quote, following.folded, max_chars,
+                                        "\n" if following.opens_line else " ")
             if longer != quote:
                 base = len(quote) + 1
                 kept = len(longer) - len(ELLIPSIS) - base

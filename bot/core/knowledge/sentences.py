@@ -63,3 +63,17 @@ def split_sentences(text: str) -> tuple[list[int], list[int]]:
     ends = [*(start for start, _ in gaps), len(text.rstrip())]
     kept = [(a, b) for a, b in zip(starts, ends, strict=True) if b > a]
     return [a for a, _ in kept], [b for _, b in kept]
+
+
+def opens_line(text: str, starts: list[int], ends: list[int]) -> list[bool]:
+    """For each sentence of ``text`` (``split_sentences``'s offsets), does it open a line of its
+    own as Markdown shows it (a list item, a table row, a dash line, after a hard break or an
+    empty line)? A sentence after a hard-wrapped line break does not: that break reads as a
+    space."""
+    out = [False] * len(starts)
+    for k in range(1, len(starts)):
+        gap_start = ends[k - 1]
+        if "\n" in text[gap_start:starts[k]]:
+            m = _AROUND_LINE_BREAK.match(text, gap_start)
+            out[k] = m is not None and m.end(1) == starts[k]
+    return out
