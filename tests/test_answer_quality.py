@@ -31,8 +31,8 @@ def engine() -> Engine:
     ("name", "min_hit1", "min_hit3", "max_declined", "min_declines"),
     [
         # file                      hit@1  hit@3  answerable declined  off-topic declined
-        ("questions.yaml",            0.89,  0.96,  0,                   13),
-        ("questions_second_set.yaml", 0.80,  0.84,  2,                   10),
+        ("questions.yaml",            0.89,  0.96,  0,                   14),
+        ("questions_second_set.yaml", 0.80,  0.84,  2,                   11),
         ("questions_third_set.yaml",  0.92,  0.94,  0,                   15),
         ("questions_fourth_set.yaml", 0.84,  0.92,  0,                   15),
         ("questions_fifth_set.yaml",  0.92,  0.96,  0,                   18),

@@ -12,6 +12,7 @@ from pathlib import Path
 import msgspec
 import numpy as np
 
+from bot.core.answering.query import asked_office
 from bot.core.answering.quotes import quote_windows, window_spans
 from bot.core.answering.ranking import FEATURES, Candidate, FloatArray, document_scores
 from bot.core.answering.retrieval import RankedWindows
@@ -68,6 +69,17 @@ def test_a_question_about_a_population_is_answered_only_by_a_number() -> None:
     counted = engine(("exclave", text + "\n\nToday the population of Kaliningrad is about 490,000."))
     for question in ("What is the population of Kaliningrad?", "What is Kaliningrad's population?"):
         assert "490,000" in counted.ask(question).passages[0].quote
+
+
+def test_who_holds_an_office_is_answered_only_by_a_passage_naming_someone_beside_it() -> None:
+    club = ("The president of the club signs the accounts every spring.\n\n"
+            "Members meet in the hall of the club on Tuesdays.")
+    assert not engine(("club", club)).ask("Who is the president of the club?").passages
+    named = engine(("club", club + "\n\nSince 2021 Anna Berg has been the president of the club."))
+    assert named.ask("Who is the president of the club?").passages[0].quote.startswith("Since 2021 Anna Berg")
+    assert asked_office("Who was the final Prime Minister of East Germany?") == "minister"
+    assert asked_office("Who signed the treaty?") is None
+    assert asked_office("Who is the club's president?") is None  # not the question form it knows
 
 
 def test_the_exact_form_beats_a_word_that_only_shares_its_stem() -> None:

@@ -93,7 +93,7 @@ class RetrievalSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_on
                                         ge=0, le=1)] = 0.2
     require_answer_kind: Annotated[bool, _m(
         "a \"how many\" question (or one asking for a population) is only answered by a passage "
-        "with a number")] = True
+        "with a number, and \"Who is the president of …?\" by one naming someone beside the office")] = True
     decline_unknown_names: Annotated[bool, _m(
         "decline a question that names something (a capitalised, non-everyday word, not an abbreviation, "
         "unit or misspelling) the knowledge base never mentions…")] = True

@@ -88,6 +88,20 @@ _ASKS_TIME = re.compile(
 _ASKS_PERSON = re.compile(
     r"^\W*(who|whom|whose)\b|\b(which|what) (person|people|man|woman|leader|official|analyst|"
     r"expert|minister|ministers|officers?|ambassador)\b", re.IGNORECASE)
+# "Who is the president of Ukraine?": the answer names whoever holds that office.
+_ASKS_HOLDER = re.compile(
+    r"^\W*who (?:is|was|are|were) (?:the )?(?:(?:current|present|first|last|new|former|final) )?"
+    r"(?:prime )?(president|minister|king|queen|leader|chancellor|mayor|governor|ceo|head|chairman|"
+    r"chairwoman|chair|director|founder|premier|secretary|commander|captain|coach|owner)s? of\b",
+    re.IGNORECASE)
+
+
+def asked_office(question: str) -> str | None:
+    """The office a "Who is the <office> of …?" question asks the holder of ("president")."""
+    m = _ASKS_HOLDER.search(question)
+    return m.group(1).casefold() if m else None
+
+
 def answer_kind(question: str) -> str | None:
     """What sort of answer a question wants: a number, a time, or anything."""
     if _ASKS_TIME.search(question):
@@ -228,6 +242,7 @@ class QueryTerms:
     # Unseen words matched as two halves the index has ("counteroffensive"): a passage holds
     # one only when it holds both ("password" is not in a passage that says "word").
     compounds: frozenset[str] = frozenset()
+    office: str | None = None  # "Who is the president of …?": the office whose holder is asked for
 
     @classmethod
     def from_question(cls, question: str, analyzer: Analyzer, index: BM25Index,
@@ -272,7 +287,7 @@ class QueryTerms:
         unmatched = frozenset(t.term for t in tokens if groups[t.term] == (t.term,)
                               and not dfs[t.term] and not question[t.start:t.start + 1].isupper())
         return cls(terms, groups, weights, answer_kind(question), unknown, tuple(raw), surface, distinctive,
-                   negated, unmatched, frozenset(compounds))
+                   negated, unmatched, frozenset(compounds), asked_office(question))
 
     @property
     def total_weight(self) -> float:

@@ -86,6 +86,29 @@ def has_answer_kind(facts: SentenceFacts, kind: str | None, exclude: frozenset[s
     return False
 
 
+_CAPITALISED = re.compile(r"[A-Z][\w’'-]*[a-z][\w’'-]*")  # a capitalised word, not an acronym
+OFFICE_REACH = 40  # characters between an office ("president") and the name of its holder
+
+
+def names_holder(facts: SentenceFacts, office: str, question_words: frozenset[str]) -> bool:
+    """Does the sentence name someone beside ``office`` ("Anna Berg, the club's president")? A
+    capitalised word within reach of the office word, neither the sentence's first word nor a
+    word of the question (folded: ``question_words``)."""
+    text = facts.text
+    offices = [m.span() for m in re.finditer(rf"\b{re.escape(office)}s?\b", text, re.IGNORECASE)]
+    if not offices:
+        return False
+    for m in _CAPITALISED.finditer(text):
+        if m.start() == 0 or (m.start() > 0 and text[m.start() - 1].isalnum()):
+            continue
+        word = m.group().casefold()
+        if word in question_words or word.rstrip("s") == office:
+            continue
+        if any(m.start() <= b + OFFICE_REACH and a - OFFICE_REACH <= m.end() for a, b in offices):
+            return True
+    return False
+
+
 @dataclass(frozen=True, slots=True)
 class QuoteWindow:
     """The sentences a quote is made of and the question terms they hold."""
