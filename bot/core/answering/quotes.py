@@ -9,6 +9,7 @@ single sentence is too long.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -95,16 +96,18 @@ def names_holder(facts: SentenceFacts, office: str, question_words: frozenset[st
     capitalised word within reach of the office word, neither the sentence's first word nor a
     word of the question (folded: ``question_words``)."""
     text = facts.text
-    offices = [m.span() for m in re.finditer(rf"\b{re.escape(office)}s?\b", text, re.IGNORECASE)]
-    if not offices:
+    starts = [m.start() for m in re.finditer(rf"\b{re.escape(office)}s?\b", text, re.IGNORECASE)]
+    if not starts:
         return False
     for m in _CAPITALISED.finditer(text):
-        if m.start() == 0 or (m.start() > 0 and text[m.start() - 1].isalnum()):
+        if m.start() == 0 or text[m.start() - 1].isalnum():
             continue
         word = m.group().casefold()
         if word in question_words or word.rstrip("s") == office:
             continue
-        if any(m.start() <= b + OFFICE_REACH and a - OFFICE_REACH <= m.end() for a, b in offices):
+        # the first office starting after the word's reach ends, and the one before it
+        k = bisect.bisect_right(starts, m.end() + OFFICE_REACH)
+        if k and starts[k - 1] + len(office) + 1 + OFFICE_REACH >= m.start():
             return True
     return False
 
