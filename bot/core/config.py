@@ -94,6 +94,9 @@ class RetrievalSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_on
     require_answer_kind: Annotated[bool, _m(
         "a \"how many\" question (or one asking for a population) is only answered by a passage "
         "with a number, and \"Who is the president of …?\" by one naming someone beside the office")] = True
+    require_year: Annotated[bool, _m(
+        "a question naming a year (\"in 1990\") is only answered from a paragraph that "
+        "mentions that year")] = True
     decline_unknown_names: Annotated[bool, _m(
         "decline a question that names something (a capitalised, non-everyday word, not an abbreviation, "
         "unit or misspelling) the knowledge base never mentions…")] = True

@@ -216,6 +216,7 @@ def split_compound(term: str, index: BM25Index) -> tuple[str, ...]:
     return ()
 
 
+_YEAR = re.compile(r"1\d{3}|20\d{2}|2100")  # a question's word that names a year, 1000-2100
 _NEGATION_WORD = re.compile(r"n't\b|\w+")  # "didn't" gives "didn", "n't"
 MAX_QUESTION_TERMS = 64  # a pasted essay is not a question: bound the work
 MAX_EXPANDED_TERMS = 8  # unseen question terms matched to their relatives; the rest stay unseen
@@ -243,6 +244,9 @@ class QueryTerms:
     # one only when it holds both ("password" is not in a passage that says "word").
     compounds: frozenset[str] = frozenset()
     office: str | None = None  # "Who is the president of …?": the office whose holder is asked for
+    # Years the question names as written ("1990", not "1990s" or "1,990"): a paragraph that never
+    # mentions the year does not answer "What happened in 1990?", whatever else it shares.
+    years: frozenset[str] = frozenset()
 
     @classmethod
     def from_question(cls, question: str, analyzer: Analyzer, index: BM25Index,
@@ -286,8 +290,9 @@ class QueryTerms:
                                           if t.term in groups and (t.term[:1].isdigit() or t.term in names)))
         unmatched = frozenset(t.term for t in tokens if groups[t.term] == (t.term,)
                               and not dfs[t.term] and not question[t.start:t.start + 1].isupper())
+        years = frozenset(t for t, word in surface if _YEAR.fullmatch(word))
         return cls(terms, groups, weights, answer_kind(question), unknown, tuple(raw), surface, distinctive,
-                   negated, unmatched, frozenset(compounds), asked_office(question))
+                   negated, unmatched, frozenset(compounds), asked_office(question), years)
 
     @property
     def total_weight(self) -> float:
