@@ -84,7 +84,7 @@ class RetrievalSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_on
     min_coverage: Annotated[float, _m(
         "answer when a passage holds at least this share of the question's weight through "
         "≥ 2 distinctive terms…", ge=0, le=1)] = 0.2
-    confident_coverage: Annotated[float, _m("…or this share through any terms", ge=0, le=1)] = 0.4
+    confident_coverage: Annotated[float, _m("…or this share through any terms", ge=0, le=1)] = 0.38
     distinctive_df: Annotated[float, _m("a distinctive term is in at most this share of the chunks",
                                         gt=0, le=1)] = 0.5
     decide_on: Annotated[Literal["quote", "chunk"], _m(
