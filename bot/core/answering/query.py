@@ -77,6 +77,9 @@ def _by_first_letter(words: frozenset[str]) -> dict[str, tuple[str, ...]]:
     return {letter: tuple(group) for letter, group in out.items()}
 
 
+# A number that reads as a year, 1500-2099: in a question, one the answer's paragraph must say;
+# in a passage, a date ("when" questions).
+YEAR = re.compile(r"(1[5-9]|20)\d\d")
 _ASKS_NUMBER = re.compile(
     r"\bhow (many|much|big|large|strong|far|old|long)\b"
     r"|\bwhat (number|share|percentage|proportion|percent|size)\b"
@@ -216,7 +219,6 @@ def split_compound(term: str, index: BM25Index) -> tuple[str, ...]:
     return ()
 
 
-_YEAR = re.compile(r"1\d{3}|20\d{2}|2100")  # a question's word that names a year, 1000-2100
 _NEGATION_WORD = re.compile(r"n't\b|\w+")  # "didn't" gives "didn", "n't"
 MAX_QUESTION_TERMS = 64  # a pasted essay is not a question: bound the work
 MAX_EXPANDED_TERMS = 8  # unseen question terms matched to their relatives; the rest stay unseen
@@ -290,7 +292,7 @@ class QueryTerms:
                                           if t.term in groups and (t.term[:1].isdigit() or t.term in names)))
         unmatched = frozenset(t.term for t in tokens if groups[t.term] == (t.term,)
                               and not dfs[t.term] and not question[t.start:t.start + 1].isupper())
-        years = frozenset(t for t, word in surface if _YEAR.fullmatch(word))
+        years = frozenset(t for t, word in surface if YEAR.fullmatch(word))
         return cls(terms, groups, weights, answer_kind(question), unknown, tuple(raw), surface, distinctive,
                    negated, unmatched, frozenset(compounds), asked_office(question), years)
 

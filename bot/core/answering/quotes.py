@@ -17,14 +17,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from bot.core.answering.query import QueryTerms
+from bot.core.answering.query import YEAR, QueryTerms
 from bot.core.knowledge.sentences import opens_line
 from bot.core.text.analyzer import Analyzer
 from bot.core.text.chars import ELLIPSIS
 from bot.core.text.words import MONTHS, NUMBER_WORDS, TEXT_NEGATIONS
 
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
-_YEAR = re.compile(r"^(1[5-9]|20)\d\d$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +63,7 @@ def sentence_facts(text: str, analyzer: Analyzer, opens_line: bool = False) -> S
     numbers = frozenset(t for t in terms if t[:1].isdigit())
     if numbers:
         ordinals = {m.group(1) for m in _ORDINAL_NUMBER.finditer(text)}
-        times = frozenset(t for t in numbers if _YEAR.match(t) or t in ordinals)
+        times = frozenset(t for t in numbers if YEAR.fullmatch(t) or t in ordinals)
     else:
         times = numbers
     words = _WORD.findall(text)
