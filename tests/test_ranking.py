@@ -161,7 +161,7 @@ def test_a_question_naming_a_year_is_answered_only_from_a_paragraph_that_mention
     assert "rebuilt in 1985" in engine(harbour).ask("Why was the harbour rebuilt in 1985?").passages[0].quote
     off = msgspec.structs.replace(SETTINGS, require_year=False)
     assert engine(harbour, settings=off).ask(question).answered
-    # A decade or a count is not a year the paragraph must repeat: "in the 1980s", "1,985 boats".
+    # A decade is not a year the paragraph must repeat: "in the 1980s".
     assert engine(harbour).ask("Why was the harbour rebuilt in the 1980s?").answered
     later = ("harbour", "The harbour was rebuilt after the storm of 1984 destroyed the old pier.\n\n"
                         "In 1990 the ferry began to leave the new pier every morning.")
