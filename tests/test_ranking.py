@@ -189,6 +189,19 @@ def test_an_unknown_name_declines_only_when_it_carries_the_question_if_so_set() 
     assert not engine(doc, settings=share).ask("What did Bergstrom write?").answered
 
 
+def test_a_question_asking_only_what_the_articles_never_say_about_a_name_is_declined() -> None:
+    doc = ("mayor", "Mayor Tamsin Okonkwo opened the harbour in Tallinn in 1985 and later moved to Tartu.")
+    e = engine(doc)
+    # Every word but the name is one the article never uses: it does not say her age or birth.
+    assert not e.ask("How old is Tamsin Okonkwo?").answered
+    assert not e.ask("In what year was Tamsin Okonkwo born?").answered  # "what year": the answer type
+    # One word the article uses is enough for the rest to be judged as usual.
+    assert e.ask("Which harbour did Tamsin Okonkwo open?").answered
+    assert e.ask("In what year did Tamsin Okonkwo open the harbour?").answered
+    off = msgspec.structs.replace(SETTINGS, decline_unused_words=False)
+    assert engine(doc, settings=off).ask("How old is Tamsin Okonkwo?").answered
+
+
 # ---- "not found in the quote" -------------------------------------------------------------------
 
 def test_a_quote_without_the_questions_name_says_so_everywhere() -> None:

@@ -99,6 +99,10 @@ _ASKS_HOLDER = re.compile(
     re.IGNORECASE)
 
 
+# "What year…", "Which date…": the word names the kind of answer, not what the question is about.
+_ANSWER_TYPE_WORD = re.compile(r"\b(?:what|which) (year|date|month|day|century|decade)s?\b", re.IGNORECASE)
+
+
 def asked_office(question: str) -> str | None:
     """The office a "Who is the <office> of …?" question asks the holder of ("president")."""
     m = _ASKS_HOLDER.search(question)
@@ -249,6 +253,10 @@ class QueryTerms:
     # Years the question names as written ("1990", not "1990s" or "1,990"): a paragraph that never
     # mentions the year does not answer "What happened in 1990?", whatever else it shares.
     years: frozenset[str] = frozenset()
+    # Every word of the question but its names, numbers and answer type ("what year") is one the
+    # knowledge base never uses, nor any relative of it: "How old is <someone it names>?" when no
+    # article says "old" asks what the knowledge base does not say.
+    only_unused: bool = False
 
     @classmethod
     def from_question(cls, question: str, analyzer: Analyzer, index: BM25Index,
@@ -293,8 +301,12 @@ class QueryTerms:
         unmatched = frozenset(t.term for t in tokens if groups[t.term] == (t.term,)
                               and not dfs[t.term] and not question[t.start:t.start + 1].isupper())
         years = frozenset(t for t, word in surface if YEAR.fullmatch(word))
+        typed = {m.start(1) for m in _ANSWER_TYPE_WORD.finditer(question)}
+        content = {t.term for t in tokens if t.start not in typed and t.term not in names
+                   and not t.term[:1].isdigit()}
+        only_unused = bool(content) and content <= unmatched
         return cls(terms, groups, weights, answer_kind(question), unknown, tuple(raw), surface, distinctive,
-                   negated, unmatched, frozenset(compounds), asked_office(question), years)
+                   negated, unmatched, frozenset(compounds), asked_office(question), years, only_unused)
 
     @property
     def total_weight(self) -> float:

@@ -35,6 +35,15 @@ from bot.core.text.analyzer import Analyzer
 FactsOf = Callable[[int], ParagraphFacts]  # global paragraph → facts of its sentences
 
 
+def declined_unsaid(query: QueryTerms, settings: RetrievalSettings) -> bool:
+    """Does the question ask about what the knowledge base never mentions, whatever its other
+    words match? A name it never uses ("When did Finland join NATO?"), or nothing but words it
+    never uses beside the names it does ("How old is <someone the articles name>?": measured on
+    the sample article, 2 more off-topic questions declined; on SQuAD dev none changed)."""
+    return ((settings.decline_unknown_names and bool(query.unknown_names))
+            or (settings.decline_unused_words and query.only_unused))
+
+
 def is_evidence(query: QueryTerms, present: set[str] | frozenset[str], index: BM25Index,
                 settings: RetrievalSettings, *, unused_in_full: bool = False) -> bool:
     """Is a passage that holds ``present`` an answer, or a coincidence of common words?
@@ -46,7 +55,7 @@ def is_evidence(query: QueryTerms, present: set[str] | frozenset[str], index: BM
     With ``unused_in_full`` those words weigh in full even when they are everyday words: that
     the articles never say "weather" is evidence against "What is the weather in Minsk?".
     """
-    if settings.decline_unknown_names and query.unknown_names:
+    if declined_unsaid(query, settings):
         return False
     covered = query.covered(present)
     total = query.total_weight or 1.0
@@ -104,7 +113,7 @@ class RankedWindows:
 def rank_windows(query: QueryTerms, index: BM25Index, chunks: ChunkTable, facts_of: FactsOf,
                  analyzer: Analyzer, settings: RetrievalSettings) -> RankedWindows | None:
     """Candidate paragraphs, and the scores of their windows; None when nothing can answer."""
-    if settings.decline_unknown_names and query.unknown_names:
+    if declined_unsaid(query, settings):
         return None
     found = candidates(query, index, chunks, settings)
     if settings.require_year and query.years:
