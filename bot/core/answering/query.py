@@ -87,6 +87,7 @@ _ASKS_NUMBER = re.compile(
     r"|\bpopulation (of|in)\b|['’]s population\b", re.IGNORECASE)
 _ASKS_TIME = re.compile(
     r"^\W*when\b|\bwhen (was|were|did|does|is|do|will|has|had)\b|\b(what|which) (year|date|month|day)\b"
+    r"|\bwhat time (is|are|was|were|do|does|did|will|would|should|can|could)\b"
     r"|\bsince when\b|\buntil when\b", re.IGNORECASE)
 _ASKS_PERSON = re.compile(
     r"^\W*(who|whom|whose)\b|\b(which|what) (person|people|man|woman|leader|official|analyst|"
@@ -99,8 +100,11 @@ _ASKS_HOLDER = re.compile(
     re.IGNORECASE)
 
 
-# "What year…", "Which date…": the word names the kind of answer, not what the question is about.
-_ANSWER_TYPE_WORD = re.compile(r"\b(?:what|which) (year|date|month|day|century|decade)s?\b", re.IGNORECASE)
+# "What year…", "Which date…", "What time is…": the word names the kind of answer, not what the
+# question is about.
+_ANSWER_TYPE_WORD = re.compile(
+    r"\b(?:what|which) (year|date|month|day|century|decade|"
+    r"time(?= (?:is|are|was|were|do|does|did|will|would|should|can|could)\b))s?\b", re.IGNORECASE)
 
 
 def asked_office(question: str) -> str | None:
@@ -264,7 +268,11 @@ class QueryTerms:
         found, generic = analyzer.tokens_and_generic(question)  # one pass over the question
         found = found[:MAX_QUESTION_TERMS]
         dfs = {t.term: index.doc_freq(t.term) for t in found}  # each term looked up once
-        tokens = [t for t in found if dfs[t.term] or not _stopword_typo(question, t.start, t.end, analyzer)]
+        # A word naming the kind of answer ("what time is the meetup?") that the knowledge base never
+        # uses is no topic the question is about: "7 pm every Friday" answers it without saying "time".
+        typed = {m.start(1) for m in _ANSWER_TYPE_WORD.finditer(question)}
+        tokens = [t for t in found if (dfs[t.term] or not _stopword_typo(question, t.start, t.end, analyzer))
+                  and not (t.start in typed and not dfs[t.term])]
         raw = [t.term for t in tokens]
         groups: dict[str, tuple[str, ...]] = {}
         weights: dict[str, float] = {}
@@ -301,7 +309,6 @@ class QueryTerms:
         unmatched = frozenset(t.term for t in tokens if groups[t.term] == (t.term,)
                               and not dfs[t.term] and not question[t.start:t.start + 1].isupper())
         years = frozenset(t for t, word in surface if YEAR.fullmatch(word))
-        typed = {m.start(1) for m in _ANSWER_TYPE_WORD.finditer(question)}
         content = {t.term for t in tokens if t.start not in typed and t.term not in names
                    and not t.term[:1].isdigit()}
         only_unused = bool(content) and content <= unmatched

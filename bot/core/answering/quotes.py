@@ -21,7 +21,7 @@ from bot.core.answering.query import YEAR, QueryTerms
 from bot.core.knowledge.sentences import opens_line
 from bot.core.text.analyzer import Analyzer
 from bot.core.text.chars import ELLIPSIS
-from bot.core.text.words import MONTHS, NUMBER_WORDS, TEXT_NEGATIONS
+from bot.core.text.words import MONTHS, NUMBER_WORDS, TEXT_NEGATIONS, WEEKDAYS
 
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
 
@@ -36,7 +36,7 @@ class SentenceFacts:
     numbers: frozenset[str]  # numeric terms ("37000", "9.5")
     times: frozenset[str]  # numeric terms that read as dates (years, "27th")
     has_number_word: bool  # "three", "hundreds", "%" ...
-    has_month: bool
+    has_date_word: bool  # a month or weekday name, or a clock time
     folded: str  # the sentence with white space folded, as quotes show it
     text: str
     names: tuple[frozenset[str], ...]  # terms of each run of capitalised words ("Boris Gryzlov")
@@ -48,10 +48,12 @@ class SentenceFacts:
         return len(self.folded)
 
 
-# Matched on the words as written: stems collide ("times" and "time"). Months only when
-# capitalised (not "may").
+# Matched on the words as written: stems collide ("times" and "time"). Months and weekdays only
+# when capitalised (not "may"), and clock times ("7 pm", "19:30", "noon"): a "when" question's answer.
 _WORD = re.compile(r"\w+")
-_MONTH_NAMES = frozenset(m.title() for m in MONTHS)
+_DATE_NAMES = frozenset(m.title() for m in MONTHS | WEEKDAYS)
+_CLOCK_TIME = re.compile(r"\b(?:\d{1,2}(?::\d\d)?\s?(?:[ap]\.?m\b\.?)|\d{1,2}:\d\d\b|noon\b|midnight\b)",
+                         re.IGNORECASE)
 _ORDINAL_NUMBER = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b")
 
 
@@ -72,7 +74,8 @@ def sentence_facts(text: str, analyzer: Analyzer, opens_line: bool = False) -> S
     folded = fold_ws(text)
     spans = tuple(analyzer.tokens(folded))
     return SentenceFacts(terms, seq, analyzer.surface_words(text), numbers, times, has_number_word,
-                         not _MONTH_NAMES.isdisjoint(words), folded, text, names, spans, opens_line)
+                         not _DATE_NAMES.isdisjoint(words) or _CLOCK_TIME.search(text) is not None, folded,
+                         text, names, spans, opens_line)
 
 
 def has_answer_kind(facts: SentenceFacts, kind: str | None, exclude: frozenset[str]) -> bool:
@@ -80,7 +83,7 @@ def has_answer_kind(facts: SentenceFacts, kind: str | None, exclude: frozenset[s
     if kind == "number":
         return facts.has_number_word or not facts.numbers <= exclude
     if kind == "time":
-        return facts.has_month or not facts.times <= exclude
+        return facts.has_date_word or not facts.times <= exclude
     if kind == "person":
         return any(not (name & exclude) for name in facts.names)
     return False

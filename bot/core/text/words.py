@@ -74,6 +74,7 @@ COMMON_ENGLISH_WORDS = _load_common_words()
 
 MONTHS = frozenset(
     "january february march april may june july august september october november december".split())
+WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
 NUMBER_WORDS = frozenset(
     "one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty "
     "hundred hundreds thousand thousands million millions billion billions dozen dozens twice half "
