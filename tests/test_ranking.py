@@ -325,3 +325,20 @@ def test_a_one_paragraph_file_answers_what_time_its_event_starts() -> None:
     e = engine(("meetup", "The weekly meetup starts at 7 pm every Friday in the town library."))
     assert e.ask("what time is the meetup?").answered
     assert not e.ask("what colour is the meetup?").answered
+
+
+def test_a_number_the_article_uses_is_what_the_question_is_about() -> None:
+    # "coming" is a word the file never uses, but beside the name "2.0" is the file's: the question
+    # is not about a name alone.
+    doc = ("releases", "Is there a Tern 2.0 planned? Yes, but there's no date yet.\n\n"
+                       "Patch releases of Tern go out whenever a serious bug is fixed.")
+    answer = engine(doc).ask("When is Tern 2.0 coming out?")
+    assert answer.answered and "no date yet" in answer.passages[0].quote
+
+
+def test_a_list_items_number_is_no_answer_to_how_many() -> None:
+    rules = ("rules", "Server rules:\n\n1. Be kind to everyone in the chat.\n"
+                      "2. Keep the star channel tidy.\n\nPost at most 5 links a day.")
+    e = engine(rules)
+    assert not e.ask("How many stars does the star channel have?").answered  # only item numbers
+    assert "5 links" in e.ask("How many links a day can I post?").passages[0].quote

@@ -101,7 +101,7 @@ class RetrievalSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_on
         "decline a question that names something (a capitalised, non-everyday word, not an abbreviation, "
         "unit or misspelling) the knowledge base never mentions…")] = True
     decline_unused_words: Annotated[bool, _m(
-        "decline a question whose every word but its names, numbers and answer type (\"what year\") "
+        "decline a question whose every word but its names and answer type (\"what year\") "
         "is one the knowledge base never uses (\"How old is …?\" when no article says old)")] = True
     decline_negated: Annotated[bool, _m(
         "decline a question asking what is *not* the case when the best passage says nothing "

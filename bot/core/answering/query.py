@@ -257,7 +257,7 @@ class QueryTerms:
     # Years the question names as written ("1990", not "1990s" or "1,990"): a paragraph that never
     # mentions the year does not answer "What happened in 1990?", whatever else it shares.
     years: frozenset[str] = frozenset()
-    # Every word of the question but its names, numbers and answer type ("what year") is one the
+    # Every word of the question but its names and answer type ("what year") is one the
     # knowledge base never uses, nor any relative of it: "How old is <someone it names>?" when no
     # article says "old" asks what the knowledge base does not say.
     only_unused: bool = False
@@ -309,8 +309,7 @@ class QueryTerms:
         unmatched = frozenset(t.term for t in tokens if groups[t.term] == (t.term,)
                               and not dfs[t.term] and not question[t.start:t.start + 1].isupper())
         years = frozenset(t for t, word in surface if YEAR.fullmatch(word))
-        content = {t.term for t in tokens if t.start not in typed and t.term not in names
-                   and not t.term[:1].isdigit()}
+        content = {t.term for t in tokens if t.start not in typed and t.term not in names}
         only_unused = bool(content) and content <= unmatched
         return cls(terms, groups, weights, answer_kind(question), unknown, tuple(raw), surface, distinctive,
                    negated, unmatched, frozenset(compounds), asked_office(question), years, only_unused)

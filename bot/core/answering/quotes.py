@@ -54,6 +54,7 @@ _WORD = re.compile(r"\w+")
 _DATE_NAMES = frozenset(m.title() for m in MONTHS | WEEKDAYS)
 _CLOCK_TIME = re.compile(r"\b(?:\d{1,2}(?::\d\d)?\s?(?:[ap]\.?m\b\.?)|\d{1,2}:\d\d\b|noon\b|midnight\b)",
                          re.IGNORECASE)
+_ITEM_NUMBER = re.compile(r"\s*(\d{1,3})[.)]\s")
 _ORDINAL_NUMBER = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b")
 
 
@@ -63,6 +64,10 @@ def sentence_facts(text: str, analyzer: Analyzer, opens_line: bool = False) -> S
     seq = tuple(analyzer.terms(text))
     terms = frozenset(seq)
     numbers = frozenset(t for t in terms if t[:1].isdigit())
+    item = _ITEM_NUMBER.match(text)
+    if item and numbers and seq.count(item.group(1)) == 1:
+        # "2. Keep conversations in the right channel": a list item's number counts nothing.
+        numbers -= {item.group(1)}
     if numbers:
         ordinals = {m.group(1) for m in _ORDINAL_NUMBER.finditer(text)}
         times = frozenset(t for t in numbers if YEAR.fullmatch(t) or t in ordinals)
