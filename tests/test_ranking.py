@@ -342,3 +342,12 @@ def test_a_list_items_number_is_no_answer_to_how_many() -> None:
     e = engine(rules)
     assert not e.ask("How many stars does the star channel have?").answered  # only item numbers
     assert "5 links" in e.ask("How many links a day can I post?").passages[0].quote
+
+
+def test_a_decline_names_the_documents_nearest_the_question_first() -> None:
+    e = engine(("rules", "Be kind to everyone. No spam in the chat."),
+               ("meetups", "The weekly meetup is held in the town library."),
+               ("releases", "Version 2 of the launcher ships every spring with new maps."))
+    answer = e.ask("What colour are the launcher icons?")  # the files never say colour or icons
+    assert not answer.answered
+    assert answer.topics[0] == "Releases" and sorted(answer.topics) == ["Meetups", "Releases", "Rules"]

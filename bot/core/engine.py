@@ -92,6 +92,18 @@ class Explanation:
     hits: tuple[DebugHit, ...]
 
 
+RELATED_CHUNKS = 20  # BM25's best chunks whose documents a decline names first
+
+
+def related_topics(snap: Snapshot, query: QueryTerms) -> tuple[str, ...]:
+    """The knowledge base's titles for a decline, those of the documents BM25's best chunks come
+    from first (best first): a question declined for want of matching words is often about one of
+    them, and the reader can look there ("Releases and versioning" before "Server rules")."""
+    chunks = snap.chunks
+    near = dict.fromkeys(chunks.document_of(i).title for i, _ in snap.index.top(query.terms, RELATED_CHUNKS))
+    return (*near, *(t for t in snap.topics if t not in near))
+
+
 class Engine:
     """Answers questions from the current snapshot; thread-safe, swap-in-place."""
 
@@ -147,7 +159,7 @@ class Engine:
                                  snap.settings, top)
         if not passages:
             return Answer(question, Outcome.NO_MATCH, (),
-                          "Nothing in the knowledge base answers this.", topics)
+                          "Nothing in the knowledge base answers this.", related_topics(snap, query))
         return Answer(question, Outcome.ANSWERED, tuple(passages))  # topics are for declines
 
     def windows(self, question: str) -> tuple[QueryTerms, RankedWindows | None]:
