@@ -63,3 +63,26 @@ def test_squad_development_set_quality() -> None:
     assert (figures.para1.rate or 0.0) >= 0.84, detail
     assert (figures.false_declines.rate or 1.0) <= 0.005, detail
     assert (figures.unanswerable_declined.rate or 0.0) >= 0.095, detail
+
+
+@pytest.mark.parametrize(
+    ("name", "min_hit1", "min_hit3", "max_declined", "min_declines"),
+    [
+        # knowledge folder  hit@1  hit@3  answerable declined  off-topic declined (of 15)
+        ("oss",             0.67,  0.77,  6,                   5),
+        ("club",            0.62,  0.75,  3,                   6),
+    ],
+)
+def test_community_knowledge_base_quality(name: str, min_hit1: float, min_hit3: float, max_declined: int,
+                                          min_declines: int) -> None:
+    """Small community knowledge bases (tests/data/community/SOURCE.md: blind on their first run,
+    development sets since): FAQ pages, rules and schedules, casual questions, empty aliases."""
+    settings = load_settings(REPO / "config" / "config.yaml")
+    engine = Engine(load_snapshot(DATA / "community" / name, settings.retrieval))
+    items = load_questions(DATA / "community" / f"{name}_questions.yaml").items
+    figures = evaluate_engine(engine, items)
+    detail = "\n".join(figures.summary_lines() + [m.describe() for m in figures.misses])
+    assert (figures.hit1.rate or 0.0) >= min_hit1, detail
+    assert (figures.hit3.rate or 0.0) >= min_hit3, detail
+    assert figures.false_declines.count <= max_declined, detail
+    assert figures.unanswerable_declined.count >= min_declines, detail
