@@ -361,3 +361,10 @@ def test_a_term_only_one_paragraph_holds_outweighs_one_word_the_files_never_use(
     # In a one-paragraph file every term is in every paragraph: the unused word still declines.
     one = engine(("meetup", "The weekly meetup starts at 7 pm."))
     assert not one.ask("what colour is the meetup?").answered
+
+
+def test_what_time_prefers_a_clock_time_to_a_weekday() -> None:
+    e = engine(("meetup", "The weekly meetup in the town library is held every Friday.\n\n"
+                          "The weekly meetup in the town library starts at 7 pm."))
+    assert "7 pm" in e.ask("What time is the weekly meetup in the town library?").passages[0].quote
+    assert "Friday" in e.ask("When is the weekly meetup in the town library held?").passages[0].quote

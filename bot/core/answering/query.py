@@ -87,7 +87,6 @@ _ASKS_NUMBER = re.compile(
     r"|\bpopulation (of|in)\b|['’]s population\b", re.IGNORECASE)
 _ASKS_TIME = re.compile(
     r"^\W*when\b|\bwhen (was|were|did|does|is|do|will|has|had)\b|\b(what|which) (year|date|month|day)\b"
-    r"|\bwhat time (is|are|was|were|do|does|did|will|would|should|can|could)\b"
     r"|\bsince when\b|\buntil when\b", re.IGNORECASE)
 _ASKS_PERSON = re.compile(
     r"^\W*(who|whom|whose)\b|\b(which|what) (person|people|man|woman|leader|official|analyst|"
@@ -113,8 +112,16 @@ def asked_office(question: str) -> str | None:
     return m.group(1).casefold() if m else None
 
 
+# "What time is the meetup?": a clock time, preferred (not required: "fifteen minutes before each
+# session" answers "What time do doors open?"). "At what time is…" is often "on what occasion".
+_ASKS_CLOCK = re.compile(
+    r"(?<!\bat )\bwhat time (?:is|are|was|were|do|does|did|will|would|should|can|could)\b", re.IGNORECASE)
+
+
 def answer_kind(question: str) -> str | None:
-    """What sort of answer a question wants: a number, a time, or anything."""
+    """What sort of answer a question wants: a clock time, a number, a time, a person, or anything."""
+    if _ASKS_CLOCK.search(question):
+        return "clock"
     if _ASKS_TIME.search(question):
         return "time"
     if _ASKS_NUMBER.search(question):

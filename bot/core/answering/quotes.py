@@ -36,7 +36,8 @@ class SentenceFacts:
     numbers: frozenset[str]  # numeric terms ("37000", "9.5")
     times: frozenset[str]  # numeric terms that read as dates (years, "27th")
     has_number_word: bool  # "three", "hundreds", "%" ...
-    has_date_word: bool  # a month or weekday name, or a clock time
+    has_date_word: bool  # a month or weekday name
+    has_clock: bool  # a clock time ("7 pm", "19:30", "noon")
     folded: str  # the sentence with white space folded, as quotes show it
     text: str
     names: tuple[frozenset[str], ...]  # terms of each run of capitalised words ("Boris Gryzlov")
@@ -79,7 +80,7 @@ def sentence_facts(text: str, analyzer: Analyzer, opens_line: bool = False) -> S
     folded = fold_ws(text)
     spans = tuple(analyzer.tokens(folded))
     return SentenceFacts(terms, seq, analyzer.surface_words(text), numbers, times, has_number_word,
-                         not _DATE_NAMES.isdisjoint(words) or _CLOCK_TIME.search(text) is not None, folded,
+                         not _DATE_NAMES.isdisjoint(words), _CLOCK_TIME.search(text) is not None, folded,
                          text, names, spans, opens_line)
 
 
@@ -88,7 +89,9 @@ def has_answer_kind(facts: SentenceFacts, kind: str | None, exclude: frozenset[s
     if kind == "number":
         return facts.has_number_word or not facts.numbers <= exclude
     if kind == "time":
-        return facts.has_date_word or not facts.times <= exclude
+        return facts.has_date_word or facts.has_clock or not facts.times <= exclude
+    if kind == "clock":
+        return facts.has_clock
     if kind == "person":
         return any(not (name & exclude) for name in facts.names)
     return False
