@@ -69,9 +69,21 @@ def test_generic_terms_are_the_everyday_words_as_written() -> None:
     assert aliased.generic_terms("the best time") == set(aliased.terms("best period")) == {"best", "period"}
 
 
+def test_an_address_is_its_parts_and_what_people_call_it() -> None:
+    """ "whats the email for the committee?" finds "committee@club.org.uk"; "link" and "website"
+    find a web address; the address's parts stay findable, and a word is no address."""
+    text = "Mail the committee at committee@club.org.uk, or see https://club.org.uk/join."
+    terms = A.terms(text)
+    assert terms == [t.term for t in A.tokens(text)]
+    assert {"email", "link", "websit", "committe", "club", "join"} <= set(terms)
+    spans = {t.term: text[t.start:t.end] for t in A.tokens(text)}
+    assert spans["email"] == "committee@club.org.uk" and spans["link"] == "https://club.org.uk/join"
+    assert "email" not in A.terms("user@host and @mentions and 3@4.5") and "link" not in A.terms("http: x")
+
+
 @given(st.lists(st.sampled_from(["Word", "word", "words", "a", "the", "37", "000", "Su-25", "it's",
                                   "\"", "“", "”", "‘", "’", "(", ")", ",", ".", "!", "'", "-", " ", " ",
-                                  "\n"]), max_size=12).map("".join))
+                                  "\n", "a@b.co", "@", "https://x.io/y", "://"]), max_size=12).map("".join))
 def test_terms_of_a_text_are_the_terms_of_its_tokens(text: str) -> None:
     """Analysing a text word form by word form (the fast path, quotes and brackets around a
     word included) gives the terms the token pattern finds in the whole text."""

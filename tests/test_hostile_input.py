@@ -237,6 +237,18 @@ def test_markdown_markup_is_read_in_time_linear_in_the_line(unit: str) -> None:
     assert len(doc.paragraphs) == 1
 
 
+@pytest.mark.parametrize("text", ["a@" + "b." * 100_000, "https://" + "." * 200_000, ".a@" * 66_000,
+                                  "a." * 100_000 + "@x.com", "x@" + "b-" * 100_000 + "c", "+@" * 100_000])
+def test_what_could_be_an_address_is_analysed_in_linear_time(text: str) -> None:
+    """Every start of a would-be e-mail address once cost a scan to the end (25 s at 100,000
+    characters): an address starts only where no address character precedes it."""
+    from bot.core.text.analyzer import Analyzer
+    analyzer = Analyzer()
+    started = time.perf_counter()
+    assert analyzer.terms(text) == [t.term for t in analyzer.tokens(text)]
+    assert time.perf_counter() - started < HANG
+
+
 @pytest.mark.parametrize("row", ["|" + "-" * 200_000, "|-" * 100_000 + "x", "| :" * 66_000,
                                  "-" * 199_999 + "|x", " |" * 100_000, "* " * 100_000 + "x",
                                  "=" * 200_000 + "x", "=" * 200_000, "- " * 100_000])

@@ -368,3 +368,11 @@ def test_what_time_prefers_a_clock_time_to_a_weekday() -> None:
                           "The weekly meetup in the town library starts at 7 pm."))
     assert "7 pm" in e.ask("What time is the weekly meetup in the town library?").passages[0].quote
     assert "Friday" in e.ask("When is the weekly meetup in the town library held?").passages[0].quote
+
+
+def test_an_email_or_a_link_question_finds_the_address() -> None:
+    e = engine(("contact", "The committee meets once a month in the café.\n\n"
+                           "You can reach the whole committee at committee@club.org.uk.\n\n"
+                           "Sign-ups for the tournament open in March: https://club.org.uk/signup"))
+    assert "committee@club.org.uk" in e.ask("whats the email for the committee").passages[0].quote
+    assert "https://club.org.uk/signup" in e.ask("wheres the link for tournament sign-ups?").passages[0].quote

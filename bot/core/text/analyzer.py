@@ -45,12 +45,32 @@ MAX_PHRASE_TERMS = 8  # longest multi-word alias, in terms: bounds the phrase ma
 # A line break counts as a space: Markdown renders a hard-wrapped "37\n000" as "37 000", and a
 # quote shows it so.
 _NUM_SEP = "[ \n\u00a0\u202f\u2009,.'’]"
-_TOKEN = re.compile(
+_PLAIN_TOKENS = (
     rf"(?P<thousands>\d{{1,3}}(?:{_NUM_SEP}\d{{3}})+(?!\d))"
     r"|(?P<decimal>\d+[.,]\d+)"
     r"|(?P<word>[^\W_]+(?:[-‐‑'’][^\W_]+)*)"
     r"|(?P<percent>%)"
 )
+_INNER = re.compile(_PLAIN_TOKENS)  # the tokens inside an address, and the words as written
+# An e-mail address or a web address is one token: its parts are terms as before, and it is
+# also the term "email" (or "link" and "website"), what people ask for ("whats the email for
+# the committee?"), as "%" is "percent". Linear on any input: an address starts only where no
+# address character precedes and its local part is possessive, the domain's parts are split by
+# their dots, and a URL gives back only its trailing punctuation.
+_ADDRESSED = re.compile(
+    r"(?P<email>(?<![\w.+-])[\w.+-]++@(?:[^\W_]+[-.])+[^\W\d_]{2,}\b)"
+    r"|(?P<url>\bhttps?://[^\s<>()\[\]\"'`]*(?<![.,;:!?]))"
+    rf"|{_PLAIN_TOKENS}"
+)
+
+
+_ADDRESS_WORDS = {"email": ("email",), "url": ("link", "website")}  # the terms an address also is
+
+
+def _token_pattern(text: str) -> re.Pattern[str]:
+    """The token pattern for ``text``: with addresses only when it may hold one (two C scans are
+    cheaper than trying an address at every token)."""
+    return _ADDRESSED if "@" in text or "://" in text else _INNER
 # Combining marks and zero-width characters belong to the word they are in ("Bela\u200brus",
 # "e\u0301"): the pattern reads them as letters through a same-length translation, so offsets
 # still point into the original text.
@@ -231,7 +251,7 @@ class Analyzer:
                 return ()
             return (self._stem(IRREGULAR_FORMS.get(letters, letters)),)
         prepared = _tokenizable(word)
-        return tuple(term for m in _TOKEN.finditer(prepared)
+        return tuple(term for m in _token_pattern(prepared).finditer(prepared)
                      for term in self._token_terms(m.lastgroup, word[m.start():m.end()], expand))
 
     def _token_terms(self, kind: str | None, raw: str, expand: bool) -> list[str]:
@@ -247,6 +267,14 @@ class Analyzer:
             return [(raw.replace(",", "."), 0, whole)]
         if kind == "percent":
             return [("percent", 0, whole)]
+        if kind == "email" or kind == "url":
+            out: list[tuple[str, int, int]] = []
+            for m in _INNER.finditer(_tokenizable(raw)):
+                at = m.start()
+                out.extend((term, at + a, at + b)
+                           for term, a, b in self._token_spans(m.lastgroup, raw[at:m.end()], expand))
+            out.extend((self._stem(w), 0, whole) for w in _ADDRESS_WORDS[kind])
+            return out
         return self._word_spans(fold(raw) if whole <= MAX_TOKEN_CHARS else raw, raw, expand)
 
     def _word_spans(self, word: str, raw: str, expand: bool) -> list[tuple[str, int, int]]:
@@ -293,7 +321,7 @@ class Analyzer:
         found no space-separated thousands in it (a search over a whole batch costs)."""
         if not split_safe and _SPLIT_UNSAFE.search(text):
             prepared = _tokenizable(text)
-            words = [text[m.start():m.end()] for m in _TOKEN.finditer(prepared)]
+            words = [text[m.start():m.end()] for m in _token_pattern(prepared).finditer(prepared)]
         else:
             words = text.split()
         # No Python loop over the words: each is looked up in C, and only a new form runs the
@@ -386,7 +414,8 @@ class Analyzer:
         base: list[Token] = []
         generic: list[str] = []
         word = self._word
-        for m in _TOKEN.finditer(_tokenizable(text)):
+        prepared = _tokenizable(text)
+        for m in _token_pattern(prepared).finditer(prepared):
             start, end = m.span()
             raw = text[start:end]
             terms = word(raw, expand_compounds)
@@ -412,7 +441,7 @@ class Analyzer:
         ("designated" and "design").
         """
         folded = fold(text)
-        return frozenset(m.group() for m in _TOKEN.finditer(folded))
+        return frozenset(m.group() for m in _INNER.finditer(folded))
 
     def generic_terms(self, text: str) -> frozenset[str]:
         """Terms of ``text`` that come from everyday English words ("want", "best", "time").
