@@ -353,16 +353,6 @@ def test_a_decline_names_the_documents_nearest_the_question_first() -> None:
     assert answer.topics[0] == "Releases" and sorted(answer.topics) == ["Meetups", "Releases", "Rules"]
 
 
-def test_a_term_only_one_paragraph_holds_outweighs_one_word_the_files_never_use() -> None:
-    doc = ("releases", "The deprecated --parallel flag has been removed. Use --jobs instead.\n\n"
-                       "Tern ships a minor release every six weeks.\n\nWatch mode uses less memory now.")
-    answer = engine(doc).ask("--parallel anymore??")  # "anymore": a word the file never uses
-    assert answer.answered and "--jobs" in answer.passages[0].quote
-    # In a one-paragraph file every term is in every paragraph: the unused word still declines.
-    one = engine(("meetup", "The weekly meetup starts at 7 pm."))
-    assert not one.ask("what colour is the meetup?").answered
-
-
 def test_what_time_prefers_a_clock_time_to_a_weekday() -> None:
     e = engine(("meetup", "The weekly meetup in the town library is held every Friday.\n\n"
                           "The weekly meetup in the town library starts at 7 pm."))

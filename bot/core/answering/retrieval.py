@@ -64,16 +64,12 @@ def is_evidence(query: QueryTerms, present: set[str] | frozenset[str], index: BM
         unmatched = len(query.unmatched) * term_weight(index.n_docs, 1) / total
     else:
         unmatched = sum(query.weights[t] for t in query.unmatched) / total
-    limit = index.n_docs * settings.distinctive_df
-    distinctive = [t for t in covered if max(index.doc_freq(a) for a in query.groups[t]) <= limit]
-    # One term as rare as an unused word weighed in full (a term only one chunk holds: "--parallel"
-    # in "--parallel doesnt work anymore??") answers when it is distinctive; in a one-paragraph
-    # file every term is that rare, and none is distinctive.
-    outweighs = unmatched < coverage or (unmatched <= coverage and len(distinctive) == 1)
-    if coverage >= settings.confident_coverage and (len(covered) > 1 or outweighs):
+    if coverage >= settings.confident_coverage and (len(covered) > 1 or unmatched < coverage):
         return True
     if coverage < settings.min_coverage:
         return False
+    limit = index.n_docs * settings.distinctive_df
+    distinctive = [t for t in covered if max(index.doc_freq(a) for a in query.groups[t]) <= limit]
     return len(distinctive) >= 2
 
 
