@@ -71,6 +71,9 @@ def test_squad_development_set_quality() -> None:
         # knowledge folder  hit@1  hit@3  answerable declined  off-topic declined (of 15)
         ("oss",             0.67,  0.77,  6,                   5),
         ("club",            0.65,  0.77,  2,                   6),
+        ("mod",             0.77,  0.85,  2,                   8),
+        ("study",           0.50,  0.72,  5,                   11),
+        ("saas",            0.62,  0.80,  5,                   9),
     ],
 )
 def test_community_knowledge_base_quality(name: str, min_hit1: float, min_hit3: float, max_declined: int,
