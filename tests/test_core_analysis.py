@@ -49,6 +49,13 @@ def test_stopwords_and_question_fillers_are_dropped() -> None:
     assert A.terms("What is it that the article says about?") == []
 
 
+def test_a_contraction_typed_without_its_apostrophe_is_the_stopword_it_is() -> None:
+    typed = "im sure theyre right that it doesnt sync and i cant log in"
+    assert A.terms(typed) == A.terms("I'm sure they're right that it doesn't sync and I can't log in")
+    assert A.terms(typed) == A.terms("sure right sync log")
+    assert len(A.terms("ill wont shell")) == 3  # words too ("ill effects"): kept
+
+
 def test_offsets_point_into_the_original_text() -> None:
     text = "Lukashenka’s “neutral” Su-25 and 37 000 people"
     for token in A.tokens(text):

@@ -30,6 +30,13 @@ happened happens regarding concerning think thought believe lol lmao pls plz hey
 gonna wanna gotta kinda anyone anybody ever supposedly basically probably apparently currently
 deal long true like go going allegedly reportedly purportedly ostensibly
 """.split())
+# Contractions typed without their apostrophe ("im", "dont", "theyre"): the stopwords they are.
+# Not those that are words too ("ill", "id", "wont", "shell", "hell", "well", "wed", "lets").
+UNAPOSTROPHED_STOPWORDS = frozenset("""
+im ive youre youve youll youd hes shes theyre theyve theyll theyd weve
+dont doesnt didnt isnt arent wasnt werent cant couldnt wouldnt shouldnt hasnt havent hadnt
+mustnt thats theres heres whos wheres whens itll
+""".split())
 
 # Irregular forms the stemmer cannot join to their base word ("lost" and "lose").
 IRREGULAR_FORMS = {
@@ -58,7 +65,7 @@ IRREGULAR_FORMS.update({
     "jan": "january", "feb": "february", "apr": "april", "jun": "june", "jul": "july", "aug": "august",
     "sep": "september", "sept": "september", "oct": "october", "nov": "november", "dec": "december",
 })
-DEFAULT_STOPWORDS = ENGLISH_STOPWORDS | QUESTION_STOPWORDS
+DEFAULT_STOPWORDS = ENGLISH_STOPWORDS | QUESTION_STOPWORDS | UNAPOSTROPHED_STOPWORDS
 
 
 def _load_common_words() -> frozenset[str]:
