@@ -99,11 +99,12 @@ _ASKS_HOLDER = re.compile(
     re.IGNORECASE)
 
 
+# "What time is/does…" (not "What time frame…", "What time of day…").
+_AUXILIARY = r"(?:is|are|was|were|do|does|did|will|would|should|can|could)\b"
 # "What year…", "Which date…", "What time is…": the word names the kind of answer, not what the
 # question is about.
 _ANSWER_TYPE_WORD = re.compile(
-    r"\b(?:what|which) (year|date|month|day|century|decade|"
-    r"time(?= (?:is|are|was|were|do|does|did|will|would|should|can|could)\b))s?\b", re.IGNORECASE)
+    rf"\b(?:what|which) (year|date|month|day|century|decade|time(?= {_AUXILIARY}))s?\b", re.IGNORECASE)
 
 
 def asked_office(question: str) -> str | None:
@@ -114,8 +115,7 @@ def asked_office(question: str) -> str | None:
 
 # "What time is the meetup?": a clock time, preferred (not required: "fifteen minutes before each
 # session" answers "What time do doors open?"). "At what time is…" is often "on what occasion".
-_ASKS_CLOCK = re.compile(
-    r"(?<!\bat )\bwhat time (?:is|are|was|were|do|does|did|will|would|should|can|could)\b", re.IGNORECASE)
+_ASKS_CLOCK = re.compile(rf"(?<!\bat )\bwhat time {_AUXILIARY}", re.IGNORECASE)
 
 
 def answer_kind(question: str) -> str | None:

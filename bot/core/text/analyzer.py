@@ -62,8 +62,6 @@ _ADDRESSED = re.compile(
     r"|(?P<url>\bhttps?://[^\s<>()\[\]\"'`]*(?<![.,;:!?]))"
     rf"|{_PLAIN_TOKENS}"
 )
-
-
 _ADDRESS_WORDS = {"email": ("email",), "url": ("link", "website")}  # the terms an address also is
 
 
@@ -71,6 +69,8 @@ def _token_pattern(text: str) -> re.Pattern[str]:
     """The token pattern for ``text``: with addresses only when it may hold one (two C scans are
     cheaper than trying an address at every token)."""
     return _ADDRESSED if "@" in text or "://" in text else _INNER
+
+
 # Combining marks and zero-width characters belong to the word they are in ("Bela\u200brus",
 # "e\u0301"): the pattern reads them as letters through a same-length translation, so offsets
 # still point into the original text.
