@@ -280,6 +280,7 @@ async def test_download_list_test_gaps_and_history(
     )
     _, text = await kb(standin, "gaps")
     assert "2× (2 people)" in text and "potatoes" in text
+    assert "never uses" in text and "`potatoes` — 2×" in text  # a word an alias could join
     assert "1× not helpful" in text and "Growing tomatoes · ¶1" in text
     _, text = await kb(standin, "history")
     assert "Latest changes" in text and "`garden.md` add on disk" in text

@@ -366,3 +366,10 @@ def test_an_email_or_a_link_question_finds_the_address() -> None:
                            "Sign-ups for the tournament open in March: https://club.org.uk/signup"))
     assert "committee@club.org.uk" in e.ask("whats the email for the committee").passages[0].quote
     assert "https://club.org.uk/signup" in e.ask("wheres the link for tournament sign-ups?").passages[0].quote
+
+
+def test_the_words_a_question_uses_and_the_knowledge_base_never_does_are_listed_as_written() -> None:
+    e = engine(("rules", "This server follows our Code of Conduct, based on the Contributor Covenant."))
+    # "coc" and "SSO" are unused; "conduct" is used, "covenent" is a misspelling of a used word
+    assert e.unused_words("whats the CoC based on, the covenent? and SSO?") == ("coc", "sso")
+    assert e.unused_words("What is the Code of Conduct based on?") == ()

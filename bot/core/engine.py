@@ -180,6 +180,17 @@ class Engine:
         found = window_passage(ranked, w, snap.chunks, state.analyzer, query, snap.index, snap.settings)
         return found[0] if found is not None else None
 
+    def unused_words(self, question: str) -> tuple[str, ...]:
+        """The question's words (as written, folded) that the knowledge base never uses, nor any
+        relative of them: for ``/kb gaps``, the words an alias could join to the knowledge base's
+        own ("coc" to "code of conduct"), in the question's order."""
+        state = self._state
+        query = self._query(state, question.strip())
+        index = state.snapshot.index
+        unused = {t for t, alternatives in query.groups.items()
+                  if alternatives == (t,) and not index.doc_freq(t)}
+        return tuple(dict.fromkeys(word for term, word in query.surface if term in unused))
+
     def explain(self, question: str, k: int = 5) -> Explanation:
         """The answer, the question's weighted terms and the top ``k`` chunks by raw BM25 score
         (before any decline): the moderators' debug view asks this, it does not re-analyse."""

@@ -148,6 +148,8 @@ def gaps_report(declined: Sequence[DeclinedGap], unhelpful: Sequence[UnhelpfulGa
         lines.append("None recorded yet.")
     lines += [f"• {g.count}× ({g.askers} people) “{safe(g.question[:200])}” — last {when(g.last_at)}"
               for g in declined]
+    if declined:
+        lines += _unused_words_lines(declined, engine, safe)
     lines.append("**Answers most often marked “Not helpful”**")
     if not unhelpful:
         lines.append("None recorded yet.")
@@ -156,6 +158,29 @@ def gaps_report(declined: Sequence[DeclinedGap], unhelpful: Sequence[UnhelpfulGa
         lines.append(f"• {g.not_helpful}× not helpful, {g.helpful}× helpful: "
                      f"{_chunk_label(engine, g.chunk_id, safe)}{asked}")
     return join_within(lines, limit, lambda n: f"… and {n} more")
+
+
+UNUSED_WORDS_SHOWN = 10
+
+
+def _unused_words_lines(declined: Sequence[DeclinedGap], engine: Engine, safe: Escape) -> list[str]:
+    """The words of the declined questions the knowledge base never uses, most asked first: what
+    an alias in ``aliases.yaml`` can join to the knowledge base's own word."""
+    asked: dict[str, int] = {}
+    example: dict[str, str] = {}
+    for g in declined:
+        for word in engine.unused_words(g.question):
+            asked[word] = asked.get(word, 0) + g.count
+            example.setdefault(word, g.question)
+    lines = ["**Words of those questions the knowledge base never uses**"]
+    if not asked:
+        lines.append("None: the declined questions use the knowledge base's own words.")
+        return lines
+    ranked = sorted(asked.items(), key=lambda item: (-item[1], item[0]))[:UNUSED_WORDS_SHOWN]
+    lines += [f"• {code(word, safe)} — {n}× (e.g. “{safe(example[word][:80])}”)" for word, n in ranked]
+    lines.append("If one means a word the knowledge base uses, an alias joins them: in `aliases.yaml`, "
+                 "`- [CoC, Code of Conduct]`.")
+    return lines
 
 
 def debug_report(question: str, outcome: str, weights: dict[str, float], hits: Sequence[DebugHit],

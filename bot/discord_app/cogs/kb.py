@@ -390,7 +390,8 @@ class KbCog(
             return
         declined = await asyncio.to_thread(records.top_declined, 10)
         unhelpful = await asyncio.to_thread(records.top_unhelpful, 10)
-        text = reports.gaps_report(
+        text = await asyncio.to_thread(  # analyses each declined question: off the event loop
+            reports.gaps_report,
             declined,
             unhelpful,
             self.bot.engine,
