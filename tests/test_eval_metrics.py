@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 
 from bot.core.answer import Answer, Citation, Outcome, Passage
+from bot.core.config import RetrievalSettings
+from bot.core.engine import Engine
 from bot.core.knowledge.documents import Document, load_documents
 from bot.evaluation.metrics import MissKind, Rate, Response, Retrieved, answer_cut_off, miss_kind, score
 from bot.evaluation.questions import EvalItem
-from bot.evaluation.runner import engine_response, paragraph_texts
+from bot.evaluation.runner import engine_response, evaluate_engine, paragraph_texts
 from bot.evaluation.units import holds, sentence_windows
 
 RIVERS = """---
@@ -176,3 +178,19 @@ def test_quote_windows_are_at_most_three_sentences_and_400_characters() -> None:
                                                     (3, 4), (4, 4)]
     long = "A" * 500 + ". Short one."
     assert sentence_windows(long) == [(0, 0), (1, 1)]  # a long sentence alone is still a window
+
+
+def test_a_declined_miss_names_the_words_the_knowledge_base_never_uses(tmp_path: Path) -> None:
+    """What a moderator can add to aliases.yaml: the engine's declines carry their unused words
+    (in the report line and the JSON); an answered miss carries none."""
+    (tmp_path / "rivers.md").write_text(RIVERS, encoding="utf-8")
+    engine = Engine.from_folder(tmp_path, RetrievalSettings())
+    busy = "Is the Thames busy with tourists nowadays, tho?"
+    items = [EvalItem(busy, ("flows through London",), True, None, None),
+             EvalItem("Where does the Rhine rise?", ("Black Sea",), True, None, None)]
+    declined, answered_elsewhere = evaluate_engine(engine, items).misses
+    words = ("busy", "tourists", "nowadays", "tho")
+    assert declined.kind is MissKind.DECLINED and declined.unused == words
+    assert declined.describe().endswith("never used by the knowledge base: " + ", ".join(words))
+    assert declined.to_json()["unused_words"] == list(words)
+    assert answered_elsewhere.kind is not MissKind.DECLINED and answered_elsewhere.unused == ()

@@ -92,6 +92,8 @@ class Response:
     top: tuple[Retrieved, ...]  # best first; empty when declined
     seconds: float = 0.0
     flags_missing: bool = False  # the system says "not found in the quote" (the engine does)
+    # A decline's question words the knowledge base never uses (the engine's; an alias can join them)
+    unused: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,13 +122,16 @@ class Miss:
     item: EvalItem
     top: Retrieved | None  # the unit shown first (None when declined)
     rank: int | None  # where an answer was found within the top 3, if at all
+    unused: tuple[str, ...] = ()  # a decline's words the knowledge base never uses
 
     def describe(self) -> str:
-        """One line a person can act on: the question, what was expected, what came first."""
+        """One line a person can act on: the question, what was expected, what came first (for a
+        decline, the question's words the knowledge base never uses: what an alias could join)."""
         where = f"line {self.item.line}: " if self.item.line is not None else ""
         expected = f" (expected {self.item.answers[0]!r})" if self.item.answers else ""
         if self.top is None:
-            return f"{where}{self.item.question!r}{expected}"
+            unused = f"; never used by the knowledge base: {', '.join(self.unused)}" if self.unused else ""
+            return f"{where}{self.item.question!r}{expected}{unused}"
         found = f" [answer at rank {self.rank}]" if self.rank else ""
         return (f"{where}{self.item.question!r}{expected}{found} -> {self.top.doc_id} ¶{self.top.paragraph}: "
                 f"{self.top.text[:160]!r}")
@@ -139,6 +144,7 @@ class Miss:
             "paragraph": self.top.paragraph if self.top else None,
             "quote": self.top.text if self.top else None,
             "rank": self.rank,
+            "unused_words": list(self.unused),
         }
 
 
@@ -285,7 +291,7 @@ def score(items: Sequence[EvalItem], responses: Sequence[Response]) -> Figures:
                 tally("fooled", top is not None and holds(top.text, item.plausible))
         kind = miss_kind(item, response)
         if kind is not None:
-            figures.misses.append(Miss(kind, item, top, rank))
+            figures.misses.append(Miss(kind, item, top, rank, response.unused if top is None else ()))
     for name, (count, total) in counts.items():
         setattr(figures, name, Rate(count, total))
     ms = [r.seconds * 1000 for r in responses]

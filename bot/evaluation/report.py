@@ -34,7 +34,9 @@ and one row per figure, then the engine's misses by kind with a few examples eac
          | "other_sentence" | "should_decline"
     MISS = {"kind": KIND, "line": int | null, "question": str, "expected": [str],
             "document": str | null, "paragraph": int | null, "quote": str | null,
-            "rank": int | null}                     # rank: answer found at 2 or 3
+            "rank": int | null,                     # rank: answer found at 2 or 3
+            "unused_words": [str]}                  # a decline: question words the knowledge
+                                                    # base never uses (what an alias can join)
 
 The figures and kinds are defined in :mod:`bot.evaluation.metrics`.
 """

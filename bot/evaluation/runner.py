@@ -8,6 +8,7 @@ looked up in the snapshot the answer came from.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -44,7 +45,10 @@ def engine_responses(engine: Engine, items: Sequence[EvalItem]) -> list[Response
     for item in items:
         started = time.perf_counter()
         answer = engine.ask(item.question, TOP)
-        responses.append(engine_response(answer, paragraphs, time.perf_counter() - started))
+        response = engine_response(answer, paragraphs, time.perf_counter() - started)
+        if not answer.answered:  # outside the timing: what an alias could join, for the report
+            response = dataclasses.replace(response, unused=engine.unused_words(item.question))
+        responses.append(response)
     return responses
 
 
