@@ -46,12 +46,12 @@ COMMUNITY = DATA / "community"  # small community knowledge bases: tests/data/co
         # community knowledge bases: FAQ pages, rules and schedules, casual questions, empty
         # aliases; blind on their first run, development sets since (of 40 and of 15 each)
         (COMMUNITY / "oss", COMMUNITY / "oss_questions.yaml",     0.67, 0.77, 6, 5),
-        (COMMUNITY / "club", COMMUNITY / "club_questions.yaml",   0.65, 0.77, 2, 6),
+        (COMMUNITY / "club", COMMUNITY / "club_questions.yaml",   0.65, 0.77, 3, 6),
         (COMMUNITY / "mod", COMMUNITY / "mod_questions.yaml",     0.77, 0.85, 2, 8),
         (COMMUNITY / "study", COMMUNITY / "study_questions.yaml", 0.50, 0.72, 5, 11),
         (COMMUNITY / "saas", COMMUNITY / "saas_questions.yaml",   0.62, 0.80, 5, 9),
         (COMMUNITY / "guild", COMMUNITY / "guild_questions.yaml", 0.50, 0.67, 4, 7),
-        (COMMUNITY / "maker", COMMUNITY / "maker_questions.yaml", 0.60, 0.67, 6, 11),
+        (COMMUNITY / "maker", COMMUNITY / "maker_questions.yaml", 0.60, 0.67, 7, 11),
         (COMMUNITY / "podcast", COMMUNITY / "podcast_questions.yaml", 0.50, 0.55, 8, 9),
     ],
     ids=lambda v: v.name if isinstance(v, Path) else None,

@@ -373,3 +373,25 @@ def test_the_words_a_question_uses_and_the_knowledge_base_never_does_are_listed_
     # "coc" and "SSO" are unused; "conduct" is used, "covenent" is a misspelling of a used word
     assert e.unused_words("whats the CoC based on, the covenent? and SSO?") == ("coc", "sso")
     assert e.unused_words("What is the Code of Conduct based on?") == ()
+
+
+def test_a_lowercase_word_is_not_guessed_to_be_a_name_the_files_only_write_capitalised() -> None:
+    e = engine(("server", "Join our Discord server to chat. Moderators on Discord answer within a day.\n\n"
+                          "Members pay £10 a month; students pay £6 with a valid student card."))
+    # "discount" is a word the files never use; "Discord" shares its first letters but is a name
+    assert e.unused_words("is there a discount for moderators?") == ("discount",)
+    assert not e.ask("is there a discount for moderators?").answered
+    # a name typed as a name keeps its guessed spelling: "Discorf" is "Discord"
+    assert "Discord" in e.ask("Who answers on Discorf?").passages[0].quote
+
+
+def test_written_as_name_needs_a_capital_inside_a_sentence_everywhere() -> None:
+    from bot.core.answering.names import written_as_name
+    e = engine(("a", "Chat with us on Discord. Read the Charter. Treaty rules apply.\n\n"
+                     "Union matters: the Union meets in the Charter room. The treaty was signed."))
+    snap, state = e.snapshot, e._state
+    def named(word: str) -> bool:
+        return written_as_name(state.analyzer.terms(word)[0], snap.index, snap.chunks, state.analyzer)
+    assert named("Discord") and named("Charter")  # capitalised inside a sentence, never lowercase
+    assert not named("treaty")  # written lowercase once
+    assert not named("union")  # an everyday English word (inside names like "European Union")

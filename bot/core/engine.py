@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core.answer import Answer, Outcome, Passage
+from bot.core.answering.names import written_as_name
 from bot.core.answering.query import QueryTerms
 from bot.core.answering.quotes import ParagraphFacts, paragraph_facts
 from bot.core.answering.retrieval import (
@@ -35,6 +36,7 @@ from bot.core.text.analyzer import Analyzer
 
 ANSWER_MEMO = 100_000  # word forms the answering analyzer remembers
 FACTS_CACHE = 4096  # paragraphs whose sentence facts are kept
+NAMES_CACHE = 10_000  # terms whose name-likeness is remembered
 
 
 class _Answering:
@@ -47,6 +49,17 @@ class _Answering:
         self._facts: OrderedDict[int, ParagraphFacts] = OrderedDict()
         self._facts_limit = facts_limit
         self._lock = threading.Lock()
+        self._names: dict[str, bool] = {}
+
+    def written_as_name(self, term: str) -> bool:
+        """:func:`~bot.core.answering.names.written_as_name` for this snapshot, remembered."""
+        hit = self._names.get(term)
+        if hit is None:
+            if len(self._names) >= NAMES_CACHE:
+                self._names.clear()
+            snap = self.snapshot
+            hit = self._names[term] = written_as_name(term, snap.index, snap.chunks, self.analyzer)
+        return hit
 
     def facts_size(self) -> int:
         return len(self._facts)
@@ -134,7 +147,7 @@ class Engine:
         snap = state.snapshot
         return QueryTerms.from_question(question[:self.limits.max_question_chars], state.analyzer,
                                         snap.index, snap.settings.generic_weight,
-                                        snap.settings.unknown_name_share)
+                                        snap.settings.unknown_name_share, state.written_as_name)
 
     def ask(self, question: str, top: int | None = None) -> Answer:
         state = self._state  # one read: the whole answer comes from one snapshot

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rapidfuzz import process
@@ -237,6 +238,7 @@ def split_compound(term: str, index: BM25Index) -> tuple[str, ...]:
 _NEGATION_WORD = re.compile(r"n't\b|\w+")  # "didn't" gives "didn", "n't"
 MAX_QUESTION_TERMS = 64  # a pasted essay is not a question: bound the work
 MAX_EXPANDED_TERMS = 8  # unseen question terms matched to their relatives; the rest stay unseen
+NAME_CHECKS = 3  # guessed relatives checked for being names (more: a prefix shared widely, kept)
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,7 +273,11 @@ class QueryTerms:
 
     @classmethod
     def from_question(cls, question: str, analyzer: Analyzer, index: BM25Index,
-                      generic_weight: float = 1.0, unknown_share: float = 0.0) -> QueryTerms:
+                      generic_weight: float = 1.0, unknown_share: float = 0.0,
+                      written_as_name: Callable[[str], bool] | None = None) -> QueryTerms:
+        """The question's terms; ``written_as_name`` tells the index terms the knowledge base
+        only writes capitalised (:mod:`bot.core.answering.names`), which a lowercase word's
+        guessed relatives leave out."""
         found, generic = analyzer.tokens_and_generic(question)  # one pass over the question
         found = found[:MAX_QUESTION_TERMS]
         dfs = {t.term: index.doc_freq(t.term) for t in found}  # each term looked up once
@@ -284,6 +290,9 @@ class QueryTerms:
         groups: dict[str, tuple[str, ...]] = {}
         weights: dict[str, float] = {}
         expanded = 0
+        words = name_words(question)
+        analysed = analyse_words(words, analyzer)  # each capitalised word analysed once
+        capitalised = {term for terms, _generic in analysed.values() for term in terms}
         compounds = set()
         for term in dict.fromkeys(raw):
             df = dfs[term]
@@ -294,6 +303,9 @@ class QueryTerms:
                     compounds.add(term)
                 else:
                     alternatives = expand_unknown(term, index, compounds=False)
+                    if written_as_name is not None and 0 < len(alternatives) <= NAME_CHECKS \
+                            and term not in capitalised:
+                        alternatives = tuple(a for a in alternatives if not written_as_name(a))
                 expanded += 1
             groups[term] = (term,) if df else (alternatives or (term,))
             if df or not alternatives:
@@ -305,8 +317,6 @@ class QueryTerms:
             if term in generic:
                 weights[term] *= generic_weight
         terms = tuple(a for t in raw for a in groups[t])
-        words = name_words(question)
-        analysed = analyse_words(words, analyzer)  # each capitalised word analysed once
         unknown = unknown_names(question, words, analysed, index, groups, weights, dfs, unknown_share)
         surface = tuple((t.term, fold(question[t.start:t.end])) for t in tokens)
         negated = not QUESTION_NEGATIONS.isdisjoint(_NEGATION_WORD.findall(fold(question)))
