@@ -210,6 +210,17 @@ def test_the_worst_questions_are_answered_in_bounded_time(question: str) -> None
     assert answer.question == question.strip()
 
 
+def test_a_guessed_relative_is_checked_for_a_name_in_bounded_time_in_a_huge_sentence() -> None:
+    """Whether "Discord" is a name the files only write capitalised reads a bounded part of the
+    chunks holding it, not a megabyte-long sentence."""
+    sentence = "We talk on Discord " + "and on Discord " * 70_000 + "every day."
+    doc = parse_document("chat.md", f"---\ntitle: Chat\n---\n\n{sentence}\n\nMembers pay a fee.\n".encode())
+    engine = Engine(build_snapshot([doc], [], RetrievalSettings()))
+    started = time.perf_counter()
+    engine.ask("is there a member discount?")
+    assert time.perf_counter() - started < HANG
+
+
 def test_who_holds_an_office_is_checked_in_bounded_time_on_a_sentence_of_offices_and_names() -> None:
     """Every capitalised word is looked up against the office words by bisection: a sentence of
     20,000 offices and 20,000 names beside them is not 400 million comparisons."""

@@ -14,7 +14,10 @@ from bot.core.knowledge.chunking import ChunkTable
 from bot.core.text.analyzer import Analyzer, fold
 from bot.core.text.words import COMMON_ENGLISH_WORDS
 
-CHUNKS_READ = 2  # the chunks holding a term most whose text is read: bounds the work per term
+# The chunks holding a term most whose text is read, and how much of each: bounds the work per
+# term whatever the files hold (a chunk can be one sentence a megabyte long).
+CHUNKS_READ = 2
+CHARS_READ = 4000
 # What may stand just before the first word of a sentence, a list item or a table cell, where a
 # capital says nothing about a name.
 OPENERS = frozenset(".!?:;…-*•|>\"“‘([")
@@ -25,7 +28,7 @@ def written_as_name(term: str, index: BM25Index, chunks: ChunkTable, analyzer: A
     sentence ("on our Discord server"), and never an everyday English word?"""
     inside = False
     for chunk, _score in index.top([term], CHUNKS_READ):
-        text = chunks.text(chunk)
+        text = chunks.text(chunk)[:CHARS_READ]
         for token in analyzer.tokens(text):
             if token.term != term:
                 continue
