@@ -395,3 +395,15 @@ def test_written_as_name_needs_a_capital_inside_a_sentence_everywhere() -> None:
     assert named("Discord") and named("Charter")  # capitalised inside a sentence, never lowercase
     assert not named("treaty")  # written lowercase once
     assert not named("union")  # an everyday English word (inside names like "European Union")
+
+
+def test_an_abbreviation_is_spelled_out_from_the_files_for_the_moderators() -> None:
+    from bot.core.answering.acronyms import spelled_out
+    texts = ["This server follows our Code of Conduct. Team plans include single sign-on (SAML).",
+             "Open a pull request; every pull request is reviewed. A public review follows."]
+    assert spelled_out("CoC", texts) == "Code of Conduct"
+    assert spelled_out("sso", texts) == "single sign-on"  # a hyphenated part is a word
+    assert spelled_out("pr", texts) == "pull request"  # twice, beside "public review" once
+    assert spelled_out("cla", texts) is None and spelled_out("ads", texts) is None  # none; a word
+    e = engine(("rules", texts[0]))
+    assert e.spelled_out("coc") == "Code of Conduct"

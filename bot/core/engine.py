@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core.answer import Answer, Outcome, Passage
+from bot.core.answering.acronyms import spelled_out
 from bot.core.answering.names import written_as_name
 from bot.core.answering.query import QueryTerms
 from bot.core.answering.quotes import ParagraphFacts, paragraph_facts
@@ -203,6 +204,12 @@ class Engine:
         unused = {t for t, alternatives in query.groups.items()
                   if alternatives == (t,) and not index.doc_freq(t)}
         return tuple(dict.fromkeys(word for term, word in query.surface if term in unused))
+
+    def spelled_out(self, abbreviation: str) -> str | None:
+        """What an abbreviation ("coc") may stand for in the knowledge base ("Code of Conduct"):
+        a suggestion for ``/kb gaps`` (:mod:`bot.core.answering.acronyms`)."""
+        documents = self._state.snapshot.documents
+        return spelled_out(abbreviation, (p.text for d in documents for p in d.paragraphs))
 
     def explain(self, question: str, k: int = 5) -> Explanation:
         """The answer, the question's weighted terms and the top ``k`` chunks by raw BM25 score

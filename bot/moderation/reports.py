@@ -177,7 +177,10 @@ def _unused_words_lines(declined: Sequence[DeclinedGap], engine: Engine, safe: E
         lines.append("None: the declined questions use the knowledge base's own words.")
         return lines
     ranked = sorted(asked.items(), key=lambda item: (-item[1], item[0]))[:UNUSED_WORDS_SHOWN]
-    lines += [f"• {code(word, safe)} — {n}× (e.g. “{safe(example[word][:80])}”)" for word, n in ranked]
+    for word, n in ranked:
+        meant = engine.spelled_out(word)
+        perhaps = f" — the files say “{safe(meant[:60])}”?" if meant else ""
+        lines.append(f"• {code(word, safe)} — {n}× (e.g. “{safe(example[word][:80])}”){perhaps}")
     lines.append("If one means a word the knowledge base uses, an alias joins them: in `aliases.yaml`, "
                  "`- [CoC, Code of Conduct]`.")
     return lines
