@@ -328,8 +328,10 @@ class QueryTerms:
         years = frozenset(t for t, word in surface if YEAR.fullmatch(word))
         content = {t.term for t in tokens if t.start not in typed and t.term not in names}
         only_unused = bool(content) and content <= unmatched
-        return cls(terms, groups, weights, answer_kind(question), unknown, tuple(raw), surface, distinctive,
-                   negated, unmatched, frozenset(compounds), asked_office(question), years, only_unused)
+        return cls(terms, groups, weights, kind=answer_kind(question), unknown_names=unknown,
+                   sequence=tuple(raw), surface=surface, distinctive=distinctive, negated=negated,
+                   unmatched=unmatched, compounds=frozenset(compounds), office=asked_office(question),
+                   years=years, only_unused=only_unused)
 
     @property
     def total_weight(self) -> float:
