@@ -12,7 +12,8 @@ that are known to carry over between knowledge bases, each a small pure computat
 - ``coverage``: the weighted share of the question's terms (or their relatives) in the window
   or in its paragraph's section heading;
 - ``term_pairs``: share of the question's consecutive term pairs found within two terms of each
-  other in the window (phrases and near-phrases);
+  other in the window (phrases and near-phrases), each pair weighted by the product of its two
+  terms' weights;
 - ``exact_words``: weighted share of the question's words found *as written* (folded, not
   stemmed) in the window, so that over-stemming ("designated" → "design") does not win alone;
 - ``answer_kind``: the window holds what the question asks for and does not already say (a
@@ -129,6 +130,7 @@ def score_windows(query: QueryTerms, candidates: Sequence[Candidate], facts: Seq
     groups = list(query.groups.items())
     group_weight = np.array([query.weights[t] for t, _ in groups], dtype=np.float64) / total_weight
     pair_terms = {t for pair in pairs for t in pair}
+    pair_weight = np.array([query.weights[a] * query.weights[b] for a, b in pairs], dtype=np.float64)
 
     # Columns of the per-sentence matrix.
     n_terms, n_pairs, n_surface, n_groups = len(term_col), len(pairs), len(surface), len(groups)
@@ -198,7 +200,10 @@ def score_windows(query: QueryTerms, candidates: Sequence[Candidate], facts: Seq
 
     window_bm25 = _scaled(_bm25(sums[:, :n_terms], sums[:, c_len], settings.ranking.window_terms, idf,
                                 settings))
-    w_pairs = (sums[:, c_pair:c_exact] > 0).mean(axis=1) if pairs else np.zeros(len(owner))
+    # Each pair weighs the product of its terms' weights: a phrase of two rare words says more
+    # than one of two everyday words.
+    w_pairs = ((sums[:, c_pair:c_exact] > 0) @ pair_weight / float(pair_weight.sum())) if pairs else \
+        np.zeros(len(owner))
     w_exact = ((sums[:, c_exact:c_kind] > 0) @ surface_weight / surface_total) if surface else \
         np.zeros(len(owner))
     w_kind = (sums[:, c_kind] > 0).astype(np.float64)
