@@ -47,18 +47,18 @@ class RankingWeights(_Section, frozen=True, forbid_unknown_fields=True, kw_only=
 
     # fitted weights: begin
     chunk_bm25: Annotated[float, _m(
-        "ranking: BM25 of the chunks the window overlaps, scaled to the best")] = 1.981
-    paragraph_bm25: Annotated[float, _m("ranking: BM25 of the whole paragraph, scaled to the best")] = 3.048
-    window_bm25: Annotated[float, _m("ranking: BM25 of the quote window, scaled to the best")] = 3.734
-    coverage: Annotated[float, _m("ranking: weighted share of the question's terms in the window")] = 1.490
+        "ranking: BM25 of the chunks the window overlaps, scaled to the best")] = 1.870
+    paragraph_bm25: Annotated[float, _m("ranking: BM25 of the whole paragraph, scaled to the best")] = 2.965
+    window_bm25: Annotated[float, _m("ranking: BM25 of the quote window, scaled to the best")] = 3.342
+    coverage: Annotated[float, _m("ranking: weighted share of the question's terms in the window")] = 1.527
     term_pairs: Annotated[float, _m(
-        "ranking: weighted share of the question's consecutive term pairs found close together")] = 1.670
+        "ranking: weighted share of the question's consecutive term pairs found close together")] = 2.924
     exact_words: Annotated[float, _m(
-        "ranking: weighted share of the question's words found as written")] = 2.127
+        "ranking: weighted share of the question's words found as written")] = 2.025
     answer_kind: Annotated[float, _m(
-        "ranking: the window holds what the question asks for (year, number, name)")] = 1.909
+        "ranking: the window holds what the question asks for (year, number, name)")] = 1.900
     document_bm25: Annotated[float, _m(
-        "ranking: BM25 of the window's document's candidate paragraphs, scaled to the best")] = 0.792
+        "ranking: BM25 of the window's document's candidate paragraphs, scaled to the best")] = 0.869
     # fitted weights: end
     window_terms: Annotated[float, _m("ranking: typical window length in terms, for window BM25",
                                       gt=0)] = 25.0

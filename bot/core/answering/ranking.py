@@ -13,7 +13,7 @@ that are known to carry over between knowledge bases, each a small pure computat
   or in its paragraph's section heading;
 - ``term_pairs``: share of the question's consecutive term pairs found within two terms of each
   other in the window (phrases and near-phrases), each pair weighted by the product of its two
-  terms' weights;
+  terms' IDF weights (a phrase of two rare words says more than one of two common words);
 - ``exact_words``: weighted share of the question's words found *as written* (folded, not
   stemmed) in the window, so that over-stemming ("designated" → "design") does not win alone;
 - ``answer_kind``: the window holds what the question asks for and does not already say (a
@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from bot.core.answering.query import QueryTerms
+from bot.core.answering.query import QueryTerms, term_weight
 from bot.core.answering.quotes import ParagraphFacts, has_answer_kind, window_spans
 from bot.core.config import RankingWeights, RetrievalSettings
 from bot.core.index.bm25 import BM25Index, BM25Params, length_norm, tf_okapi
@@ -89,6 +89,13 @@ def _bm25(tf: FloatArray, length: FloatArray, avg: float, idf: FloatArray,
     return out
 
 
+def _plain_weight(query: QueryTerms, index: BM25Index, term: str) -> float:
+    """A question term's IDF weight before everyday words are discounted (that discount is for
+    judging whether to answer at all): as in :class:`QueryTerms`, an unseen term weighs like the
+    rarest seen one and a guessed relative like the commonest of its index terms."""
+    return term_weight(index.n_docs, max(max(index.doc_freq(a) for a in query.groups[term]), 1))
+
+
 def _scaled(values: FloatArray) -> FloatArray:
     top = float(values.max()) if len(values) else 0.0
     return values / top if top > 0 else np.zeros_like(values)
@@ -130,7 +137,8 @@ def score_windows(query: QueryTerms, candidates: Sequence[Candidate], facts: Seq
     groups = list(query.groups.items())
     group_weight = np.array([query.weights[t] for t, _ in groups], dtype=np.float64) / total_weight
     pair_terms = {t for pair in pairs for t in pair}
-    pair_weight = np.array([query.weights[a] * query.weights[b] for a, b in pairs], dtype=np.float64)
+    plain = {t: _plain_weight(query, index, t) for t in pair_terms}
+    pair_weight = np.array([plain[a] * plain[b] for a, b in pairs], dtype=np.float64)
 
     # Columns of the per-sentence matrix.
     n_terms, n_pairs, n_surface, n_groups = len(term_col), len(pairs), len(surface), len(groups)
@@ -200,8 +208,6 @@ def score_windows(query: QueryTerms, candidates: Sequence[Candidate], facts: Seq
 
     window_bm25 = _scaled(_bm25(sums[:, :n_terms], sums[:, c_len], settings.ranking.window_terms, idf,
                                 settings))
-    # Each pair weighs the product of its terms' weights: a phrase of two rare words says more
-    # than one of two everyday words.
     w_pairs = ((sums[:, c_pair:c_exact] > 0) @ pair_weight / float(pair_weight.sum())) if pairs else \
         np.zeros(len(owner))
     w_exact = ((sums[:, c_exact:c_kind] > 0) @ surface_weight / surface_total) if surface else \
