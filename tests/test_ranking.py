@@ -116,6 +116,24 @@ def _feature(ranked: RankedWindows, name: str) -> FloatArray:
     return ranked.windows.features[:, FEATURES.index(name)]
 
 
+def test_a_phrase_of_two_rare_words_counts_more_than_one_of_two_common_words() -> None:
+    """Each window below holds every word of the question and one of its pairs close together:
+    the one whose pair is of rare words ("falcon osprey") scores higher on term pairs than the
+    one whose pair is of words in every paragraph ("garden path")."""
+    filler = "\n\n".join(f"The garden path by house {i} is wide." for i in range(8))
+    common_pair = "The garden path runs past the falcon, and far away sits the osprey."
+    rare_pair = "The falcon osprey nests by the garden, and far beyond the river the path ends."
+    e = engine(("walks", f"{filler}\n\n{common_pair}\n\n{rare_pair}"))
+    query, ranked = e.windows("garden path falcon osprey")
+    assert ranked is not None
+    quotes = [e.window_passage(ranked, w, query) for w in range(len(ranked.scores))]
+    pairs = _feature(ranked, "term_pairs")
+    common = [pairs[w] for w, p in enumerate(quotes) if p is not None and "runs past" in p.quote]
+    rare = [pairs[w] for w, p in enumerate(quotes) if p is not None and "nests by" in p.quote]
+    assert common and rare and max(rare) > max(common)
+    assert "nests by" in e.ask("garden path falcon osprey").passages[0].quote
+
+
 def test_document_bm25_favours_the_document_most_candidate_chunks_come_from() -> None:
     e = engine(("lighthouse", "The lighthouse keeper climbs the stairs at dusk.\n\n"
                               "The lighthouse lamp was lit by the keeper every night.\n\n"
