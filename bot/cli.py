@@ -197,7 +197,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 if problem is None:
                     emit(question)
                 else:  # one object per input line, always: say why this one has no answer
-                    _emit_json({"question": question, "answered": False, "passages": [], "error": problem})
+                    _emit_json({"question": question, "answered": False, "passages": [], "unused_words": [],
+                                "error": problem})
         except OSError as exc:
             print(f"error: --batch {terminal_safe(str(args.batch))}: {exc.strerror or exc}", file=sys.stderr)
             return EXIT_USAGE

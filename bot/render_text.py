@@ -25,6 +25,9 @@ def render_text(answer: Answer, width: int = 88, color: bool = False) -> str:
     """Quotes with their citations; matched terms marked when ``color`` (a terminal)."""
     if not answer.answered:
         lines = [terminal_safe(answer.message or "Nothing in the knowledge base answers this.")]
+        if answer.unused_words:
+            words = ", ".join(f"“{terminal_safe(w)}”" for w in answer.unused_words)
+            lines.append(f"The knowledge base never uses: {words} (other words for them may find it).")
         if answer.topics:
             shown = "; ".join(terminal_safe(t) for t in answer.topics[:MAX_TOPICS])
             more = len(answer.topics) - MAX_TOPICS

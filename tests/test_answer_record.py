@@ -43,6 +43,14 @@ def test_optional_fields_and_odd_text_round_trip() -> None:
     assert back == answer and isinstance(back.passages[0].score, float)
 
 
+def test_a_record_written_before_unused_words_existed_still_loads() -> None:
+    answer = Answer("capital of Peru?", Outcome.NO_MATCH, (), "x", ("Topic",), ("Peru",))
+    assert through_json(answer) == answer
+    old = answer.to_record()
+    del old["unused_words"]
+    assert Answer.from_record(old) == Answer("capital of Peru?", Outcome.NO_MATCH, (), "x", ("Topic",))
+
+
 @pytest.mark.parametrize(
     "broken",
     [

@@ -27,8 +27,8 @@ def test_ask_json_prints_one_object_in_the_contract(capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     assert out.count("\n") == 1
     obj = json.loads(out)
-    assert set(obj) == {"question", "answered", "passages"}
-    assert obj["answered"] is True and 1 <= len(obj["passages"]) <= 3
+    assert set(obj) == {"question", "answered", "passages", "unused_words"}
+    assert obj["answered"] is True and 1 <= len(obj["passages"]) <= 3 and obj["unused_words"] == []
     for p in obj["passages"]:
         assert set(p) == PASSAGE_KEYS
         assert isinstance(p["score"], float) and isinstance(p["paragraphs"], list)
@@ -75,7 +75,7 @@ def test_batch_with_invalid_utf8_answers_every_other_line(tmp_path: Path, from_s
     assert objs[0]["answered"] and objs[3]["answered"]
     assert not objs[1]["answered"] and "line 2 is not valid UTF-8" in objs[1]["error"]
     assert objs[1]["question"] == "Who is Boris \ufffd\ufffd Gryzlov?"
-    assert objs[2] == {"question": "", "answered": False, "passages": []}
+    assert objs[2] == {"question": "", "answered": False, "passages": [], "unused_words": []}
 
 
 def test_text_output_escapes_control_characters(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -105,6 +105,7 @@ def test_decline_is_said_plainly(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ask", *KNOWLEDGE, "How do I bake sourdough bread?"]) == 0
     out = capsys.readouterr().out
     assert "Nothing in the knowledge base answers this" in out
+    assert "never uses: “bake”, “sourdough” (" in out  # the words to say otherwise ("bread" has relatives)
     assert "Russia-Belarus relations" in out  # what the bot does know about
 
 

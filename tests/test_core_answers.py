@@ -126,7 +126,21 @@ def test_off_topic_questions_are_declined(engine: Engine, question: str) -> None
     answer = engine.ask(question)
     assert answer.outcome is Outcome.NO_MATCH
     assert answer.passages == ()
-    assert answer.to_json() == {"question": question, "answered": False, "passages": []}
+    data = answer.to_json()
+    assert data == {"question": question, "answered": False, "passages": [],
+                    "unused_words": list(answer.unused_words)}
+    # every word named is one the question used and the knowledge base never does
+    words = question.casefold()
+    assert all(w.casefold() in words and not engine.ask(w).answered for w in answer.unused_words)
+
+
+def test_a_decline_names_the_words_the_knowledge_base_never_uses(engine: Engine) -> None:
+    answer = engine.ask("What's the best recipe for pancakes in Finland?")
+    assert not answer.answered
+    assert answer.unused_words == ("recipe", "pancakes", "Finland")  # in order; the name as written
+    assert engine.ask("When did Lukashenka come to power?").unused_words == ()  # answered: none
+    many = engine.ask("Recipe for pancakes, waffles, crumpets, muffins or scones?")
+    assert many.unused_words == ("recipe", "pancakes", "waffles", "crumpets", "muffins")  # at most five
 
 
 @pytest.mark.parametrize(

@@ -249,6 +249,17 @@ def test_decline_lists_topics_and_points_to_sources_when_many() -> None:
     assert "• Topic 9" in text and "Topic 10" not in text and "…and 2 more (see `/sources`)." in text
 
 
+def test_a_decline_names_the_words_the_knowledge_base_never_uses_neutralised() -> None:
+    answer = Answer("how do i ping @everyone?", Outcome.NO_MATCH, (), "x", ("Rules",),
+                    ("ping", "@everyone", "*x*"))
+    text = render.render_decline(answer).embed["description"]
+    line = text.splitlines()[1]
+    assert line.startswith("My knowledge base never uses: “ping”, “") and "Other words for them" in line
+    assert "@everyone" not in text and "*x*" not in text  # mentions and markup neutralised
+    plain = render.render_decline(Answer("q", Outcome.NO_MATCH, (), "x", ("Rules",)))
+    assert "never uses" not in plain.embed["description"]
+
+
 def test_unsafe_urls_are_refused_or_encoded() -> None:
     assert render.safe_url("javascript:alert(1)") is None
     assert render.safe_url("https://e.org/" + "x" * 600) is None

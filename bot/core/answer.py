@@ -149,6 +149,9 @@ class Answer:
     passages: tuple[Passage, ...]
     message: str | None = None  # why there is no answer, in words a user understands
     topics: tuple[str, ...] = ()  # titles of what the knowledge base does cover, for declines
+    # For a decline: the question's words that the knowledge base never uses, nor any relative
+    # of them (as written, folded): the reader can ask again in the files' own words.
+    unused_words: tuple[str, ...] = ()
 
     @property
     def answered(self) -> bool:
@@ -160,6 +163,7 @@ class Answer:
             "question": self.question,
             "answered": self.answered,
             "passages": [p.to_json() for p in self.passages] if self.answered else [],
+            "unused_words": [] if self.answered else list(self.unused_words),
         }
 
     def to_record(self) -> dict[str, Any]:
@@ -177,6 +181,7 @@ class Answer:
             "passages": [p.to_record() for p in self.passages],
             "message": self.message,
             "topics": list(self.topics),
+            "unused_words": list(self.unused_words),
         }
 
     @classmethod
@@ -199,6 +204,8 @@ class Answer:
             passages=tuple(passages),
             message=_optional_text(data, "message"),
             topics=tuple(_item_text(v, "topics") for v in _list(data, "topics")),
+            unused_words=tuple(_item_text(v, "unused_words") for v in _list(data, "unused_words"))
+            if "unused_words" in data else (),  # records written before the field existed
         )
 
 

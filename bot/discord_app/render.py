@@ -343,6 +343,9 @@ def render_decline(answer: Answer, *, max_topics: int = 10) -> Card:
     }
     reason = reasons.get(answer.outcome, "I couldn't find this in my knowledge base.")
     lines = [reason]
+    if answer.unused_words:
+        words = ", ".join(f"“{fit(w, 40, safe)}”" for w in answer.unused_words)
+        lines.append(f"My knowledge base never uses: {words}. Other words for them may find it.")
     topics = [t for t in answer.topics if visible(t)]
     if topics:
         lines.append("")
