@@ -150,7 +150,8 @@ class Answer:
     message: str | None = None  # why there is no answer, in words a user understands
     topics: tuple[str, ...] = ()  # titles of what the knowledge base does cover, for declines
     # For a decline: the question's words that the knowledge base never uses, nor any relative
-    # of them (as written, folded): the reader can ask again in the files' own words.
+    # of them (names as the question wrote them, other words folded), at most five: the reader
+    # can ask again in the files' own words.
     unused_words: tuple[str, ...] = ()
 
     @property

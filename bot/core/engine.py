@@ -32,7 +32,6 @@ from bot.core.answering.retrieval import (
     window_passage,
 )
 from bot.core.config import LimitSettings, RetrievalSettings
-from bot.core.index.bm25 import BM25Index
 from bot.core.index.build import Snapshot, load_snapshot
 from bot.core.text.analyzer import Analyzer
 
@@ -107,14 +106,6 @@ class Explanation:
     hits: tuple[DebugHit, ...]
 
 
-def never_used_words(query: QueryTerms, index: BM25Index, as_written: bool = False) -> tuple[str, ...]:
-    """The question's words that the knowledge base never uses, nor any relative of them, in the
-    question's order, folded; ``as_written``: names as the question wrote them ("Finland")."""
-    unused = {t for t, alternatives in query.groups.items() if alternatives == (t,) and not index.doc_freq(t)}
-    written = dict(query.distinctive) if as_written else {}
-    return tuple(dict.fromkeys(written.get(term, word) for term, word in query.surface if term in unused))
-
-
 DECLINE_UNUSED_WORDS = 5  # a decline names at most this many of the words the knowledge base never uses
 RELATED_CHUNKS = 20  # BM25's best chunks whose documents a decline names first
 
@@ -182,7 +173,7 @@ class Engine:
         passages = rank_passages(query, snap.index, snap.chunks, state.facts_of, state.analyzer,
                                  snap.settings, top)
         if not passages:
-            unused = never_used_words(query, snap.index, as_written=True)[:DECLINE_UNUSED_WORDS]
+            unused = query.unused_words(snap.index, as_written=True)[:DECLINE_UNUSED_WORDS]
             return Answer(question, Outcome.NO_MATCH, (), "Nothing in the knowledge base answers this.",
                           related_topics(snap, query), unused)
         return Answer(question, Outcome.ANSWERED, tuple(passages))  # topics are for declines
@@ -210,7 +201,7 @@ class Engine:
         relative of them: for ``/kb gaps``, the words an alias could join to the knowledge base's
         own ("coc" to "code of conduct"), in the question's order."""
         state = self._state
-        return never_used_words(self._query(state, question.strip()), state.snapshot.index)
+        return self._query(state, question.strip()).unused_words(state.snapshot.index)
 
     def spelled_out(self, abbreviation: str) -> str | None:
         """What an abbreviation ("coc") may stand for in the knowledge base ("Code of Conduct"):

@@ -333,6 +333,14 @@ class QueryTerms:
                    unmatched=unmatched, compounds=frozenset(compounds), office=asked_office(question),
                    years=years, only_unused=only_unused)
 
+    def unused_words(self, index: BM25Index, as_written: bool = False) -> tuple[str, ...]:
+        """The question's words that the knowledge base never uses, nor any relative of them, in
+        the question's order, folded; ``as_written``: names as the question wrote them ("Finland")."""
+        unused = {t for t, alternatives in self.groups.items()
+                  if alternatives == (t,) and not index.doc_freq(t)}
+        written = dict(self.distinctive) if as_written else {}
+        return tuple(dict.fromkeys(written.get(term, word) for term, word in self.surface if term in unused))
+
     @property
     def total_weight(self) -> float:
         return sum(self.weights.values())
