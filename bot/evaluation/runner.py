@@ -46,8 +46,8 @@ def engine_responses(engine: Engine, items: Sequence[EvalItem]) -> list[Response
         started = time.perf_counter()
         answer = engine.ask(item.question, TOP)
         response = engine_response(answer, paragraphs, time.perf_counter() - started)
-        if not answer.answered:  # outside the timing: what an alias could join, for the report
-            response = dataclasses.replace(response, unused=engine.unused_words(item.question))
+        if not answer.answered:  # what an alias could join, for the report: the decline says it
+            response = dataclasses.replace(response, unused=answer.unused_words)
         responses.append(response)
     return responses
 
