@@ -157,6 +157,7 @@ async def test_decline_names_topics_and_quotes_nothing(standin, start_bot, setti
     (embed,) = cb.json["data"]["embeds"]
     description = embed["description"]
     assert "couldn't find" in description
+    assert "never uses: “capital”, “Peru”" in description  # the words to say otherwise
     assert "• Growing tomatoes" in description and "• From successful broker" in description
     assert ">" not in description and "tomatoes deeply" not in description and "¶" not in description
     assert buttons(cb.json["data"]) == []
