@@ -273,6 +273,9 @@ async def test_download_list_test_gaps_and_history(
     assert "`garden.md` — Growing tomatoes · 10 chunks" in text and "add on disk" in text
     _, text = await kb(standin, "test", {"question": "How often should I water tomatoes?"})
     assert "**Outcome:** ANSWERED" in text and "BM25" in text and "matched:" in text and "garden#p1" in text
+    assert "Never used by the knowledge base" not in text
+    _, text = await kb(standin, "test", {"question": "When are potatoes harvested?"})
+    assert "**Outcome:** NO_MATCH" in text and "**Never used by the knowledge base:** `potatoes`" in text
     await asyncio.to_thread(bot.records.record_declined, question="What about potatoes?", user_id=5)
     await asyncio.to_thread(bot.records.record_declined, question="what about potatoes", user_id=6)
     await asyncio.to_thread(

@@ -187,11 +187,15 @@ def _unused_words_lines(declined: Sequence[DeclinedGap], engine: Engine, safe: E
 
 
 def debug_report(question: str, outcome: str, weights: dict[str, float], hits: Sequence[DebugHit],
-                 limit: int = 3900, safe: Escape = no_escape) -> str:
-    """``/kb test``: the private debug view."""
+                 limit: int = 3900, safe: Escape = no_escape, unused: Sequence[str] = ()) -> str:
+    """``/kb test``: the private debug view (``unused``: the words a decline names, which the
+    knowledge base never uses)."""
     terms = ", ".join(f"{code(t, safe)} {w:.2f}" for t, w in weights.items()) or "none (only common words)"
     lines = [f"**Question:** {safe(question[:300])}", f"**Outcome:** {outcome}",
              f"**Terms (weight):** {terms}"]
+    if unused:
+        lines.append(f"**Never used by the knowledge base:** {', '.join(code(w, safe) for w in unused)} "
+                     "(an alias in `aliases.yaml` can join one to the files' own word)")
     if not hits:
         lines.append("No chunk contains any of the terms.")
     for h in hits:

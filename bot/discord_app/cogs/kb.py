@@ -374,7 +374,8 @@ class KbCog(
         def run() -> str:
             seen = engine.explain(question, 5)
             return reports.debug_report(
-                question, seen.answer.outcome.name, seen.weights, seen.hits, MESSAGE_LIMIT, render.safe
+                question, seen.answer.outcome.name, seen.weights, seen.hits, MESSAGE_LIMIT, render.safe,
+                seen.answer.unused_words,
             )
 
         await self.reply(interaction, await asyncio.to_thread(run))
