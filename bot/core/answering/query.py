@@ -12,7 +12,7 @@ import functools
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein, Levenshtein
@@ -270,6 +270,9 @@ class QueryTerms:
     # knowledge base never uses, nor any relative of it: "How old is <someone it names>?" when no
     # article says "old" asks what the knowledge base does not say.
     only_unused: bool = False
+    # Each question term's weight before everyday words are discounted (that discount is for
+    # judging whether to answer at all; the ranking's term pairs use these).
+    idf_weights: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_question(cls, question: str, analyzer: Analyzer, index: BM25Index,
@@ -289,6 +292,7 @@ class QueryTerms:
         raw = [t.term for t in tokens]
         groups: dict[str, tuple[str, ...]] = {}
         weights: dict[str, float] = {}
+        idf_weights: dict[str, float] = {}
         expanded = 0
         words = name_words(question)
         analysed = analyse_words(words, analyzer)  # each capitalised word analysed once
@@ -314,6 +318,7 @@ class QueryTerms:
                 weights[term] = term_weight(index.n_docs, max(df, 1))
             else:
                 weights[term] = min(term_weight(index.n_docs, index.doc_freq(a)) for a in alternatives)
+            idf_weights[term] = weights[term]
             if term in generic:
                 weights[term] *= generic_weight
         terms = tuple(a for t in raw for a in groups[t])
@@ -331,7 +336,7 @@ class QueryTerms:
         return cls(terms, groups, weights, kind=answer_kind(question), unknown_names=unknown,
                    sequence=tuple(raw), surface=surface, distinctive=distinctive, negated=negated,
                    unmatched=unmatched, compounds=frozenset(compounds), office=asked_office(question),
-                   years=years, only_unused=only_unused)
+                   years=years, only_unused=only_unused, idf_weights=idf_weights)
 
     def unused_words(self, index: BM25Index, as_written: bool = False) -> tuple[str, ...]:
         """The question's words that the knowledge base never uses, nor any relative of them, in

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from bot.core.answering.query import QueryTerms, term_weight
+from bot.core.answering.query import QueryTerms
 from bot.core.answering.quotes import ParagraphFacts, has_answer_kind, window_spans
 from bot.core.config import RankingWeights, RetrievalSettings
 from bot.core.index.bm25 import BM25Index, BM25Params, length_norm, tf_okapi
@@ -89,13 +89,6 @@ def _bm25(tf: FloatArray, length: FloatArray, avg: float, idf: FloatArray,
     return out
 
 
-def _plain_weight(query: QueryTerms, index: BM25Index, term: str) -> float:
-    """A question term's IDF weight before everyday words are discounted (that discount is for
-    judging whether to answer at all): as in :class:`QueryTerms`, an unseen term weighs like the
-    rarest seen one and a guessed relative like the commonest of its index terms."""
-    return term_weight(index.n_docs, max(max(index.doc_freq(a) for a in query.groups[term]), 1))
-
-
 def _scaled(values: FloatArray) -> FloatArray:
     top = float(values.max()) if len(values) else 0.0
     return values / top if top > 0 else np.zeros_like(values)
@@ -137,8 +130,8 @@ def score_windows(query: QueryTerms, candidates: Sequence[Candidate], facts: Seq
     groups = list(query.groups.items())
     group_weight = np.array([query.weights[t] for t, _ in groups], dtype=np.float64) / total_weight
     pair_terms = {t for pair in pairs for t in pair}
-    plain = {t: _plain_weight(query, index, t) for t in pair_terms}
-    pair_weight = np.array([plain[a] * plain[b] for a, b in pairs], dtype=np.float64)
+    idf_of = query.idf_weights
+    pair_weight = np.array([idf_of[a] * idf_of[b] for a, b in pairs], dtype=np.float64)
 
     # Columns of the per-sentence matrix.
     n_terms, n_pairs, n_surface, n_groups = len(term_col), len(pairs), len(surface), len(groups)
