@@ -227,6 +227,18 @@ def test_unseen_words_reach_their_relatives() -> None:
     other = BM25Index.from_corpus([["csto", "presum", "pres"]], BM25Params.from_settings(SETTINGS))
     assert expand_unknown("store", other) == ()
     assert expand_unknown("resum", other) == ()
+    # An everyday word is not a typo of another ("prime" is not "price"); an unusual one may be.
+    prices = BM25Index.from_corpus([["price", "control"]], BM25Params.from_settings(SETTINGS))
+    assert expand_unknown("prime", prices, typos=False) == ()
+    assert expand_unknown("pricce", prices) == ("price",)
+
+
+def test_an_everyday_word_is_not_read_as_a_typo_of_another(tmp_path: Path) -> None:
+    (tmp_path / "shop.md").write_text("---\ntitle: Shop\n---\n\nThe price of a ticket is ten euros.\n",
+                                      encoding="utf-8")
+    engine = Engine(load_snapshot(tmp_path, SETTINGS))
+    assert not engine.ask("What is the prime of a ticket?").passages
+    assert engine.ask("What is the pricce of a ticket?").passages  # a misspelling still finds it
 
 
 def test_a_compound_is_held_only_by_a_passage_holding_both_halves() -> None:

@@ -94,9 +94,22 @@ def test_who_holds_an_office_is_answered_only_by_a_passage_naming_someone_beside
     assert not engine(("club", club)).ask("Who is the president of the club?").passages
     named = engine(("club", club + "\n\nSince 2021 Anna Berg has been the president of the club."))
     assert named.ask("Who is the president of the club?").passages[0].quote.startswith("Since 2021 Anna Berg")
-    assert asked_office("Who was the final Prime Minister of East Germany?") == "minister"
+    assert asked_office("Who was the final Prime Minister of East Germany?") == "prime minister"
+    assert asked_office("Who is the minister of finance?") == "minister"
     assert asked_office("Who signed the treaty?") is None
     assert asked_office("Who is the club's president?") is None  # not the question form it knows
+
+
+def test_a_prime_minister_is_not_any_minister() -> None:
+    """Ministers named in the text do not answer who the prime minister is (the office asked for
+    is "prime minister", not "minister")."""
+    cabinet = ("In August the opposition of Belarus named Alexander Azarov and Valery Sakhaschyk ministers "
+               "of its cabinet in exile, whose prime aim is free elections.\n\n"
+               "The government of Belarus raised prices in spring.")
+    assert not engine(("cabinet", cabinet)).ask("Who is the prime minister of Belarus?").passages
+    named = engine(("cabinet", cabinet + "\n\nRoman Golovchenko is the prime minister of Belarus."))
+    quote = named.ask("Who is the prime minister of Belarus?").passages[0].quote
+    assert quote.startswith("Roman Golovchenko")
 
 
 def test_the_exact_form_beats_a_word_that_only_shares_its_stem() -> None:

@@ -27,7 +27,8 @@ def term_weight(n_docs: int, df: int) -> float:
     return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
 
 
-def expand_unknown(term: str, index: BM25Index, compounds: bool = True) -> tuple[str, ...]:
+def expand_unknown(term: str, index: BM25Index, compounds: bool = True,
+                   typos: bool = True) -> tuple[str, ...]:
     """Index terms that are probably the same word as a term the index has never seen.
 
     The stemmer leaves derivations apart ("dissolved"/"dissolution", "invaded"/"invasion")
@@ -35,7 +36,8 @@ def expand_unknown(term: str, index: BM25Index, compounds: bool = True) -> tuple
     all but its last few letters, or that are one typo away (after the same first two letters).
     A first letter dropped ("ngles") is not guessed: putting one back made other words
     ("store" → "CSTO", "resume" → "presume"). With ``compounds``, a word the index has in two
-    halves ("counteroffensive") gives the halves instead.
+    halves ("counteroffensive") gives the halves instead. Without ``typos`` (the question wrote
+    an everyday English word), no typo is guessed: "prime" is not a misspelt "price".
     """
     if len(term) < 5 or not term.isalpha():
         return ()
@@ -44,7 +46,7 @@ def expand_unknown(term: str, index: BM25Index, compounds: bool = True) -> tuple
         return parts
     # Sharing all but the last three letters (and at least five) is sharing this prefix:
     out = {c for c in index.with_prefix(term[:max(5, len(term) - 3)]) if c.isalpha()}
-    if len(term) >= 5:  # one letter inserted, deleted or replaced (the term itself is unseen)
+    if typos and len(term) >= 5:  # one letter inserted, deleted or replaced (the term itself is unseen)
         out.update(c for c, _distance, _i in process.extract(term, index.with_prefix(term[:2], len(term), 1),
                                                              scorer=Levenshtein.distance, score_cutoff=1,
                                                              limit=None)
@@ -92,11 +94,13 @@ _ASKS_TIME = re.compile(
 _ASKS_PERSON = re.compile(
     r"^\W*(who|whom|whose)\b|\b(which|what) (person|people|man|woman|leader|official|analyst|"
     r"expert|minister|ministers|officers?|ambassador)\b", re.IGNORECASE)
-# "Who is the president of Ukraine?": the answer names whoever holds that office.
+# "Who is the president of Ukraine?": the answer names whoever holds that office; a "prime
+# minister" or "vice president" is that office, not any minister or president.
 _ASKS_HOLDER = re.compile(
     r"^\W*who (?:is|was|are|were) (?:the )?(?:(?:current|present|first|last|new|former|final) )?"
-    r"(?:prime )?(president|minister|king|queen|leader|chancellor|mayor|governor|ceo|head|chairman|"
-    r"chairwoman|chair|director|founder|premier|secretary|commander|captain|coach|owner)s? of\b",
+    r"((?:(?:prime|vice|deputy|foreign|defen[cs]e) )?(?:president|minister|king|queen|leader|chancellor|"
+    r"mayor|governor|ceo|head|chairman|chairwoman|chair|director|founder|premier|secretary|commander|"
+    r"captain|coach|owner))s? of\b",
     re.IGNORECASE)
 
 
@@ -298,6 +302,8 @@ class QueryTerms:
         analysed = analyse_words(words, analyzer)  # each capitalised word analysed once
         capitalised = {term for terms, _generic in analysed.values() for term in terms}
         compounds = set()
+        # Terms the question wrote as an everyday word, which are no typo of another ("prime"):
+        common = {t.term for t in tokens if fold(question[t.start:t.end]) in COMMON_ENGLISH_WORDS}
         for term in dict.fromkeys(raw):
             df = dfs[term]
             alternatives: tuple[str, ...] = ()
@@ -306,7 +312,7 @@ class QueryTerms:
                 if alternatives:
                     compounds.add(term)
                 else:
-                    alternatives = expand_unknown(term, index, compounds=False)
+                    alternatives = expand_unknown(term, index, compounds=False, typos=term not in common)
                     if written_as_name is not None and 0 < len(alternatives) <= NAME_CHECKS \
                             and term not in capitalised:
                         alternatives = tuple(a for a in alternatives if not written_as_name(a))
