@@ -12,7 +12,7 @@ from pathlib import Path
 import msgspec
 import numpy as np
 
-from bot.core.answering.query import asked_office
+from bot.core.answering.query import answer_kind, asked_office
 from bot.core.answering.quotes import quote_windows, window_spans
 from bot.core.answering.ranking import FEATURES, Candidate, FloatArray, document_scores
 from bot.core.answering.retrieval import RankedWindows
@@ -86,6 +86,19 @@ def test_a_question_about_a_population_is_answered_only_by_a_number() -> None:
     counted = engine(("exclave", text + "\n\nToday the population of Kaliningrad is about 490,000."))
     for question in ("What is the population of Kaliningrad?", "What is Kaliningrad's population?"):
         assert "490,000" in counted.ask(question).passages[0].quote
+
+
+def test_how_long_a_thing_is_is_answered_only_by_a_number_with_its_unit() -> None:
+    """A year or a count is no length: "the 2020 protests" and "three goals" do not answer how long
+    a border is; "1,084 km" does. How long something has lasted is still a plain number question."""
+    text = ("The border between Belarus and Ukraine was closed after the 2020 protests, for three goals "
+            "of the government.\n\nTrade across the border of Belarus fell.")
+    assert not engine(("border", text)).ask("How long is the border between Belarus and Ukraine?").passages
+    measured = engine(("border", text + "\n\nThe border between Belarus and Ukraine is 1,084 km long."))
+    quote = measured.ask("How long is the border between Belarus and Ukraine?").passages[0].quote
+    assert "1,084 km" in quote
+    assert answer_kind("How far is the Moon from Earth?") == "measure"
+    assert answer_kind("How long have Belarus and Russia been integrating?") == "number"
 
 
 def test_who_holds_an_office_is_answered_only_by_a_passage_naming_someone_beside_it() -> None:

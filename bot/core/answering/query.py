@@ -88,6 +88,10 @@ _ASKS_NUMBER = re.compile(
     r"|\bwhat (number|share|percentage|proportion|percent|size)\b"
     r"|\b(number|share|percentage|proportion) of\b"
     r"|\bpopulation (of|in)\b|['’]s population\b", re.IGNORECASE)
+# "How long is the border?", "How far is the lake?": a length or distance, which a year is not.
+_ASKS_MEASURE = re.compile(
+    r"\bhow (long|far|tall|high|wide|deep) (is|are|was|were)\b"
+    r"|\bwhat is the (length|distance|height|width|depth|area) of\b", re.IGNORECASE)
 _ASKS_TIME = re.compile(
     r"^\W*when\b|\bwhen (was|were|did|does|is|do|will|has|had)\b|\b(what|which) (year|date|month|day)\b"
     r"|\bsince when\b|\buntil when\b", re.IGNORECASE)
@@ -124,11 +128,14 @@ _ASKS_CLOCK = re.compile(rf"(?<!\bat )\bwhat time {_AUXILIARY}", re.IGNORECASE)
 
 
 def answer_kind(question: str) -> str | None:
-    """What sort of answer a question wants: a clock time, a number, a time, a person, or anything."""
+    """What sort of answer a question wants: a clock time, a time, a measure (a length or distance),
+    a number, a person, or anything."""
     if _ASKS_CLOCK.search(question):
         return "clock"
     if _ASKS_TIME.search(question):
         return "time"
+    if _ASKS_MEASURE.search(question):
+        return "measure"
     if _ASKS_NUMBER.search(question):
         return "number"
     if _ASKS_PERSON.search(question):

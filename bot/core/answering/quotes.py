@@ -84,10 +84,19 @@ def sentence_facts(text: str, analyzer: Analyzer, opens_line: bool = False) -> S
                          text, names, spans, opens_line)
 
 
+_MEASURE = re.compile(
+    r"(?<![\w.,])(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+    r"thirty|forty|fifty|hundreds?|thousands?|half|several|few|many|dozens?)(?:[\s-]+(?:a|an|of))?[\s-]*"
+    r"(?:km|kilomet(?:re|er)s?|miles?|met(?:re|er)s?|m|feet|foot|ft|yards?|inch(?:es)?|cm|mm|"
+    r"years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centur(?:y|ies))\b", re.IGNORECASE)
+
+
 def has_answer_kind(facts: SentenceFacts, kind: str | None, exclude: frozenset[str]) -> bool:
     """Does the sentence hold something of that kind that the question does not already say?"""
     if kind == "number":
         return facts.has_number_word or not facts.numbers <= exclude
+    if kind == "measure":  # a length, distance or span: a number with its unit ("1,084 km", "three years")
+        return _MEASURE.search(facts.text) is not None
     if kind == "time":
         return facts.has_date_word or facts.has_clock or not facts.times <= exclude
     if kind == "clock":
