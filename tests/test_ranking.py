@@ -81,7 +81,9 @@ def test_a_clock_time_or_a_weekday_answers_when_and_what_time() -> None:
 
 def test_a_question_about_a_population_is_answered_only_by_a_number() -> None:
     text = ("The population of Kaliningrad grew quickly after the war, as workers came from all over "
-            "the country.\n\nThe port of Kaliningrad stays free of ice in winter.")
+            "the country.\n\nThe port of Kaliningrad stays free of ice in winter, and 90% of its trade "
+            "goes by sea.")
+    # The number must count the population: "90% of its trade" does not.
     assert not engine(("exclave", text)).ask("What is the population of Kaliningrad?").passages
     counted = engine(("exclave", text + "\n\nToday the population of Kaliningrad is about 490,000."))
     for question in ("What is the population of Kaliningrad?", "What is Kaliningrad's population?"):

@@ -92,9 +92,9 @@ class RetrievalSettings(_Section, frozen=True, forbid_unknown_fields=True, kw_on
     generic_weight: Annotated[float, _m("weight of everyday English words in that judgement",
                                         ge=0, le=1)] = 0.2
     require_answer_kind: Annotated[bool, _m(
-        "a \"how many\" question (or one asking for a population) is only answered by a passage "
-        "with a number, \"How long is …?\" by one with a number and its unit (\"1,084 km\"), and "
-        "\"Who is the president of …?\" by one naming someone beside the office")] = True
+        "a \"how many\" question is only answered by a passage with a number (one asking for a "
+        "population: beside the word for it), \"How long is …?\" by one with a number and its unit "
+        "(\"1,084 km\"), and \"Who is the president of …?\" by one naming someone beside the office")] = True
     require_year: Annotated[bool, _m(
         "a question naming a year (\"in 1990\") is only answered from a paragraph that "
         "mentions that year")] = True

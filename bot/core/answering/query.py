@@ -18,7 +18,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein, Levenshtein
 
 from bot.core.index.bm25 import BM25Index
-from bot.core.text.analyzer import Analyzer, fold
+from bot.core.text.analyzer import Analyzer, Token, fold
 from bot.core.text.words import COMMON_ENGLISH_WORDS, QUESTION_NEGATIONS, TITLE_ABBREVIATIONS, UNIT_WORDS
 
 
@@ -125,6 +125,18 @@ def asked_office(question: str) -> str | None:
 # "What time is the meetup?": a clock time, preferred (not required: "fifteen minutes before each
 # session" answers "What time do doors open?"). "At what time is…" is often "on what occasion".
 _ASKS_CLOCK = re.compile(rf"(?<!\bat )\bwhat time {_AUXILIARY}", re.IGNORECASE)
+
+
+# "What is the population of Minsk?": the answer is a number beside the word for the population.
+_COUNTED = re.compile(r"\b(population)\b", re.IGNORECASE)
+
+
+def _counted_terms(question: str, tokens: list[Token]) -> set[str]:
+    """The terms of the question's word for what it counts (its "population")."""
+    m = _COUNTED.search(question)
+    if not m:
+        return set()
+    return {t.term for t in tokens if m.start(1) <= t.start < m.end(1)}
 
 
 def answer_kind(question: str) -> str | None:
@@ -284,6 +296,9 @@ class QueryTerms:
     # Each question term's weight before everyday words are discounted (that discount is for
     # judging whether to answer at all; the ranking's term pairs use these).
     idf_weights: dict[str, float] = field(default_factory=dict)
+    # "What is the population of…?": the index terms for what is counted (an alias's too), which a
+    # number in the answer stands beside ("9,5 million inhabitants"), see quotes.counts().
+    counted: frozenset[str] = frozenset()
 
     @classmethod
     def from_question(cls, question: str, analyzer: Analyzer, index: BM25Index,
@@ -349,7 +364,9 @@ class QueryTerms:
         return cls(terms, groups, weights, kind=answer_kind(question), unknown_names=unknown,
                    sequence=tuple(raw), surface=surface, distinctive=distinctive, negated=negated,
                    unmatched=unmatched, compounds=frozenset(compounds), office=asked_office(question),
-                   years=years, only_unused=only_unused, idf_weights=idf_weights)
+                   years=years, only_unused=only_unused, idf_weights=idf_weights,
+                   counted=frozenset(a for t in _counted_terms(question, tokens) if t in groups
+                                     for a in groups[t]))
 
     def unused_words(self, index: BM25Index, as_written: bool = False) -> tuple[str, ...]:
         """The question's words that the knowledge base never uses, nor any relative of them, in

@@ -91,9 +91,26 @@ _MEASURE = re.compile(
     r"years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centur(?:y|ies))\b", re.IGNORECASE)
 
 
-def has_answer_kind(facts: SentenceFacts, kind: str | None, exclude: frozenset[str]) -> bool:
+_COUNT = re.compile(r"\d[\d,. ]*\d|\d|%|\b(?:" + "|".join(sorted(NUMBER_WORDS)) + r")\b", re.IGNORECASE)
+COUNT_REACH = 40  # characters between a number and the word for what it counts
+
+
+def counts(facts: SentenceFacts, counted: frozenset[str]) -> bool:
+    """Does the sentence put a number beside a word for what the question counts ("9000 Russian
+    troops", "a population of 9,5 million")?"""
+    places = [(a, b) for term, a, b in facts.spans if term in counted]
+    if not places:
+        return False
+    return any(a - COUNT_REACH <= m.end() and m.start() <= b + COUNT_REACH
+               for m in _COUNT.finditer(facts.folded) for a, b in places)
+
+
+def has_answer_kind(facts: SentenceFacts, kind: str | None, exclude: frozenset[str],
+                    counted: frozenset[str] = frozenset()) -> bool:
     """Does the sentence hold something of that kind that the question does not already say?"""
     if kind == "number":
+        if counted:
+            return counts(facts, counted)
         return facts.has_number_word or not facts.numbers <= exclude
     if kind == "measure":  # a length, distance or span: a number with its unit ("1,084 km", "three years")
         return _MEASURE.search(facts.text) is not None

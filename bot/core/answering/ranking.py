@@ -154,7 +154,7 @@ def score_windows(query: QueryTerms, candidates: Sequence[Candidate], facts: Seq
     for pf in facts:
         for f in pf.sentences:
             if query.kind is not None:
-                per[row, c_kind] = has_answer_kind(f, query.kind, wanted)
+                per[row, c_kind] = has_answer_kind(f, query.kind, wanted, query.counted)
             if not surface_words.isdisjoint(f.words):
                 for w, (_term, word) in enumerate(surface):
                     per[row, c_exact + w] = word in f.words
