@@ -105,7 +105,8 @@ def test_decline_is_said_plainly(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ask", *KNOWLEDGE, "How do I bake sourdough bread?"]) == 0
     out = capsys.readouterr().out
     assert "Nothing in the knowledge base answers this" in out
-    assert "never uses: “bake”, “sourdough” (" in out  # the words to say otherwise ("bread" has relatives)
+    # the words to say otherwise ("bread" is an everyday word: not guessed to be a typo of "broad")
+    assert "never uses: “bake”, “sourdough”, “bread” (" in out
     assert "Russia-Belarus relations" in out  # what the bot does know about
 
 
