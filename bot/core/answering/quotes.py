@@ -21,7 +21,7 @@ from bot.core.answering.query import YEAR, QueryTerms
 from bot.core.knowledge.sentences import opens_line
 from bot.core.text.analyzer import Analyzer
 from bot.core.text.chars import ELLIPSIS
-from bot.core.text.words import MONTHS, NUMBER_WORDS, TEXT_NEGATIONS, WEEKDAYS
+from bot.core.text.words import LENGTH_AND_SPAN_UNITS, MONTHS, NUMBER_WORDS, TEXT_NEGATIONS, WEEKDAYS
 
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+")
 
@@ -84,14 +84,15 @@ def sentence_facts(text: str, analyzer: Analyzer, opens_line: bool = False) -> S
                          text, names, spans, opens_line)
 
 
+def _alternatives(words: frozenset[str]) -> str:
+    return "|".join(sorted(words, key=lambda w: (-len(w), w)))
+
+
+# A number (in digits or words) and its unit: "1,084 km", "three years", "half a mile".
 _MEASURE = re.compile(
-    r"(?<![\w.,])(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
-    r"thirty|forty|fifty|hundreds?|thousands?|half|several|few|many|dozens?)(?:[\s-]+(?:a|an|of))?[\s-]*"
-    r"(?:km|kilomet(?:re|er)s?|miles?|met(?:re|er)s?|m|feet|foot|ft|yards?|inch(?:es)?|cm|mm|"
-    r"years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centur(?:y|ies))\b", re.IGNORECASE)
-
-
-_COUNT = re.compile(r"\d[\d,. ]*\d|\d|%|\b(?:" + "|".join(sorted(NUMBER_WORDS)) + r")\b", re.IGNORECASE)
+    rf"(?<![\w.,])(?:\d[\d,.]*|{_alternatives(NUMBER_WORDS | {'several', 'few', 'many'})})"
+    rf"(?:[\s-]+(?:a|an|of))?[\s-]*(?:{_alternatives(LENGTH_AND_SPAN_UNITS)})\b", re.IGNORECASE)
+_COUNT = re.compile(rf"\d[\d,. ]*\d|\d|%|\b(?:{_alternatives(NUMBER_WORDS)})\b", re.IGNORECASE)
 COUNT_REACH = 40  # characters between a number and the word for what it counts
 
 

@@ -87,6 +87,14 @@ NUMBER_WORDS = frozenset(
     "hundred hundreds thousand thousands million millions billion billions dozen dozens twice half "
     "third quarter percent times".split())
 
+# What a length, distance or span is counted in: "How long is the border?" is answered by "1,084 km",
+# "How long is a term?" by "three years" (not by a year or a bare count).
+LENGTH_AND_SPAN_UNITS = frozenset("""
+km kilometre kilometres kilometer kilometers mile miles metre metres meter meters m feet foot ft yard yards
+inch inches cm mm year years month months week weeks day days hour hours minute minutes second seconds
+decade decades century centuries
+""".split())
+
 # Capitalised in questions but not names: title abbreviations and units ("Sr", "Celsius").
 TITLE_ABBREVIATIONS = frozenset(
     "sr jr dr mr mrs ms mx st prof gen col lt sgt capt rev hon esq no vol".split())
