@@ -97,8 +97,8 @@ COUNT_REACH = 40  # characters between a number and the word for what it counts
 
 
 def counts(facts: SentenceFacts, counted: frozenset[str]) -> bool:
-    """Does the sentence put a number beside a word for what the question counts ("9000 Russian
-    troops", "a population of 9,5 million")?"""
+    """Does the sentence put a number beside a word for what the question counts ("a population
+    of 9,5 million", "9,5 million inhabitants")?"""
     places = [(a, b) for term, a, b in facts.spans if term in counted]
     if not places:
         return False
