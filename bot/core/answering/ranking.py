@@ -27,7 +27,9 @@ Features tried and left out because they did not help on held-out articles: the 
 length in sentences, the share of the question in the document's title, the square of window
 BM25; the coverage of the window's whole paragraph and the best single sentence's coverage
 (held-out hit@1 and para@1 within two questions, and two of the sample article's sets lost
-one answer). scripts/fit_ranking.py --folds measures any candidate feature the same way.
+one answer); the share of the words after "what"/"which" ("which treaty"), whether the window
+opens its paragraph, and close term triples (held-out top-1 the same or 4 fewer).
+scripts/fit_ranking.py --folds measures any candidate feature the same way.
 
 The weights are fitted on development question sets by ``scripts/fit_ranking.py`` (a
 conditional logit: the probability of the windows that hold the answer among all candidates of
