@@ -37,12 +37,14 @@ COMMUNITY = DATA / "community"  # small community knowledge bases: tests/data/co
     ("folder", "questions", "min_hit1", "min_hit3", "max_declined", "min_declines"),
     [
         # the sample article's sets (answerable declined; off-topic declined)
-        (SAMPLE, DATA / "questions.yaml",              0.92, 0.98, 0, 14),
+        (SAMPLE, DATA / "questions.yaml",              0.94, 0.98, 0, 14),
         (SAMPLE, DATA / "questions_second_set.yaml",   0.82, 0.84, 2, 13),
         (SAMPLE, DATA / "questions_third_set.yaml",    0.95, 0.97, 0, 16),
         (SAMPLE, DATA / "questions_fourth_set.yaml",   0.84, 0.92, 0, 17),
         (SAMPLE, DATA / "questions_fifth_set.yaml",    0.96, 0.98, 0, 19),
         (SAMPLE, DATA / "questions_sixth_set.yaml",    0.93, 0.95, 0, 16),
+        # written blind (README: first run 0.731); a development set since
+        (SAMPLE, DATA / "questions_seventh_set.yaml",  0.74, 0.82, 4, 14),
         # community knowledge bases: FAQ pages, rules and schedules, casual questions, empty
         # aliases; blind on their first run, development sets since (of 40 and of 15 each)
         (COMMUNITY / "oss", COMMUNITY / "oss_questions.yaml",     0.67, 0.77, 6, 5),

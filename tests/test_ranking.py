@@ -92,7 +92,7 @@ def test_a_question_about_a_population_is_answered_only_by_a_number() -> None:
 
 def test_how_long_a_thing_is_is_answered_only_by_a_number_with_its_unit() -> None:
     """A year or a count is no length: "the 2020 protests" and "three goals" do not answer how long
-    a border is; "1,084 km" does. How long something has lasted is still a plain number question."""
+    a border is; "1,084 km" does. How long something has lasted is another question (below)."""
     text = ("The border between Belarus and Ukraine was closed after the 2020 protests, for three goals "
             "of the government.\n\nTrade across the border of Belarus fell.")
     assert not engine(("border", text)).ask("How long is the border between Belarus and Ukraine?").passages
@@ -100,7 +100,20 @@ def test_how_long_a_thing_is_is_answered_only_by_a_number_with_its_unit() -> Non
     quote = measured.ask("How long is the border between Belarus and Ukraine?").passages[0].quote
     assert "1,084 km" in quote
     assert answer_kind("How far is the Moon from Earth?") == "measure"
-    assert answer_kind("How long have Belarus and Russia been integrating?") == "number"
+
+
+def test_how_long_something_has_lasted_prefers_a_span_and_does_not_require_one() -> None:
+    """"How long have…?" wants a span ("for more than 20 years") or the year it began, not any
+    number: "in three talks" (the shorter passage, which BM25 prefers) answers nothing."""
+    talks = "Belarus and Russia have pursued integration in three talks."
+    span = "Belarus and Russia have pursued their integration in Minsk for more than 20 years."
+    question = "How long have Belarus and Russia pursued integration?"
+    assert answer_kind(question) == "duration"
+    for first, second in ((talks, span), (span, talks)):
+        e = engine(("one", first), ("two", second))
+        assert "20 years" in e.ask(question).passages[0].quote
+    # preferred, not required:
+    assert "three talks" in engine(("talks", talks)).ask(question).passages[0].quote
 
 
 def test_who_holds_an_office_is_answered_only_by_a_passage_naming_someone_beside_it() -> None:
@@ -453,3 +466,15 @@ def test_an_abbreviation_is_spelled_out_from_the_files_for_the_moderators() -> N
     assert spelled_out("cla", texts) is None and spelled_out("ads", texts) is None  # none; a word
     e = engine(("rules", texts[0]))
     assert e.spelled_out("coc") == "Code of Conduct"
+
+
+def test_a_hyphenated_word_is_the_part_the_knowledge_base_uses() -> None:
+    """"ex-Soviet" is "Soviet" when the knowledge base never says "ex": not a word it never uses
+    that outweighs the rest; a capitalised part is still a name ("Saint-Girard")."""
+    e = engine(("union", "Belarus is the most Soviet of the former republics, its capital the most "
+                         "Soviet city."),
+               ("trade", "Trade between the republics fell in winter."))
+    answer = e.ask("Which ex-Soviet republic feels the most Soviet?")
+    assert answer.passages and answer.passages[0].citation.doc_id == "union"
+    assert e.unused_words("Which ex-Soviet republic feels the most Soviet?") == ("feels",)
+    assert not e.ask("What did Saint-Girard say about the former republics?").passages

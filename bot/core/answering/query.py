@@ -63,6 +63,23 @@ def misspelt_stopword(word: str, stopwords: frozenset[str]) -> bool:
     return process.extractOne(word, near, scorer=Levenshtein.distance, score_cutoff=1) is not None
 
 
+def _without_unseen_parts(question: str, tokens: list[Token], dfs: dict[str, int]) -> list[Token]:
+    """A hyphenated word of the question ("ex-Soviet") is its parts and their join: when the
+    knowledge base uses one of them ("Soviet"), the lowercase others it never uses ("ex",
+    "exsoviet") are no words the question asks about."""
+    drop: set[int] = set()
+    for t in tokens:
+        if t.end - t.start > 2 and _HYPHENATED.fullmatch(question, t.start, t.end):
+            group = [u for u in tokens if t.start <= u.start and u.end <= t.end]
+            if any(dfs[u.term] for u in group):
+                # not a capitalised part: an unknown name ("Saint-Girard") is still one
+                drop.update(id(u) for u in group if not dfs[u.term] and not question[u.start].isupper())
+    return [t for t in tokens if id(t) not in drop] if drop else tokens
+
+
+_HYPHENATED = re.compile(r"\w[\w']*(?:[-‐‑]\w[\w']*)+")
+
+
 def _stopword_typo(question: str, start: int, end: int, analyzer: Analyzer) -> bool:
     """Is the unseen word at ``start:end`` a misspelt stopword? Not when it is capitalised inside
     the question: that is a name ("What did Moore say…?" is not "more")."""
@@ -92,6 +109,8 @@ _ASKS_NUMBER = re.compile(
 _ASKS_MEASURE = re.compile(
     r"\bhow (long|far|tall|high|wide|deep) (is|are|was|were)\b"
     r"|\bwhat is the (length|distance|height|width|depth|area) of\b", re.IGNORECASE)
+_ASKS_DURATION = re.compile(
+    r"\bhow long (have|has|had|did|do|does|will|would|can|could|should|until)\b", re.IGNORECASE)
 _ASKS_TIME = re.compile(
     r"^\W*when\b|\bwhen (was|were|did|does|is|do|will|has|had)\b|\b(what|which) (year|date|month|day)\b"
     r"|\bsince when\b|\buntil when\b", re.IGNORECASE)
@@ -148,6 +167,8 @@ def answer_kind(question: str) -> str | None:
         return "time"
     if _ASKS_MEASURE.search(question):
         return "measure"
+    if _ASKS_DURATION.search(question):
+        return "duration"
     if _ASKS_NUMBER.search(question):
         return "number"
     if _ASKS_PERSON.search(question):
@@ -315,6 +336,7 @@ class QueryTerms:
         typed = {m.start(1) for m in _ANSWER_TYPE_WORD.finditer(question)}
         tokens = [t for t in found if (dfs[t.term] or not _stopword_typo(question, t.start, t.end, analyzer))
                   and not (t.start in typed and not dfs[t.term])]
+        tokens = _without_unseen_parts(question, tokens, dfs)
         raw = [t.term for t in tokens]
         groups: dict[str, tuple[str, ...]] = {}
         weights: dict[str, float] = {}

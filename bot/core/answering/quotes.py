@@ -115,6 +115,8 @@ def has_answer_kind(facts: SentenceFacts, kind: str | None, exclude: frozenset[s
         return facts.has_number_word or not facts.numbers <= exclude
     if kind == "measure":  # a length, distance or span: a number with its unit ("1,084 km", "three years")
         return _MEASURE.search(facts.text) is not None
+    if kind == "duration":  # "how long has…": a span ("more than 20 years") or a year it began
+        return _MEASURE.search(facts.text) is not None or not facts.times <= exclude
     if kind == "time":
         return facts.has_date_word or facts.has_clock or not facts.times <= exclude
     if kind == "clock":
