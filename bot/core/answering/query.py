@@ -160,7 +160,7 @@ def _counted_terms(question: str, tokens: list[Token]) -> set[str]:
 
 def answer_kind(question: str) -> str | None:
     """What sort of answer a question wants: a clock time, a time, a measure (a length or distance),
-    a number, a person, or anything."""
+    a duration ("how long have…"), a number, a person, or anything."""
     if _ASKS_CLOCK.search(question):
         return "clock"
     if _ASKS_TIME.search(question):
