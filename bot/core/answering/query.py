@@ -19,6 +19,7 @@ from rapidfuzz.distance import DamerauLevenshtein, Levenshtein
 
 from bot.core.index.bm25 import BM25Index
 from bot.core.text.analyzer import Analyzer, Token, fold
+from bot.core.text.chars import HYPHENS
 from bot.core.text.words import COMMON_ENGLISH_WORDS, QUESTION_NEGATIONS, TITLE_ABBREVIATIONS, UNIT_WORDS
 
 
@@ -66,18 +67,18 @@ def misspelt_stopword(word: str, stopwords: frozenset[str]) -> bool:
 def _without_unseen_parts(question: str, tokens: list[Token], dfs: dict[str, int]) -> list[Token]:
     """A hyphenated word of the question ("ex-Soviet") is its parts and their join: when the
     knowledge base uses one of them ("Soviet"), the lowercase others it never uses ("ex",
-    "exsoviet") are no words the question asks about."""
+    "exsoviet") are no words the question asks about; a capitalised part stays a name
+    ("Saint-Girard")."""
     drop: set[int] = set()
-    for t in tokens:
-        if t.end - t.start > 2 and _HYPHENATED.fullmatch(question, t.start, t.end):
-            group = [u for u in tokens if t.start <= u.start and u.end <= t.end]
-            if any(dfs[u.term] for u in group):
-                # not a capitalised part: an unknown name ("Saint-Girard") is still one
-                drop.update(id(u) for u in group if not dfs[u.term] and not question[u.start].isupper())
-    return [t for t in tokens if id(t) not in drop] if drop else tokens
+    for m in _HYPHENATED.finditer(question):
+        word = [i for i, t in enumerate(tokens) if m.start() <= t.start and t.end <= m.end()]
+        if any(dfs[tokens[i].term] for i in word):
+            drop.update(i for i in word
+                        if not dfs[tokens[i].term] and not question[tokens[i].start].isupper())
+    return [t for i, t in enumerate(tokens) if i not in drop] if drop else tokens
 
 
-_HYPHENATED = re.compile(r"\w[\w']*(?:[-‐‑]\w[\w']*)+")
+_HYPHENATED = re.compile(rf"\w[\w']*(?:[{HYPHENS}]\w[\w']*)+")
 
 
 def _stopword_typo(question: str, start: int, end: int, analyzer: Analyzer) -> bool:
@@ -184,7 +185,7 @@ def name_words(question: str) -> list[str]:
     """The capitalised words inside a question (not the first), hyphenated ones split:
     "Which Russian-led blocs…" gives "Russian"."""
     words = [m.group(1) for m in _INNER_NAME.finditer(question)]
-    return [p for w in words for p in re.split(r"[-‐‑]", w) if p[:1].isupper()]
+    return [p for w in words for p in re.split(f"[{HYPHENS}]", w) if p[:1].isupper()]
 
 
 # Each capitalised word of a question, analysed once: its terms, and those of them that come

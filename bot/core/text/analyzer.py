@@ -31,7 +31,7 @@ from typing import NamedTuple, TypeVar
 
 import Stemmer
 
-from bot.core.text.chars import DROP_ZERO_WIDTH, ZERO_WIDTH
+from bot.core.text.chars import DROP_ZERO_WIDTH, HYPHENS, ZERO_WIDTH
 from bot.core.text.words import COMMON_ENGLISH_WORDS, DEFAULT_STOPWORDS, IRREGULAR_FORMS
 
 # Joins texts analysed in one call (see Analyzer.joined_terms); NUL is never part of the text
@@ -81,7 +81,7 @@ _SPLIT_UNSAFE = re.compile(r"\d[ \n\u00a0\u202f\u2009]\d")
 _JOIN = f" {SEGMENT_BREAK} "  # between the segments of one joined_terms call
 _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th|s)$")
 _SCALED = re.compile(r"^(\d+)k$")  # "9k troops" = 9000
-_HYPHENS = re.compile(r"[-‐‑]")
+_HYPHENS = re.compile(f"[{HYPHENS}]")
 _NON_DIGIT = re.compile(r"\D")
 # A white-space word that is plain ASCII letters inside brackets, quotes or punctuation ("word,",
 # "(Word", "end.\"", "“Word”"): the pattern would find exactly one word token in it, its letters.
