@@ -304,6 +304,9 @@ def test_a_known_first_name_does_not_make_an_unknown_surname_known(engine: Engin
     # everyday words that weigh in full when they are the words a knowledge base never uses.
     "What is the weather in Minsk?",
     "What religion do most Belarusians follow?",
+    # "starter" is unseen and matches only as a guess ("start"): beside "sourdough", which the
+    # article never uses, it is no second match.
+    "How do I make a sourdough starter?",
 ])
 def test_one_matching_word_does_not_answer_a_question_about_something_else(engine: Engine,
                                                                            question: str) -> None:
@@ -315,6 +318,13 @@ def test_an_unused_everyday_word_does_not_decline_a_question_the_rest_of_it_matc
     # "working" is not in the article, but it weighs little beside "integrating" and the names.
     answer = engine.ask("How long have Minsk and Moscow been working on integrating their countries?")
     assert any("more than 20 years" in p.quote for p in answer.passages)
+
+
+def test_a_guessed_relative_still_answers_when_every_other_word_is_used(engine: Engine) -> None:
+    # "upgrded" is unseen and matched as a typo of "upgraded"; nothing else in the question is
+    # unused, so the guess counts.
+    answer = engine.ask("Which warplanes will get upgrded for nukes?")
+    assert answer.answered and "Su-25" in answer.passages[0].quote
 
 
 def test_decline_threshold_is_a_setting() -> None:
