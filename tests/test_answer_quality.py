@@ -41,18 +41,18 @@ COMMUNITY = DATA / "community"  # small community knowledge bases: tests/data/co
         (SAMPLE, DATA / "questions_second_set.yaml",   0.82, 0.84, 2, 13),
         (SAMPLE, DATA / "questions_third_set.yaml",    0.95, 0.97, 0, 16),
         (SAMPLE, DATA / "questions_fourth_set.yaml",   0.84, 0.92, 0, 17),
-        (SAMPLE, DATA / "questions_fifth_set.yaml",    0.96, 0.98, 0, 19),
+        (SAMPLE, DATA / "questions_fifth_set.yaml",    0.96, 0.98, 0, 20),
         (SAMPLE, DATA / "questions_sixth_set.yaml",    0.93, 0.95, 0, 16),
         # written blind (README: first run 0.731); a development set since
-        (SAMPLE, DATA / "questions_seventh_set.yaml",  0.75, 0.82, 4, 14),
+        (SAMPLE, DATA / "questions_seventh_set.yaml",  0.76, 0.83, 3, 14),
         # community knowledge bases: FAQ pages, rules and schedules, casual questions, empty
         # aliases; blind on their first run, development sets since (of 40 and of 15 each)
-        (COMMUNITY / "oss", COMMUNITY / "oss_questions.yaml",     0.67, 0.77, 6, 5),
+        (COMMUNITY / "oss", COMMUNITY / "oss_questions.yaml",     0.67, 0.77, 6, 6),
         (COMMUNITY / "club", COMMUNITY / "club_questions.yaml",   0.65, 0.77, 3, 6),
         (COMMUNITY / "mod", COMMUNITY / "mod_questions.yaml",     0.77, 0.85, 2, 8),
-        (COMMUNITY / "study", COMMUNITY / "study_questions.yaml", 0.55, 0.72, 5, 11),
+        (COMMUNITY / "study", COMMUNITY / "study_questions.yaml", 0.55, 0.72, 5, 12),
         (COMMUNITY / "saas", COMMUNITY / "saas_questions.yaml",   0.62, 0.80, 5, 9),
-        (COMMUNITY / "guild", COMMUNITY / "guild_questions.yaml", 0.50, 0.67, 4, 7),
+        (COMMUNITY / "guild", COMMUNITY / "guild_questions.yaml", 0.50, 0.67, 4, 8),
         (COMMUNITY / "maker", COMMUNITY / "maker_questions.yaml", 0.60, 0.67, 7, 11),
         (COMMUNITY / "podcast", COMMUNITY / "podcast_questions.yaml", 0.50, 0.55, 9, 9),
     ],

@@ -113,6 +113,20 @@ def test_spelling_variants_find_each_other(engine: Engine) -> None:
         assert engine.ask(question).answered, question
 
 
+def test_the_words_of_an_aliased_phrase_are_not_words_the_knowledge_base_never_uses() -> None:
+    # "secret service" is an alias of the KGB: its words are the KGB's, though no file says them.
+    doc = parse_document(Path("kgb.md"), b"---\ntitle: K\n---\nThere, the KGB is still called KGB.\n\n"
+                                         b"The state keeps a tight grip on prices.\n")
+    question = "Is the secret service still named KGB?"
+    plain = Engine(build_snapshot([doc], [], RetrievalSettings()))
+    assert not plain.ask(question).answered
+    assert plain.unused_words(question) == ("secret", "service")
+    aliased = Engine(build_snapshot([doc], [("KGB", "secret service")], RetrievalSettings()))
+    answer = aliased.ask(question)
+    assert answer.answered and answer.passages[0].quote == "There, the KGB is still called KGB."
+    assert aliased.unused_words(question) == ()
+
+
 @pytest.mark.parametrize(
     "question",
     [

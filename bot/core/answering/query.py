@@ -78,6 +78,18 @@ def _without_unseen_parts(question: str, tokens: list[Token], dfs: dict[str, int
     return [t for i, t in enumerate(tokens) if i not in drop] if drop else tokens
 
 
+def _without_aliased_words(tokens: list[Token], dfs: dict[str, int]) -> list[Token]:
+    """The words of a phrase that ``aliases.yaml`` names ("secret service" beside "KGB") are that
+    alias's term, which the knowledge base uses: the ones it never uses itself ("secret") are no
+    words the question asks about."""
+    seen = [(t.start, t.end) for t in tokens if dfs[t.term]]
+
+    def inside_a_seen_phrase(t: Token) -> bool:
+        return any(a <= t.start and t.end <= b and b - a > t.end - t.start for a, b in seen)
+
+    return [t for t in tokens if dfs[t.term] or not inside_a_seen_phrase(t)]
+
+
 # From the start of a word only, and without backtracking into it: a 6,000-letter word is one
 # linear scan, not one per letter (that was 0.3 s a question).
 _HYPHENATED = re.compile(rf"(?<!\w)(?<!\w')\w[\w']*+(?:[{HYPHENS}]\w[\w']*+)+")
@@ -339,7 +351,7 @@ class QueryTerms:
         typed = {m.start(1) for m in _ANSWER_TYPE_WORD.finditer(question)}
         tokens = [t for t in found if (dfs[t.term] or not _stopword_typo(question, t.start, t.end, analyzer))
                   and not (t.start in typed and not dfs[t.term])]
-        tokens = _without_unseen_parts(question, tokens, dfs)
+        tokens = _without_aliased_words(_without_unseen_parts(question, tokens, dfs), dfs)
         raw = [t.term for t in tokens]
         groups: dict[str, tuple[str, ...]] = {}
         weights: dict[str, float] = {}
