@@ -134,6 +134,8 @@ _CAPITALISED = re.compile(r"[A-Z][\w’'-]*+")
 def _is_capitalised(word: str) -> bool:
     """A capitalised word, not an acronym: a lowercase letter after its first."""
     return any("a" <= c <= "z" for c in word[1:])
+
+
 OFFICE_REACH = 40  # characters between an office ("president") and the name of its holder
 
 

@@ -54,8 +54,8 @@ def is_evidence(query: QueryTerms, present: set[str] | frozenset[str], index: BM
     as it does: "What is the speed of light?" is not answered by "in the light of the risks".
     With ``unused_in_full`` those words weigh in full even when they are everyday words: that
     the articles never say "weather" is evidence against "What is the weather in Minsk?"; and
-    a question term matched only through a guessed relative (a typo's or a derivation's) does
-    not count as one of the terms that make a passage evidence.
+    beside such words, a question term matched only through a guessed relative (a typo's or a
+    derivation's) is not one of the terms that make a passage evidence.
     """
     if declined_unsaid(query, settings):
         return False
