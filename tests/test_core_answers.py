@@ -113,6 +113,16 @@ def test_spelling_variants_find_each_other(engine: Engine) -> None:
         assert engine.ask(question).answered, question
 
 
+def test_chat_abbreviations_are_no_words_the_question_asks_about(engine: Engine) -> None:
+    # "rn" (right now), "tbh", "imo": filler in a Discord question, not the rarest word of it.
+    plain = engine.ask("where is the belarus opposition based")
+    assert plain.answered
+    for casual in ("where is the belarus opposition based rn",
+                   "tbh where is the belarus opposition based imo"):
+        answer = engine.ask(casual)
+        assert answer.answered and answer.passages[0].quote == plain.passages[0].quote
+
+
 def test_the_words_of_an_aliased_phrase_are_not_words_the_knowledge_base_never_uses() -> None:
     # "secret service" is an alias of the KGB: its words are the KGB's, though no file says them.
     doc = parse_document(Path("kgb.md"), b"---\ntitle: K\n---\nThere, the KGB is still called KGB.\n\n"

@@ -29,6 +29,7 @@ whose wha whats hows whos exactly really actually anything something someone som
 happened happens regarding concerning think thought believe lol lmao pls plz hey hi hello guys
 gonna wanna gotta kinda anyone anybody ever supposedly basically probably apparently currently
 deal long true like go going allegedly reportedly purportedly ostensibly
+tbh imo imho idk btw ngl nah yeah yep nope thx omg smh afaik iirc rn
 """.split())
 # Contractions typed without their apostrophe ("im", "dont", "theyre"): the stopwords they are.
 # Not those that are words too ("ill", "id", "wont", "shell", "hell", "well", "wed", "lets").
