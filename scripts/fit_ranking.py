@@ -11,9 +11,10 @@ weights. Everything is measured end to end with the engine afterwards.
     python scripts/fit_ranking.py --write         # write the fitted weights as the defaults
 
 Default sets: tests/data/squad-dev (SQuAD 2.0, 8 articles) and the sample article's question
-sets. SQuAD's questions are also fitted on a larger copy of its folder (the sample article and
-400 generated paragraphs added, as ``scripts/add_distractors.py`` makes it; ``--no-larger``
-leaves it out): a community's knowledge base holds more than the documents a question is about.
+sets but the ninth (``HELD_OUT``: written blind, never fitted on). SQuAD's questions are also
+fitted on a larger copy of its folder (the sample article and 400 generated paragraphs added,
+as ``scripts/add_distractors.py`` makes it; ``--no-larger`` leaves it out): a community's
+knowledge base holds more than the documents a question is about.
 A set used here is no longer blind: say so wherever its figures are reported.
 """
 
@@ -42,7 +43,10 @@ from bot.evaluation.units import holds  # noqa: E402
 from scripts.add_distractors import make_larger  # noqa: E402
 
 SQUAD = (ROOT / "tests/data/squad-dev/questions.jsonl", ROOT / "tests/data/squad-dev/kb")
-SAMPLE = [(p, ROOT / "knowledge") for p in sorted((ROOT / "tests/data").glob("questions*.yaml"))]
+# Sets kept out of every fit, so that their figures stay measurements of unseen questions.
+HELD_OUT = {"questions_ninth_set.yaml"}
+SAMPLE = [(p, ROOT / "knowledge") for p in sorted((ROOT / "tests/data").glob("questions*.yaml"))
+          if p.name not in HELD_OUT]
 CONFIG = ROOT / "bot/core/config.py"
 
 
