@@ -345,7 +345,7 @@ def test_an_unused_everyday_word_does_not_decline_a_question_the_rest_of_it_matc
 
 
 def test_a_guessed_relative_still_answers_when_every_other_word_is_used(engine: Engine) -> None:
-    # "upgrded" is unseen and matched as a typo of "upgraded"; nothing else in the question is
+    # "upgrded" is unseen and matched as a typo ("upgrade"); nothing else in the question is
     # unused, so the guess counts.
     answer = engine.ask("Which warplanes will get upgrded for nukes?")
     assert answer.answered and "Su-25" in answer.passages[0].quote
